@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace TokenMetrics.Internal;
+
+/// <summary>Generated (reflection-free) validation of the attribute ranges on <see cref="TokenMetricsOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class TokenMetricsOptionsValidator : IValidateOptions<TokenMetricsOptions>
+{
+}
+
+/// <summary>Generated validation of <see cref="TokenMetricsHandlerOptions"/>.</summary>
+[OptionsValidator]
+internal sealed partial class TokenMetricsHandlerOptionsValidator : IValidateOptions<TokenMetricsHandlerOptions>
+{
+}
+
+/// <summary>Rules that span properties of <see cref="TokenMetricsOptions"/>.</summary>
+internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<TokenMetricsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TokenMetricsOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        if (options.MaxExportBatchSize > options.MaxQueueSize)
+        {
+            builder.AddError($"must not exceed MaxQueueSize ({options.MaxQueueSize})", nameof(TokenMetricsOptions.MaxExportBatchSize));
+        }
+
+        // TimeSpan ranges are checked here: [Range(typeof(TimeSpan), ...)] is not trim-safe.
+        CheckRange(builder, options.ExportInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ExportInterval));
+        CheckRange(builder, options.ExportTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ExportTimeout));
+        CheckRange(builder, options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ShutdownTimeout));
+        return builder.Build();
+    }
+
+    private static void CheckRange(ValidateOptionsResultBuilder builder, TimeSpan value, TimeSpan min, TimeSpan max, string name)
+    {
+        if (value < min || value > max)
+        {
+            builder.AddError($"must be between {min} and {max} (was {value})", name);
+        }
+    }
+}
+
+internal static class TokenMetricsOptionsValidation
+{
+    public static void ThrowIfInvalid(TokenMetricsOptions options)
+    {
+        var builder = new ValidateOptionsResultBuilder();
+        builder.AddResult(new TokenMetricsOptionsValidator().Validate(null, options));
+        builder.AddResult(new TokenMetricsOptionsCustomValidator().Validate(null, options));
+        var result = builder.Build();
+        if (result.Failed)
+        {
+            throw new ValidationException("Invalid TokenMetricsOptions: " + result.FailureMessage);
+        }
+    }
+
+    public static void ThrowIfInvalid(TokenMetricsHandlerOptions options)
+    {
+        var result = new TokenMetricsHandlerOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new ValidationException("Invalid TokenMetricsHandlerOptions: " + result.FailureMessage);
+        }
+    }
+}

@@ -1,0 +1,353 @@
+using System.Buffers;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TokenMetrics.Internal;
+
+/// <summary>The metering state of one HTTP exchange, from request to the last byte the app reads; finishes exactly once.</summary>
+internal sealed class HttpCallMeter
+{
+    private readonly TokenUsageRecorder _recorder;
+    private readonly ITokenUsageProtocol _protocol;
+    private readonly string? _clientName;
+    private readonly TokenUsageAttribution? _attribution;
+    private readonly string? _scopeSessionId;
+    private readonly long _startTimestamp;
+    private readonly DateTimeOffset _startTime;
+    private readonly Uri? _uri;
+    private TokenUsageResponseReader? _reader;
+    private byte[]? _compressed;
+    private int _compressedLength;
+    private string? _contentEncoding;
+    private bool _compressedOverflow;
+    private long _firstByteTimestamp;
+    private int _finished;
+    private bool _readerFailed;
+    private int? _statusCode;
+
+    public HttpCallMeter(TokenUsageRecorder recorder, ITokenUsageProtocol protocol, HttpRequestMessage request, TokenMetricsHandlerOptions options, string? clientName, CallScope? scope)
+    {
+        _recorder = recorder;
+        _protocol = protocol;
+        _clientName = scope?.ClientName ?? clientName;
+        _scopeSessionId = scope?.SessionId;
+        _attribution = scope?.Attribution ?? TokenMetricsScope.Current;
+        _startTimestamp = recorder.TimeProvider.GetTimestamp();
+        _startTime = recorder.TimeProvider.GetUtcNow();
+        _uri = request.RequestUri;
+        Context = new TokenUsageProtocolContext(request, options, protocol);
+    }
+
+    public TokenUsageProtocolContext Context { get; }
+
+    public bool TransformsContent => _reader is { TransformsContent: true } && _contentEncoding is null && !_readerFailed;
+
+    public async ValueTask OnRequestAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _protocol.OnRequestAsync(Context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // The request goes out as it is; the record just knows less.
+            _recorder.ReportInternalError(_protocol.Name + ".OnRequestAsync", ex);
+        }
+    }
+
+    /// <summary>Wraps the response body, or records at once when there is nothing to read.</summary>
+    public void OnResponse(HttpResponseMessage response)
+    {
+        try
+        {
+            _statusCode = (int)response.StatusCode;
+            if (!response.IsSuccessStatusCode)
+            {
+                // Error bodies carry no billable usage; never wait on them.
+                Finish(TokenUsageStatus.Error, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), eof: false);
+                return;
+            }
+
+            _reader = _protocol.CreateResponseReader(Context, response);
+            if (_reader is null)
+            {
+                Finish(TokenUsageStatus.Ok, null, eof: false);
+                return;
+            }
+
+            var encodings = response.Content.Headers.ContentEncoding;
+            if (encodings.Count > 0)
+            {
+                _contentEncoding = encodings.Last();
+            }
+
+            response.Content = new MeteringHttpContent(response.Content, this);
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(OnResponse), ex);
+            _readerFailed = true;
+            Finish(TokenUsageStatus.Ok, null, eof: false);
+        }
+    }
+
+    public void OnSendFailed(Exception exception)
+    {
+        var cancelled = exception is OperationCanceledException;
+        Finish(cancelled ? TokenUsageStatus.Cancelled : TokenUsageStatus.Error, exception.GetType().FullName, eof: false);
+    }
+
+    public void OnBytes(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty || Volatile.Read(ref _finished) != 0)
+        {
+            return;
+        }
+
+        if (_firstByteTimestamp == 0)
+        {
+            _firstByteTimestamp = _recorder.TimeProvider.GetTimestamp();
+        }
+
+        if (_readerFailed || _reader is null)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_contentEncoding is not null)
+            {
+                Collect(data);
+            }
+            else
+            {
+                _reader.Write(data);
+            }
+        }
+        catch (Exception ex)
+        {
+            ReaderFailed(ex);
+        }
+    }
+
+    /// <summary>Transform mode: observes <paramref name="data"/> and writes what the app reads; fails open to the raw bytes.</summary>
+    public void Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
+    {
+        if (!data.IsEmpty && _firstByteTimestamp == 0)
+        {
+            _firstByteTimestamp = _recorder.TimeProvider.GetTimestamp();
+        }
+
+        if (_readerFailed || _reader is null || Volatile.Read(ref _finished) != 0)
+        {
+            output.Write(data);
+            return;
+        }
+
+        try
+        {
+            _reader.Transform(data, output, final);
+        }
+        catch (Exception ex)
+        {
+            ReaderFailed(ex);
+            output.Write(data);
+        }
+    }
+
+    public void OnEnd() => Finish(TokenUsageStatus.Ok, null, eof: true);
+
+    public void OnReadFailed(Exception exception)
+    {
+        var cancelled = exception is OperationCanceledException;
+        Finish(cancelled ? TokenUsageStatus.Cancelled : TokenUsageStatus.Error, exception.GetType().FullName, eof: false);
+    }
+
+    public void OnDisposed() => Finish(TokenUsageStatus.Cancelled, null, eof: false);
+
+    private void Collect(ReadOnlySpan<byte> data)
+    {
+        if (_compressedOverflow)
+        {
+            return;
+        }
+
+        var needed = _compressedLength + data.Length;
+        if (needed > Context.Options.MaxInspectedResponseBytes)
+        {
+            _compressedOverflow = true;
+            return;
+        }
+
+        if (_compressed is null || _compressed.Length < needed)
+        {
+            var next = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(4096, (_compressed?.Length ?? 0) * 2)));
+            if (_compressed is not null)
+            {
+                _compressed.AsSpan(0, _compressedLength).CopyTo(next);
+                ArrayPool<byte>.Shared.Return(_compressed);
+            }
+
+            _compressed = next;
+        }
+
+        data.CopyTo(_compressed.AsSpan(_compressedLength));
+        _compressedLength = needed;
+    }
+
+    private void DecompressIntoReader(TokenUsageResponseReader reader)
+    {
+        if (_compressed is null || _compressedLength == 0)
+        {
+            return;
+        }
+
+        using var source = new MemoryStream(_compressed, 0, _compressedLength, writable: false);
+        using Stream decompressor = _contentEncoding?.ToUpperInvariant() switch
+        {
+            "GZIP" or "X-GZIP" => new GZipStream(source, CompressionMode.Decompress),
+            "DEFLATE" => new ZLibStream(source, CompressionMode.Decompress),
+            "BR" => new BrotliStream(source, CompressionMode.Decompress),
+            _ => Stream.Null,
+        };
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        long total = 0;
+        try
+        {
+            int n;
+            while ((n = decompressor.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                total += n;
+                if (total > Context.Options.MaxInspectedResponseBytes * 4L)
+                {
+                    break; // decompression bomb guard
+                }
+
+                reader.Write(buffer.AsSpan(0, n));
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // A cut stream (missing trailer) still yields what was decoded before it: usage already seen is kept.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void ReaderFailed(Exception ex)
+    {
+        _readerFailed = true;
+        _recorder.ReportInternalError(_protocol.Name + ".reader", ex);
+    }
+
+    private void Finish(TokenUsageStatus status, string? errorType, bool eof)
+    {
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var reader = _readerFailed ? null : _reader;
+            if (reader is not null)
+            {
+                try
+                {
+                    if (_contentEncoding is not null)
+                    {
+                        DecompressIntoReader(reader);
+                    }
+
+                    reader.Complete();
+                }
+                catch (Exception ex)
+                {
+                    ReaderFailed(ex);
+                }
+
+                if (status == TokenUsageStatus.Ok && _reader is not null)
+                {
+                    if (reader.ErrorType is not null)
+                    {
+                        status = TokenUsageStatus.Error;
+                        errorType = reader.ErrorType;
+                    }
+                    else if (!reader.Completed)
+                    {
+                        status = TokenUsageStatus.Truncated;
+                    }
+                }
+                else if (status == TokenUsageStatus.Cancelled && reader.Completed)
+                {
+                    // The app stopped reading after the terminal event (an SSE client that stops at [DONE]): the call completed.
+                    status = TokenUsageStatus.Ok;
+                }
+            }
+
+            _ = eof;
+            var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
+            var requestBody = Context.RequestBody;
+            var (usage, source, method) = _recorder.ResolveUsage(
+                reader?.Usage,
+                requestBody is { Length: > 0 } body ? () => _recorder.Estimator.CountRequest(body.Span, model) : null,
+                reader is { OutputText.IsEmpty: false } r ? () => EstimateOutput(r, model) : null);
+
+            var end = _recorder.TimeProvider.GetTimestamp();
+            var record = new TokenUsageRecord
+            {
+                Timestamp = _startTime,
+                Provider = Context.Provider,
+                Operation = Context.Operation,
+                RequestModel = Context.RequestModel,
+                RoutedModel = Context.RoutedModel,
+                ResponseModel = reader?.ResponseModel,
+                ResponseId = reader?.ResponseId,
+                IsStreaming = Context.IsStreaming,
+                Status = status,
+                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : null),
+                HttpStatusCode = _statusCode,
+                Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
+                TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
+                Endpoint = _uri?.IsAbsoluteUri == true ? _uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : null,
+                ServerAddress = _uri?.IsAbsoluteUri == true ? _uri.Host : null,
+                ServerPort = _uri?.IsAbsoluteUri == true ? _uri.Port : null,
+                Usage = usage,
+                Source = source,
+                EstimationMethod = method,
+                SessionId = _scopeSessionId,
+                ClientName = _clientName,
+                Layer = TokenUsageLayer.Http,
+            };
+            _recorder.Record(TokenMetricsScope.Apply(record, _attribution));
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(Finish), ex);
+        }
+        finally
+        {
+            _reader?.OutputText.Reset();
+            (_reader as IDisposable)?.Dispose();
+            if (_compressed is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_compressed);
+                _compressed = null;
+            }
+        }
+    }
+
+    private TokenEstimate? EstimateOutput(TokenUsageResponseReader reader, string? model)
+    {
+        var text = reader.OutputText.GetText(out var coverage);
+        var estimate = _recorder.Estimator.CountText(text, model);
+        return coverage >= 1 || coverage <= 0 ? estimate : estimate with { Tokens = (long)Math.Ceiling(estimate.Tokens / coverage) };
+    }
+}

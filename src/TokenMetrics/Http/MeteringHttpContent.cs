@@ -1,0 +1,104 @@
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TokenMetrics.Internal;
+
+/// <summary>Stands in for the response content: the same headers and bytes, observed as the app reads them.</summary>
+internal sealed class MeteringHttpContent : HttpContent
+{
+    private readonly HttpContent _inner;
+    private readonly HttpCallMeter _meter;
+    private readonly bool _transform;
+
+    public MeteringHttpContent(HttpContent inner, HttpCallMeter meter)
+    {
+        _inner = inner;
+        _meter = meter;
+        _transform = meter.TransformsContent;
+        foreach (var header in inner.Headers)
+        {
+            // A transformed body has another length; SSE bodies normally have none anyway.
+            if (_transform && string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            _ = Headers.TryAddWithoutValidation(header.Key, header.Value);
+        }
+    }
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        var source = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (source.ConfigureAwait(false))
+        {
+            await source.CopyToAsync(stream, 81920, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        using var source = CreateContentReadStream(cancellationToken);
+        source.CopyTo(stream);
+    }
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
+
+    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        Stream inner;
+        try
+        {
+            inner = await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            _meter.OnReadFailed(ex);
+            throw;
+        }
+
+        return Wrap(inner);
+    }
+
+    protected override Stream CreateContentReadStream(CancellationToken cancellationToken)
+    {
+        Stream inner;
+        try
+        {
+            inner = _inner.ReadAsStream(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            _meter.OnReadFailed(ex);
+            throw;
+        }
+
+        return Wrap(inner);
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        // The copied Content-Length header (when present) answers first; otherwise the length is unknown.
+        length = 0;
+        return false;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _inner.Dispose();
+            _meter.OnDisposed();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private Stream Wrap(Stream inner) => _transform ? new TransformingReadStream(inner, _meter) : new MeteringReadStream(inner, _meter);
+}

@@ -1,0 +1,131 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+using TokenMetrics.Internal;
+
+namespace TokenMetrics;
+
+/// <summary>A <see cref="DelegatingHandler"/> that meters the LLM calls of any <see cref="HttpClient"/>: OpenAI SDK, Anthropic SDK, raw HTTP.</summary>
+/// <remarks>
+/// <para><see cref="SendAsync"/> returns as soon as the response headers arrive, as without it. The response body is wrapped so
+/// that usage is read as the app reads it: the app gets the same bytes, in the same reads, with no added buffering. The record
+/// is finished exactly once: at the end of the body, when the app disposes it (stopped reading: cancelled), or on an error.</para>
+/// <para>Nothing TokenMetrics does can fail the call: its own errors are swallowed and counted; the app's exceptions come
+/// through as the same instances. Requests that match no protocol pass straight through.</para>
+/// <para>Create one per <see cref="HttpClient"/> pipeline (handlers are not shareable); the state they share lives in the
+/// <see cref="TokenUsageRecorder"/>.</para>
+/// </remarks>
+public class TokenMetricsHandler : DelegatingHandler
+{
+    private readonly TokenUsageRecorder _recorder;
+    private readonly ITokenUsageProtocol[] _protocols;
+    private readonly TokenMetricsHandlerOptions _options;
+    private readonly string? _clientName;
+
+    /// <summary>Initializes a new instance of the <see cref="TokenMetricsHandler"/> class.</summary>
+    /// <param name="recorder">Where records go.</param>
+    /// <param name="protocols">The vendor protocols to recognise, in priority order.</param>
+    /// <param name="options">This client's settings; defaults apply when <see langword="null"/>.</param>
+    /// <param name="clientName">The client's name, recorded with each call.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="recorder"/> or <paramref name="protocols"/> is <see langword="null"/>.</exception>
+    public TokenMetricsHandler(TokenUsageRecorder recorder, IEnumerable<ITokenUsageProtocol> protocols, TokenMetricsHandlerOptions? options = null, string? clientName = null)
+    {
+        ArgumentNullException.ThrowIfNull(recorder);
+        ArgumentNullException.ThrowIfNull(protocols);
+        _recorder = recorder;
+        _protocols = protocols.ToArray();
+        _options = options ?? new TokenMetricsHandlerOptions();
+        TokenMetricsOptionsValidation.ThrowIfInvalid(_options);
+        _clientName = clientName;
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="TokenMetricsHandler"/> class with an inner handler, for use without dependency injection.</summary>
+    /// <param name="recorder">Where records go.</param>
+    /// <param name="protocols">The vendor protocols to recognise.</param>
+    /// <param name="innerHandler">The next handler, usually an <see cref="HttpClientHandler"/> or <see cref="SocketsHttpHandler"/>.</param>
+    /// <param name="options">This client's settings.</param>
+    public TokenMetricsHandler(TokenUsageRecorder recorder, IEnumerable<ITokenUsageProtocol> protocols, HttpMessageHandler innerHandler, TokenMetricsHandlerOptions? options = null)
+        : this(recorder, protocols, options)
+    {
+        InnerHandler = innerHandler;
+    }
+
+    /// <inheritdoc/>
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var meter = TryBegin(request);
+        if (meter is null)
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        await meter.OnRequestAsync(cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            meter.OnSendFailed(ex);
+            throw;
+        }
+
+        meter.OnResponse(response);
+        return response;
+    }
+
+    /// <inheritdoc/>
+    protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        // The synchronous path meters the response; the request is not inspected (that would need async body reads).
+        var meter = TryBegin(request);
+        if (meter is null)
+        {
+            return base.Send(request, cancellationToken);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = base.Send(request, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            meter.OnSendFailed(ex);
+            throw;
+        }
+
+        meter.OnResponse(response);
+        return response;
+    }
+
+    private HttpCallMeter? TryBegin(HttpRequestMessage request)
+    {
+        if (!_options.Enabled || !_recorder.Options.Enabled || TokenMetricsSuppression.IsSuppressed || request is null || request.RequestUri is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            foreach (var protocol in _protocols)
+            {
+                if (protocol.CanHandle(request))
+                {
+                    var scope = CallScope.Current;
+                    scope?.MarkHttpExchange();
+                    return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(TryBegin), ex);
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Buffers;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TokenMetrics.Internal;
+
+/// <summary>Serves the app the reader's transformed bytes (usage the app did not ask for withheld). Holds back at most the
+/// incomplete event at the end of a read: the app's own SSE parser could not use those bytes before the event is complete anyway.</summary>
+internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) : Stream
+{
+    private readonly PendingBuffer _pending = new();
+    private byte[]? _readBuffer;
+    private bool _eof;
+    private int _disposed;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_pending.Available > 0)
+            {
+                return _pending.CopyTo(buffer);
+            }
+
+            if (_eof)
+            {
+                return 0;
+            }
+
+            _readBuffer ??= ArrayPool<byte>.Shared.Rent(16 * 1024);
+            int n;
+            try
+            {
+                n = inner.Read(_readBuffer, 0, _readBuffer.Length);
+            }
+            catch (Exception ex)
+            {
+                meter.OnReadFailed(ex);
+                throw;
+            }
+
+            Process(n);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.IsEmpty)
+        {
+            return 0;
+        }
+
+        while (true)
+        {
+            if (_pending.Available > 0)
+            {
+                return _pending.CopyTo(buffer.Span);
+            }
+
+            if (_eof)
+            {
+                return 0;
+            }
+
+            _readBuffer ??= ArrayPool<byte>.Shared.Rent(16 * 1024);
+            int n;
+            try
+            {
+                n = await inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                meter.OnReadFailed(ex);
+                throw;
+            }
+
+            Process(n);
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            inner.Dispose();
+            meter.OnDisposed();
+            Release();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            await inner.DisposeAsync().ConfigureAwait(false);
+            meter.OnDisposed();
+            Release();
+        }
+
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void Process(int n)
+    {
+        _pending.Compact();
+        if (n == 0)
+        {
+            _eof = true;
+            meter.Transform(ReadOnlySpan<byte>.Empty, _pending, final: true);
+            meter.OnEnd();
+        }
+        else
+        {
+            meter.Transform(_readBuffer.AsSpan(0, n), _pending, final: false);
+        }
+    }
+
+    private void Release()
+    {
+        if (_readBuffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_readBuffer);
+            _readBuffer = null;
+        }
+
+        _pending.Release();
+    }
+
+    /// <summary>A pooled FIFO byte buffer that the reader writes into and the app reads from.</summary>
+    private sealed class PendingBuffer : IBufferWriter<byte>
+    {
+        private byte[] _buffer = [];
+        private int _start;
+        private int _end;
+
+        public int Available => _end - _start;
+
+        public void Advance(int count) => _end += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsMemory(_end);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _buffer.AsSpan(_end);
+        }
+
+        public int CopyTo(Span<byte> destination)
+        {
+            var n = Math.Min(destination.Length, Available);
+            _buffer.AsSpan(_start, n).CopyTo(destination);
+            _start += n;
+            return n;
+        }
+
+        public void Compact()
+        {
+            if (_start == _end)
+            {
+                _start = _end = 0;
+            }
+        }
+
+        public void Release()
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = [];
+            _start = _end = 0;
+        }
+
+        private void Ensure(int sizeHint)
+        {
+            var need = Math.Max(sizeHint, 256);
+            if (_buffer.Length - _end >= need)
+            {
+                return;
+            }
+
+            var live = _end - _start;
+            if (_buffer.Length - live >= need && _start > 0)
+            {
+                _buffer.AsSpan(_start, live).CopyTo(_buffer);
+                _start = 0;
+                _end = live;
+                return;
+            }
+
+            var next = ArrayPool<byte>.Shared.Rent(Math.Max(live + need, _buffer.Length * 2));
+            _buffer.AsSpan(_start, live).CopyTo(next);
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = next;
+            _start = 0;
+            _end = live;
+        }
+    }
+}

@@ -1,0 +1,261 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenMetrics;
+
+/// <summary>Small, allocation-light helpers over UTF-8 JSON for protocol implementations.</summary>
+/// <remarks>All methods are tolerant: malformed input gives <see langword="false"/> or an empty result, never an exception.</remarks>
+public static class JsonText
+{
+    /// <summary>Finds a top-level property and returns its value's raw bytes.</summary>
+    /// <param name="json">A JSON object.</param>
+    /// <param name="propertyName">The property name (UTF-8, unescaped, exact).</param>
+    /// <param name="value">The raw value (strings include their quotes).</param>
+    /// <returns><see langword="true"/> when found.</returns>
+    public static bool TryGetTopLevelValue(ReadOnlySpan<byte> json, ReadOnlySpan<byte> propertyName, out ReadOnlySpan<byte> value)
+    {
+        value = default;
+        try
+        {
+            var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject)
+                {
+                    return false;
+                }
+
+                var match = reader.ValueTextEquals(propertyName);
+                if (!reader.Read())
+                {
+                    return false;
+                }
+
+                if (match)
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                    }
+
+                    var end = (int)reader.BytesConsumed;
+                    value = json[start..end];
+                    return true;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
+    }
+
+    /// <summary>Reads a JSON string value (with quotes) or returns <see langword="null"/> for anything else.</summary>
+    /// <param name="rawValue">The raw value bytes.</param>
+    /// <returns>The unescaped string, or <see langword="null"/>.</returns>
+    public static string? GetString(ReadOnlySpan<byte> rawValue)
+    {
+        if (rawValue.Length < 2 || rawValue[0] != (byte)'"')
+        {
+            return null;
+        }
+
+        try
+        {
+            var reader = new Utf8JsonReader(rawValue);
+            return reader.Read() && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reads the current number token as a non-negative count; fractional and out-of-range values give <see langword="null"/>.</summary>
+    /// <param name="reader">A reader positioned on the value.</param>
+    /// <returns>The count, or <see langword="null"/>.</returns>
+    public static long? ReadCount(ref Utf8JsonReader reader)
+    {
+        switch (reader.TokenType)
+        {
+            case JsonTokenType.Number when reader.TryGetInt64(out var n) && n >= 0:
+                return n;
+            case JsonTokenType.Number when reader.TryGetDouble(out var d) && d >= 0 && d < long.MaxValue && Math.Floor(d) == d:
+                return (long)d;
+            case JsonTokenType.String:
+                // Some gateways send counts as numeric strings.
+                var s = reader.ValueSpan;
+                return !reader.ValueIsEscaped && System.Buffers.Text.Utf8Parser.TryParse(s, out long v, out var used) && used == s.Length && v >= 0 ? v : null;
+            default:
+                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+
+                return null;
+        }
+    }
+
+    /// <summary>Decodes concatenated fragments of JSON string content (escapes included), tolerating a cut at the end.</summary>
+    /// <param name="escaped">The escaped UTF-8 content, without quotes.</param>
+    /// <returns>The decoded text.</returns>
+    public static string UnescapeFragments(ReadOnlySpan<byte> escaped)
+    {
+        if (escaped.IndexOf((byte)'\\') < 0)
+        {
+            return Encoding.UTF8.GetString(escaped);
+        }
+
+        var sb = new StringBuilder(escaped.Length);
+        var i = 0;
+        while (i < escaped.Length)
+        {
+            var next = escaped[i..].IndexOf((byte)'\\');
+            if (next < 0)
+            {
+                sb.Append(Encoding.UTF8.GetString(escaped[i..]));
+                break;
+            }
+
+            sb.Append(Encoding.UTF8.GetString(escaped.Slice(i, next)));
+            i += next;
+            if (i + 1 >= escaped.Length)
+            {
+                break;
+            }
+
+            var c = escaped[i + 1];
+            switch (c)
+            {
+                case (byte)'n': sb.Append('\n'); i += 2; break;
+                case (byte)'r': sb.Append('\r'); i += 2; break;
+                case (byte)'t': sb.Append('\t'); i += 2; break;
+                case (byte)'b': sb.Append('\b'); i += 2; break;
+                case (byte)'f': sb.Append('\f'); i += 2; break;
+                case (byte)'u':
+                    if (i + 6 <= escaped.Length && System.Buffers.Text.Utf8Parser.TryParse(escaped.Slice(i + 2, 4), out ushort code, out var used, 'X') && used == 4)
+                    {
+                        sb.Append((char)code);
+                        i += 6;
+                    }
+                    else
+                    {
+                        i = escaped.Length;
+                    }
+
+                    break;
+                default: sb.Append((char)c); i += 2; break;
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>Finds the end of a JSON string's content that starts at <paramref name="start"/> (just after the opening quote).</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="start">The index just after the opening quote.</param>
+    /// <returns>The index of the closing quote, or -1 when the string is not closed.</returns>
+    public static int FindStringEnd(ReadOnlySpan<byte> json, int start)
+    {
+        var i = start;
+        while (i < json.Length)
+        {
+            var k = json[i..].IndexOfAny((byte)'"', (byte)'\\');
+            if (k < 0)
+            {
+                return -1;
+            }
+
+            i += k;
+            if (json[i] == (byte)'"')
+            {
+                return i;
+            }
+
+            i += 2; // skip the escaped character
+        }
+
+        return -1;
+    }
+
+    /// <summary>Writes <paramref name="json"/> with every top-level property named <paramref name="propertyName"/> whose value is
+    /// <c>null</c> removed, separators kept valid. Used to give the app exactly the bytes it would have had without an injected option.</summary>
+    /// <param name="json">A JSON object.</param>
+    /// <param name="propertyName">The property name.</param>
+    /// <param name="output">Where to write the result.</param>
+    /// <returns><see langword="true"/> when something was removed; otherwise nothing was written.</returns>
+    public static bool TryRemoveTopLevelNullProperty(ReadOnlySpan<byte> json, ReadOnlySpan<byte> propertyName, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            var previousValueEnd = (int)reader.BytesConsumed; // just after '{' or after the previous value
+            var first = true;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var nameStart = (int)reader.TokenStartIndex;
+                var match = reader.ValueTextEquals(propertyName);
+                reader.Read();
+                if (match && reader.TokenType == JsonTokenType.Null)
+                {
+                    var valueEnd = (int)reader.BytesConsumed;
+                    if (!first)
+                    {
+                        // ...,"name":null  -> drop from the comma before it.
+                        output.Write(json[..previousValueEnd]);
+                        output.Write(json[valueEnd..]);
+                    }
+                    else
+                    {
+                        // {"name":null,...  -> drop through the comma after it.
+                        var rest = json[valueEnd..];
+                        var skip = 0;
+                        while (skip < rest.Length && rest[skip] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+                        {
+                            skip++;
+                        }
+
+                        if (skip < rest.Length && rest[skip] == (byte)',')
+                        {
+                            skip++;
+                        }
+
+                        output.Write(json[..nameStart]);
+                        output.Write(rest[skip..]);
+                    }
+
+                    return true;
+                }
+
+                reader.Skip();
+                previousValueEnd = (int)reader.BytesConsumed;
+                first = false;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return false;
+    }
+}

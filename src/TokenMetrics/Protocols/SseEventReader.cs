@@ -1,0 +1,344 @@
+using System.Buffers;
+
+namespace TokenMetrics;
+
+/// <summary>An incremental, push-style <c>text/event-stream</c> parser working on bytes.</summary>
+/// <remarks>
+/// <para>Follows the WHATWG framing: lines end with CR, LF or CRLF (also split across reads); <c>data:</c> with or without
+/// the space; several <c>data:</c> lines joined by LF; comments ignored; an event is dispatched on a blank line. Bytes are never
+/// decoded per read, so a multi-byte UTF-8 character split across reads stays intact.</para>
+/// <para>An event larger than the limit is dropped (counted in <see cref="OversizedEvents"/>) and parsing resynchronises at the next
+/// blank line: metering fails open. At end of stream an event without its blank line is still dispatched, since servers that
+/// close right after the last line are common and that event often carries the usage.</para>
+/// <para>Steady state allocates nothing: buffers come from <see cref="ArrayPool{T}"/> and grow only for larger events.</para>
+/// </remarks>
+public sealed class SseEventReader : IDisposable
+{
+    private readonly int _maxEventBytes;
+    private readonly bool _captureRaw;
+    private byte[] _line = [];
+    private int _lineLength;
+    private byte[] _data = [];
+    private int _dataLength;
+    private byte[] _type = [];
+    private int _typeLength;
+    private byte[] _raw = [];
+    private int _rawLength;
+    private bool _hasData;
+    private bool _skipLeadingLf;
+    private bool _dispatchPending;
+    private bool _discarding;
+    private bool _rawPassthrough;
+
+    /// <summary>Initializes a new instance of the <see cref="SseEventReader"/> class.</summary>
+    /// <param name="maxEventBytes">The largest event (and line) kept, in bytes.</param>
+    /// <param name="captureRaw">Whether to keep each event's exact bytes, for readers that rewrite the stream.</param>
+    public SseEventReader(int maxEventBytes = 1 << 20, bool captureRaw = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEventBytes, 64);
+        _maxEventBytes = maxEventBytes;
+        _captureRaw = captureRaw;
+    }
+
+    /// <summary>Gets the number of events dropped because they were larger than the limit.</summary>
+    public int OversizedEvents { get; private set; }
+
+    /// <summary>Gets the number of events dispatched.</summary>
+    public long Events { get; private set; }
+
+    /// <summary>Parses the next bytes of the stream.</summary>
+    /// <param name="chunk">The bytes, in stream order.</param>
+    /// <param name="sink">Receives complete events.</param>
+    public void Feed(ReadOnlySpan<byte> chunk, ISseEventSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var pos = 0;
+        if (_skipLeadingLf && chunk.Length > 0)
+        {
+            _skipLeadingLf = false;
+            if (chunk[0] == (byte)'\n')
+            {
+                AppendRaw(chunk[..1], sink);
+                pos = 1;
+            }
+        }
+
+        if (_dispatchPending)
+        {
+            _dispatchPending = false;
+            Dispatch(sink);
+        }
+
+        while (pos < chunk.Length)
+        {
+            var rest = chunk[pos..];
+            var idx = rest.IndexOfAny((byte)'\r', (byte)'\n');
+            if (idx < 0)
+            {
+                AppendRaw(rest, sink);
+                AppendLine(rest);
+                return;
+            }
+
+            var terminator = 1;
+            var crAtEnd = false;
+            if (rest[idx] == (byte)'\r')
+            {
+                if (idx + 1 < rest.Length)
+                {
+                    if (rest[idx + 1] == (byte)'\n')
+                    {
+                        terminator = 2;
+                    }
+                }
+                else
+                {
+                    crAtEnd = true;
+                }
+            }
+
+            AppendRaw(rest[..(idx + terminator)], sink);
+            ReadOnlySpan<byte> line;
+            if (_lineLength > 0)
+            {
+                AppendLine(rest[..idx]);
+                line = _discarding ? default : _line.AsSpan(0, _lineLength);
+            }
+            else
+            {
+                line = rest[..idx];
+            }
+
+            _lineLength = 0;
+            pos += idx + terminator;
+            if (crAtEnd)
+            {
+                _skipLeadingLf = true;
+            }
+
+            if (line.IsEmpty && !_discardingLine)
+            {
+                if (crAtEnd && _captureRaw)
+                {
+                    // The LF of a CRLF may be in the next read: dispatch then, so the event's raw bytes are whole.
+                    _dispatchPending = true;
+                    return;
+                }
+
+                Dispatch(sink);
+            }
+            else
+            {
+                ProcessField(line);
+            }
+
+            _discardingLine = false;
+        }
+    }
+
+    /// <summary>Signals the end of the stream; dispatches an event left without its blank line.</summary>
+    /// <param name="sink">Receives the last event.</param>
+    public void Complete(ISseEventSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _skipLeadingLf = false;
+        if (_lineLength > 0 && !_discarding)
+        {
+            ProcessField(_line.AsSpan(0, _lineLength));
+        }
+
+        _lineLength = 0;
+        if (_dispatchPending || _hasData || _rawLength > 0)
+        {
+            _dispatchPending = false;
+            Dispatch(sink);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Return(ref _line);
+        Return(ref _data);
+        Return(ref _type);
+        Return(ref _raw);
+        _lineLength = _dataLength = _typeLength = _rawLength = 0;
+    }
+
+    private bool _discardingLine;
+
+    private void ProcessField(ReadOnlySpan<byte> line)
+    {
+        if (_discarding || line.IsEmpty || line[0] == (byte)':')
+        {
+            return;
+        }
+
+        var colon = line.IndexOf((byte)':');
+        ReadOnlySpan<byte> name;
+        ReadOnlySpan<byte> value;
+        if (colon < 0)
+        {
+            name = line;
+            value = default;
+        }
+        else
+        {
+            name = line[..colon];
+            value = line[(colon + 1)..];
+            if (!value.IsEmpty && value[0] == (byte)' ')
+            {
+                value = value[1..];
+            }
+        }
+
+        if (name.SequenceEqual("data"u8))
+        {
+            var needed = _dataLength + (_hasData ? 1 : 0) + value.Length;
+            if (needed > _maxEventBytes)
+            {
+                StartDiscarding();
+                return;
+            }
+
+            Ensure(ref _data, needed);
+            if (_hasData)
+            {
+                _data[_dataLength++] = (byte)'\n';
+            }
+
+            value.CopyTo(_data.AsSpan(_dataLength));
+            _dataLength += value.Length;
+            _hasData = true;
+        }
+        else if (name.SequenceEqual("event"u8))
+        {
+            var len = Math.Min(value.Length, 256);
+            Ensure(ref _type, len);
+            value[..len].CopyTo(_type);
+            _typeLength = len;
+        }
+    }
+
+    private void Dispatch(ISseEventSink sink)
+    {
+        var wasDiscarding = _discarding;
+        _discarding = false;
+        if (_rawPassthrough)
+        {
+            // The oversized event's bytes were already forwarded; nothing is held for it.
+            _rawPassthrough = false;
+            ResetEvent();
+            return;
+        }
+
+        if (!wasDiscarding && (_hasData || _captureRaw))
+        {
+            Events++;
+            sink.OnEvent(new SseEvent(_type.AsSpan(0, _typeLength), _data.AsSpan(0, _dataLength), _hasData, _raw.AsSpan(0, _rawLength)));
+        }
+        else if (wasDiscarding && _captureRaw && _rawLength > 0)
+        {
+            sink.OnPassthrough(_raw.AsSpan(0, _rawLength));
+        }
+
+        ResetEvent();
+    }
+
+    private void ResetEvent()
+    {
+        _dataLength = 0;
+        _typeLength = 0;
+        _rawLength = 0;
+        _hasData = false;
+    }
+
+    private void StartDiscarding()
+    {
+        if (!_discarding)
+        {
+            _discarding = true;
+            OversizedEvents++;
+            _dataLength = 0;
+            _hasData = false;
+        }
+    }
+
+    private void AppendLine(ReadOnlySpan<byte> part)
+    {
+        if (_discarding)
+        {
+            return;
+        }
+
+        var needed = _lineLength + part.Length;
+        if (needed > _maxEventBytes)
+        {
+            StartDiscarding();
+            _discardingLine = true;
+            _lineLength = 0;
+            return;
+        }
+
+        Ensure(ref _line, needed);
+        part.CopyTo(_line.AsSpan(_lineLength));
+        _lineLength = needed;
+    }
+
+    private void AppendRaw(ReadOnlySpan<byte> part, ISseEventSink sink)
+    {
+        if (!_captureRaw || part.IsEmpty)
+        {
+            return;
+        }
+
+        if (_rawPassthrough)
+        {
+            sink.OnPassthrough(part);
+            return;
+        }
+
+        var needed = _rawLength + part.Length;
+        if (needed > _maxEventBytes + 4096)
+        {
+            // Fail open: forward what is held and stream the rest of this event through untouched.
+            sink.OnPassthrough(_raw.AsSpan(0, _rawLength));
+            sink.OnPassthrough(part);
+            _rawLength = 0;
+            _rawPassthrough = true;
+            StartDiscarding();
+            return;
+        }
+
+        Ensure(ref _raw, needed);
+        part.CopyTo(_raw.AsSpan(_rawLength));
+        _rawLength = needed;
+    }
+
+    private static void Ensure(ref byte[] buffer, int size)
+    {
+        if (buffer.Length >= size)
+        {
+            return;
+        }
+
+        var next = ArrayPool<byte>.Shared.Rent(Math.Max(size, Math.Max(256, buffer.Length * 2)));
+        buffer.CopyTo(next, 0);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        buffer = next;
+    }
+
+    private static void Return(ref byte[] buffer)
+    {
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        buffer = [];
+    }
+}

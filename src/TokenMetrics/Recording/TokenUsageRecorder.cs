@@ -1,0 +1,237 @@
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TokenMetrics.Internal;
+
+namespace TokenMetrics;
+
+/// <summary>The one runtime object behind TokenMetrics: both layers hand it their records, and it queues them for the exporters.</summary>
+/// <remarks>
+/// <para><see cref="Record(TokenUsageRecord)"/> never blocks and never throws: a full queue drops the record and counts it.
+/// Exporters run on a background dispatcher, each fenced and timed out.</para>
+/// <para>One instance per application (a singleton under dependency injection). Dispose it, or stop the host, to flush.</para>
+/// </remarks>
+public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
+{
+    private readonly TokenUsageExportWorker _worker;
+    private readonly Meter? _ownedMeter;
+    private long _received;
+    private long _filtered;
+    private long _callbackFailures;
+    private long _internalErrors;
+
+    /// <summary>Initializes a new instance of the <see cref="TokenUsageRecorder"/> class.</summary>
+    /// <param name="options">The settings; validated here.</param>
+    /// <param name="exporters">Where records go.</param>
+    /// <param name="estimator">Counts tokens when the vendor reports none; defaults to <see cref="HeuristicTokenEstimator"/>.</param>
+    /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <param name="loggerFactory">For the pipeline's own warnings; optional.</param>
+    /// <param name="meterFactory">Creates the meter for the pipeline counters; optional.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="exporters"/> is <see langword="null"/>.</exception>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The options are invalid.</exception>
+    public TokenUsageRecorder(
+        TokenMetricsOptions options,
+        IEnumerable<ITokenUsageExporter> exporters,
+        ITokenEstimator? estimator = null,
+        TimeProvider? timeProvider = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(exporters);
+        TokenMetricsOptionsValidation.ThrowIfInvalid(options);
+        Options = options;
+        Estimator = estimator ?? HeuristicTokenEstimator.Instance;
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
+        _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, logger);
+        Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
+            ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
+        CreateCounters(Meter);
+    }
+
+    /// <summary>Gets the settings.</summary>
+    public TokenMetricsOptions Options { get; }
+
+    /// <summary>Gets the estimator used when no usage is reported.</summary>
+    public ITokenEstimator Estimator { get; }
+
+    /// <summary>Gets the clock.</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <summary>Gets the exporters, in registration order.</summary>
+    public IReadOnlyList<ITokenUsageExporter> Exporters => _worker.Exporters;
+
+    /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
+    internal Meter Meter { get; }
+
+    /// <summary>Queues a record for export. Never blocks, never throws.</summary>
+    /// <param name="record">The record; ignored when <see langword="null"/>.</param>
+    public void Record(TokenUsageRecord record)
+    {
+        if (record is null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _received);
+        try
+        {
+            if (Options.Filter is { } filter && !RunFilter(filter, record))
+            {
+                Interlocked.Increment(ref _filtered);
+                return;
+            }
+
+            if (!_worker.TryEnqueue(record))
+            {
+                TokenMetricsEventSource.Log.RecordDropped("queue full or shut down");
+            }
+        }
+        catch (Exception ex)
+        {
+            ReportInternalError(nameof(Record), ex);
+        }
+    }
+
+    /// <summary>Returns a snapshot of the pipeline counters.</summary>
+    /// <returns>The counters.</returns>
+    public TokenMetricsStatistics GetStatistics() => new()
+    {
+        Received = Interlocked.Read(ref _received),
+        Filtered = Interlocked.Read(ref _filtered),
+        Dropped = _worker.Dropped,
+        Dispatched = _worker.Dispatched,
+        Queued = _worker.Queued,
+        CallbackFailures = Interlocked.Read(ref _callbackFailures),
+        InternalErrors = Interlocked.Read(ref _internalErrors),
+        Exporters = _worker.GetExporterStatistics(),
+    };
+
+    /// <summary>Exports everything queued before this call.</summary>
+    /// <param name="timeout">How long to wait.</param>
+    /// <param name="cancellationToken">Stops waiting (the export itself goes on).</param>
+    /// <returns>Whether everything was delivered, something failed, or time ran out.</returns>
+    public Task<TokenMetricsFlushResult> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        _worker.FlushAsync(timeout, cancellationToken);
+
+    /// <summary>Stops accepting records, exports what is queued within <see cref="TokenMetricsOptions.ShutdownTimeout"/>, and disposes the exporters.</summary>
+    /// <returns>The outcome; records left after the timeout are counted as dropped.</returns>
+    public Task<TokenMetricsFlushResult> ShutdownAsync() => _worker.ShutdownAsync(Options.ShutdownTimeout);
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _ = await ShutdownAsync().ConfigureAwait(false);
+        _ownedMeter?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        // Sync-over-async only here, bounded by ShutdownTimeout; DI prefers DisposeAsync.
+        _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(1));
+        _ownedMeter?.Dispose();
+    }
+
+    internal void ReportInternalError(string where, Exception exception)
+    {
+        Interlocked.Increment(ref _internalErrors);
+        TokenMetricsEventSource.Log.InternalError(where, exception);
+    }
+
+    internal void ReportCallbackFailure(string callback, Exception exception)
+    {
+        Interlocked.Increment(ref _callbackFailures);
+        TokenMetricsEventSource.Log.CallbackFailed(callback, exception);
+    }
+
+    /// <summary>Chooses reported usage, else an estimate, else missing; never mixes the two.</summary>
+    internal (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(
+        TokenUsage? reported,
+        Func<TokenEstimate?>? estimateInput,
+        Func<TokenEstimate?>? estimateOutput)
+    {
+        if (reported is { IsEmpty: false })
+        {
+            var normalized = reported.TotalTokenCount is null ? new TokenUsage
+            {
+                InputTokenCount = reported.InputTokenCount,
+                OutputTokenCount = reported.OutputTokenCount,
+                TotalTokenCount = reported.GetTotalOrSum(),
+                CachedInputTokenCount = reported.CachedInputTokenCount,
+                CacheWriteInputTokenCount = reported.CacheWriteInputTokenCount,
+                ReasoningTokenCount = reported.ReasoningTokenCount,
+                InputTokenDetails = reported.InputTokenDetails,
+                OutputTokenDetails = reported.OutputTokenDetails,
+            } : reported;
+            return (normalized, TokenUsageSource.Reported, null);
+        }
+
+        if (!Options.EstimateMissingUsage)
+        {
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+        }
+
+        try
+        {
+            var input = estimateInput?.Invoke();
+            var output = estimateOutput?.Invoke();
+            if (input is null && output is null)
+            {
+                return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            }
+
+            var usage = new TokenUsage
+            {
+                InputTokenCount = input?.Tokens,
+                OutputTokenCount = output?.Tokens,
+                TotalTokenCount = (input?.Tokens ?? 0) + (output?.Tokens ?? 0),
+            };
+            return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
+        }
+        catch (Exception ex)
+        {
+            ReportInternalError(nameof(Estimator), ex);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+        }
+    }
+
+    private bool RunFilter(Func<TokenUsageRecord, bool> filter, TokenUsageRecord record)
+    {
+        try
+        {
+            return filter(record);
+        }
+        catch (Exception ex)
+        {
+            ReportCallbackFailure(nameof(TokenMetricsOptions.Filter), ex);
+            return true;
+        }
+    }
+
+    private void CreateCounters(Meter meter)
+    {
+        _ = meter.CreateObservableCounter("tokenmetrics.records.received", () => Interlocked.Read(ref _received), "{record}", "Usage records received by the pipeline.");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.dispatched", () => _worker.Dispatched, "{record}", "Usage records handed to the exporters.");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.dropped", () => _worker.Dropped, "{record}", "Usage records dropped (queue full or shut down).");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.filtered", () => Interlocked.Read(ref _filtered), "{record}", "Usage records removed by the filter.");
+        _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export.");
+        _ = meter.CreateObservableCounter("tokenmetrics.callback.failures", () => Interlocked.Read(ref _callbackFailures), "{exception}", "Exceptions thrown by user callbacks and swallowed.");
+        _ = meter.CreateObservableCounter("tokenmetrics.internal.errors", () => Interlocked.Read(ref _internalErrors), "{exception}", "TokenMetrics' own errors, swallowed so the app never saw them.");
+        _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome.");
+    }
+
+    private IEnumerable<Measurement<long>> ExportMeasurements()
+    {
+        foreach (var (name, stats) in _worker.GetExporterStatistics())
+        {
+            yield return new Measurement<long>(stats.Exported, new KeyValuePair<string, object?>("tokenmetrics.exporter", name), new KeyValuePair<string, object?>("tokenmetrics.outcome", "exported"));
+            yield return new Measurement<long>(stats.Failed, new KeyValuePair<string, object?>("tokenmetrics.exporter", name), new KeyValuePair<string, object?>("tokenmetrics.outcome", "failed"));
+        }
+    }
+}

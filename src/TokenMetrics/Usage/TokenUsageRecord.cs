@@ -1,0 +1,90 @@
+using System.Collections.Generic;
+
+namespace TokenMetrics;
+
+/// <summary>One logical LLM call: who called which model, how many tokens it took, and how it ended.</summary>
+/// <remarks>
+/// <para>Records are immutable once recorded. <see cref="Id"/> is unique per call and stable, so stores and exporters
+/// can de-duplicate replays.</para>
+/// <para>Never carries credentials: <see cref="Endpoint"/> is scheme, host, port and path only, without query or user info.</para>
+/// </remarks>
+public sealed record TokenUsageRecord
+{
+    /// <summary>Gets the record's unique, time-ordered identifier (a version 7 GUID), used for de-duplication.</summary>
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+
+    /// <summary>Gets when the call started, from the configured <see cref="TimeProvider"/>.</summary>
+    public DateTimeOffset Timestamp { get; init; }
+
+    /// <summary>Gets the provider, as an OpenTelemetry <c>gen_ai.provider.name</c> value (<c>openai</c>, <c>anthropic</c>, ...).</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>Gets the operation, as an OpenTelemetry <c>gen_ai.operation.name</c> value (<c>chat</c>, <c>embeddings</c>, <c>text_completion</c>, ...).</summary>
+    public string? Operation { get; init; }
+
+    /// <summary>Gets the model the app asked for.</summary>
+    public string? RequestModel { get; init; }
+
+    /// <summary>Gets the model the request was routed to when model mapping changed it; otherwise <see langword="null"/>.</summary>
+    public string? RoutedModel { get; init; }
+
+    /// <summary>Gets the model the vendor says answered (for example a dated snapshot).</summary>
+    public string? ResponseModel { get; init; }
+
+    /// <summary>Gets the vendor's response identifier, when it gave one.</summary>
+    public string? ResponseId { get; init; }
+
+    /// <summary>Gets a value indicating whether the answer was streamed.</summary>
+    public bool IsStreaming { get; init; }
+
+    /// <summary>Gets how the call ended.</summary>
+    public TokenUsageStatus Status { get; init; }
+
+    /// <summary>Gets a low-cardinality error type when <see cref="Status"/> is not <see cref="TokenUsageStatus.Ok"/>: an exception's full type name, an HTTP status code, or the vendor's error type.</summary>
+    public string? ErrorType { get; init; }
+
+    /// <summary>Gets the HTTP status code, when the call went over HTTP and TokenMetrics saw it.</summary>
+    public int? HttpStatusCode { get; init; }
+
+    /// <summary>Gets the time from sending the request to the end of the answer (or to cancellation or error).</summary>
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>Gets the time from sending the request to the first chunk of the answer; streamed calls only.</summary>
+    public TimeSpan? TimeToFirstChunk { get; init; }
+
+    /// <summary>Gets the endpoint called: scheme, host, port and path; never query strings or credentials.</summary>
+    public string? Endpoint { get; init; }
+
+    /// <summary>Gets the server host name (OpenTelemetry <c>server.address</c>).</summary>
+    public string? ServerAddress { get; init; }
+
+    /// <summary>Gets the server port (OpenTelemetry <c>server.port</c>).</summary>
+    public int? ServerPort { get; init; }
+
+    /// <summary>Gets the token counts; see <see cref="Source"/> for where they came from.</summary>
+    public TokenUsage Usage { get; init; } = TokenUsage.Empty;
+
+    /// <summary>Gets where <see cref="Usage"/> came from: reported by the vendor, estimated, or missing.</summary>
+    public TokenUsageSource Source { get; init; }
+
+    /// <summary>Gets how estimated counts were made (for example <c>o200k_base</c> or <c>heuristic</c>); <see langword="null"/> unless <see cref="Source"/> is <see cref="TokenUsageSource.Estimated"/>.</summary>
+    public string? EstimationMethod { get; init; }
+
+    /// <summary>Gets the end user the call was made for.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>Gets the consumer (API key owner, tenant or calling service) the call is attributed to.</summary>
+    public string? Consumer { get; init; }
+
+    /// <summary>Gets the conversation or agent session the call belongs to.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>Gets free-form attribution tags (feature, team, environment...).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>Gets the name of the <c>HttpClient</c> (from <c>IHttpClientFactory</c>) or chat client that made the call.</summary>
+    public string? ClientName { get; init; }
+
+    /// <summary>Gets the layer that produced the record.</summary>
+    public TokenUsageLayer Layer { get; init; }
+}
