@@ -19,6 +19,7 @@ namespace TokenMetrics;
 /// </remarks>
 public class TokenMetricsHandler : DelegatingHandler
 {
+    private static readonly HttpRequestOptionsKey<bool> MeteredKey = new("TokenMetrics.Metered");
     private readonly TokenUsageRecorder _recorder;
     private readonly ITokenUsageProtocol[] _protocols;
     private readonly TokenMetricsHandlerOptions _options;
@@ -111,10 +112,17 @@ public class TokenMetricsHandler : DelegatingHandler
 
         try
         {
+            // A second TokenMetricsHandler in the same pipeline (added by hand) must not meter the call again.
+            if (request.Options.TryGetValue(MeteredKey, out _))
+            {
+                return null;
+            }
+
             foreach (var protocol in _protocols)
             {
                 if (protocol.CanHandle(request))
                 {
+                    request.Options.Set(MeteredKey, true);
                     var scope = CallScope.Current;
                     scope?.MarkHttpExchange();
                     return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope);

@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace TokenMetrics.Providers.OpenAI;
+
+/// <summary>Reads a non-streamed OpenAI JSON body: keeps it (bounded) as the app reads it, and scans it once at the end for
+/// <c>usage</c>, <c>model</c>, <c>id</c> and <c>error</c> with <see cref="Utf8JsonReader"/>, without deserializing it.</summary>
+/// <remarks>Past the limit (huge embedding batches) only the head and a tail window are kept: OpenAI writes <c>usage</c> last,
+/// so it is still found; nothing is ever buffered without bound.</remarks>
+internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader, IDisposable
+{
+    private const int HeadBytes = 64 * 1024;
+    private const int TailBytes = 256 * 1024;
+
+    private byte[]? _buffer;
+    private int _length;
+    private byte[]? _tail;
+    private int _tailStart;
+    private long _tailTotal;
+    private bool _overflow;
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        if (_overflow)
+        {
+            AppendTail(data);
+            return;
+        }
+
+        var needed = _length + data.Length;
+        if (needed > maxBytes)
+        {
+            _overflow = true;
+            AppendTail(_buffer.AsSpan(Math.Min(HeadBytes, _length), _length - Math.Min(HeadBytes, _length)));
+            _length = Math.Min(HeadBytes, _length);
+            AppendTail(data);
+            return;
+        }
+
+        if (_buffer is null || _buffer.Length < needed)
+        {
+            var next = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(4096, (_buffer?.Length ?? 0) * 2)));
+            _buffer?.AsSpan(0, _length).CopyTo(next);
+            if (_buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = next;
+        }
+
+        data.CopyTo(_buffer.AsSpan(_length));
+        _length = needed;
+    }
+
+    public override void Complete()
+    {
+        if (_overflow)
+        {
+            CompleteFromHeadAndTail();
+            return;
+        }
+
+        if (_buffer is null || _length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            Scan(_buffer.AsSpan(0, _length));
+            Completed = true;
+        }
+        catch (JsonException)
+        {
+            // Cut or not JSON: keep whatever was found before the bad byte.
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = null;
+        }
+
+        if (_tail is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_tail);
+            _tail = null;
+        }
+    }
+
+    private void Scan(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new JsonException("not an object");
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("usage"u8))
+            {
+                reader.Read();
+                Usage = OpenAIUsage.Parse(ref reader) ?? Usage;
+            }
+            else if (reader.ValueTextEquals("model"u8))
+            {
+                reader.Read();
+                ResponseModel = reader.TokenType == JsonTokenType.String ? reader.GetString() : ResponseModel;
+            }
+            else if (reader.ValueTextEquals("id"u8))
+            {
+                reader.Read();
+                ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : ResponseId;
+            }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                ReadError(ref reader);
+            }
+            else if (reader.ValueTextEquals("status"u8))
+            {
+                // Responses API: "failed" is an error even with HTTP 200.
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("failed"u8))
+                {
+                    ErrorType ??= "failed";
+                }
+            }
+            else if (reader.ValueTextEquals("choices"u8) || reader.ValueTextEquals("output"u8))
+            {
+                reader.Read();
+                CollectText(ref reader);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        if (reader.TokenType != JsonTokenType.EndObject || reader.CurrentDepth != 0)
+        {
+            throw new JsonException("incomplete");
+        }
+    }
+
+    private void ReadError(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return;
+        }
+
+        string? type = null;
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            var depth = reader.CurrentDepth;
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+            {
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == depth + 1 && (reader.ValueTextEquals("type"u8) || reader.ValueTextEquals("code"u8)))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        type ??= reader.GetString();
+                    }
+                }
+                else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        ErrorType = type ?? "error";
+    }
+
+    /// <summary>Keeps the answer text (message content, tool arguments, output_text), only for estimation.</summary>
+    private void CollectText(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+
+        var depth = reader.CurrentDepth;
+        var take = false;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                take = reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("refusal"u8);
+            }
+            else if (take && reader.TokenType == JsonTokenType.String)
+            {
+                OutputText.AppendJsonEscaped(reader.ValueSpan);
+                take = false;
+            }
+            else
+            {
+                take = false;
+            }
+        }
+    }
+
+    private void AppendTail(ReadOnlySpan<byte> data)
+    {
+        _tail ??= ArrayPool<byte>.Shared.Rent(TailBytes);
+        var size = _tail.Length;
+        if (data.Length >= size)
+        {
+            data[^size..].CopyTo(_tail);
+            _tailStart = 0;
+            _tailTotal += data.Length;
+            return;
+        }
+
+        // Ring buffer: write at (start + count) % size.
+        var count = (int)Math.Min(_tailTotal, size);
+        var write = (_tailStart + count) % size;
+        var first = Math.Min(data.Length, size - write);
+        data[..first].CopyTo(_tail.AsSpan(write));
+        data[first..].CopyTo(_tail);
+        _tailTotal += data.Length;
+        if (count + data.Length > size)
+        {
+            _tailStart = (_tailStart + count + data.Length - size) % size;
+        }
+    }
+
+    private void CompleteFromHeadAndTail()
+    {
+        // We saw the whole body but could not keep it; the answer is complete if it ended.
+        Completed = true;
+        if (_buffer is not null)
+        {
+            var head = _buffer.AsSpan(0, _length);
+            if (FindStringValue(head, "\"model\":\""u8) is { } model)
+            {
+                ResponseModel = model;
+            }
+
+            if (FindStringValue(head, "\"id\":\""u8) is { } id)
+            {
+                ResponseId = id;
+            }
+        }
+
+        if (_tail is null)
+        {
+            return;
+        }
+
+        var count = (int)Math.Min(_tailTotal, _tail.Length);
+        var linear = ArrayPool<byte>.Shared.Rent(count);
+        try
+        {
+            var firstPart = Math.Min(count, _tail.Length - _tailStart);
+            _tail.AsSpan(_tailStart, firstPart).CopyTo(linear);
+            _tail.AsSpan(0, count - firstPart).CopyTo(linear.AsSpan(firstPart));
+            var tail = linear.AsSpan(0, count);
+            var at = tail.LastIndexOf("\"usage\":"u8);
+            if (at >= 0)
+            {
+                var value = tail[(at + 8)..].TrimStart(" \t\r\n"u8);
+                Usage = OpenAIUsage.Parse(value) ?? Usage;
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(linear);
+        }
+    }
+
+    private static string? FindStringValue(ReadOnlySpan<byte> json, ReadOnlySpan<byte> prefix)
+    {
+        var at = json.IndexOf(prefix);
+        if (at < 0)
+        {
+            return null;
+        }
+
+        var start = at + prefix.Length;
+        var end = JsonText.FindStringEnd(json, start);
+        return end < 0 ? null : JsonText.UnescapeFragments(json[start..end]);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Linq;
+using System.Net.Http;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TokenMetrics.Providers.OpenAI;
+
+/// <summary>Chat Completions, the Responses API, legacy Completions and Embeddings, on OpenAI, Azure OpenAI and compatible servers.</summary>
+internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsageProtocol
+{
+    public string Name => "openai";
+
+    public bool CanHandle(HttpRequestMessage request)
+    {
+        if (request.Method != HttpMethod.Post || request.RequestUri is not { IsAbsoluteUri: true } uri)
+        {
+            return false;
+        }
+
+        if (OpenAIEndpoint.Classify(uri.AbsolutePath) == OpenAIOperation.None)
+        {
+            return false;
+        }
+
+        var host = uri.Host;
+        return options.MatchAnyHost
+            || host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase)
+            || host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase)
+            || options.Hosts.Any(h => host.Equals(h, StringComparison.OrdinalIgnoreCase));
+    }
+
+    public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
+    {
+        var uri = context.Request.RequestUri!;
+        var operation = OpenAIEndpoint.Classify(uri.AbsolutePath);
+        context.Operation = operation switch
+        {
+            OpenAIOperation.ChatCompletions or OpenAIOperation.Responses => "chat",
+            OpenAIOperation.Completions => "text_completion",
+            OpenAIOperation.Embeddings => "embeddings",
+            _ => null,
+        };
+        context.ProtocolState = operation;
+        context.Provider = uri.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase) ? "openai"
+            : uri.Host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase) ? "azure.ai.openai"
+            : options.CompatibleProviderName;
+
+        var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);
+        if (body is not { Length: > 0 } json)
+        {
+            return;
+        }
+
+        var info = OpenAIRequestInfo.Parse(json.Span);
+        context.RequestModel = info.Model ?? OpenAIEndpoint.AzureDeployment(uri.AbsolutePath);
+        context.IsStreaming = info.Stream;
+        if (info.Stream && !info.IncludeUsage && context.Options.RequestStreamUsage
+            && operation is OpenAIOperation.ChatCompletions or OpenAIOperation.Completions)
+        {
+            var rewritten = OpenAIRequestInfo.InjectIncludeUsage(json.Span);
+            if (rewritten is not null)
+            {
+                context.ReplaceRequestBody(rewritten);
+                context.StreamUsageInjected = true;
+            }
+        }
+    }
+
+    public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
+    {
+        var operation = context.ProtocolState is OpenAIOperation op ? op : OpenAIEndpoint.Classify(context.Request.RequestUri!.AbsolutePath);
+        if (TokenUsageProtocolContext.IsMediaType(response.Content.Headers, "text/event-stream"))
+        {
+            context.IsStreaming = true;
+            return new OpenAIStreamReader(operation, context.Options.MaxSseEventBytes, context.StreamUsageInjected);
+        }
+
+        // JSON, or no content type at all: many compatible servers omit it.
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        return mediaType is null || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)
+            ? new OpenAIJsonReader(context.Options.MaxInspectedResponseBytes)
+            : null;
+    }
+}

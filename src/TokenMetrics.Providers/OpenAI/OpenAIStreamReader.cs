@@ -1,0 +1,228 @@
+using System.Buffers;
+
+namespace TokenMetrics.Providers.OpenAI;
+
+/// <summary>Reads an OpenAI <c>text/event-stream</c>: Chat Completions and legacy Completions chunks, and Responses API events.</summary>
+/// <remarks>
+/// <para>Each event is scanned with vectorised searches for the few members that matter (<c>"usage":{</c>, <c>"model":"</c>,
+/// content deltas, finish reasons); only a usage object is parsed. Usage is read before any <c>choices</c> logic, so the
+/// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled.</para>
+/// <para>When TokenMetrics injected <c>stream_options.include_usage</c>, the reader also rewrites the stream the app reads:
+/// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
+/// reads the bytes it would have read without TokenMetrics.</para>
+/// </remarks>
+internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSink, IDisposable
+{
+    private readonly OpenAIOperation _operation;
+    private readonly SseEventReader _sse;
+    private readonly bool _transform;
+    private IBufferWriter<byte>? _output;
+
+    public OpenAIStreamReader(OpenAIOperation operation, int maxEventBytes, bool withholdInjectedUsage)
+    {
+        _operation = operation;
+        _transform = withholdInjectedUsage;
+        _sse = new SseEventReader(maxEventBytes, captureRaw: withholdInjectedUsage);
+    }
+
+    public override bool TransformsContent => _transform;
+
+    public override void Write(ReadOnlySpan<byte> data) => _sse.Feed(data, this);
+
+    public override void Complete() => _sse.Complete(this);
+
+    public override void Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
+    {
+        _output = output;
+        try
+        {
+            _sse.Feed(data, this);
+            if (final)
+            {
+                _sse.Complete(this);
+            }
+        }
+        finally
+        {
+            _output = null;
+        }
+    }
+
+    public void OnEvent(SseEvent sseEvent)
+    {
+        var data = sseEvent.Data;
+        var forward = true;
+        if (sseEvent.HasData)
+        {
+            forward = Observe(sseEvent.EventType, data);
+        }
+
+        if (_output is null)
+        {
+            return;
+        }
+
+        if (!forward)
+        {
+            return;
+        }
+
+        // Remove the "usage":null member that exists only because include_usage was injected.
+        var raw = sseEvent.Raw;
+        if (sseEvent.HasData && data.IndexOf((byte)'\n') < 0 && data.IndexOf("\"usage\":null"u8) >= 0)
+        {
+            var at = raw.IndexOf(data);
+            if (at >= 0)
+            {
+                var output = _output;
+                output.Write(raw[..at]);
+                if (JsonText.TryRemoveTopLevelNullProperty(data, "usage"u8, output))
+                {
+                    output.Write(raw[(at + data.Length)..]);
+                    return;
+                }
+
+                // Nothing removed: write the event as it was (the prefix is already out).
+                output.Write(raw[at..]);
+                return;
+            }
+        }
+
+        _output.Write(raw);
+    }
+
+    public void OnPassthrough(ReadOnlySpan<byte> raw) => _output?.Write(raw);
+
+    public void Dispose() => _sse.Dispose();
+
+    /// <summary>Observes one event; returns <see langword="false"/> when it must be withheld from the app.</summary>
+    private bool Observe(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
+    {
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            Completed = true;
+            return true;
+        }
+
+        if (ResponseModel is null && FindString(data, "\"model\":\""u8) is { Length: > 0 } model)
+        {
+            ResponseModel = JsonText.UnescapeFragments(model);
+        }
+
+        if (ResponseId is null && FindString(data, "\"id\":\""u8) is { Length: > 0 } id)
+        {
+            ResponseId = JsonText.UnescapeFragments(id);
+        }
+
+        var hasUsage = false;
+        var usageAt = data.LastIndexOf("\"usage\":"u8);
+        if (usageAt >= 0)
+        {
+            var value = data[(usageAt + 8)..].TrimStart(" \t\r\n"u8);
+            if (!value.IsEmpty && value[0] == (byte)'{')
+            {
+                try
+                {
+                    if (OpenAIUsage.Parse(value) is { } usage)
+                    {
+                        Usage = (Usage ?? TokenUsage.Empty).MergeLatest(usage);
+                        hasUsage = true;
+                    }
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    // A malformed usage object is skipped; the rest of the stream is still read.
+                }
+            }
+        }
+
+        if (_operation == OpenAIOperation.Responses)
+        {
+            ObserveResponsesEvent(eventType, data);
+            return true;
+        }
+
+        AppendAll(data, "\"content\":\""u8);
+        AppendAll(data, "\"arguments\":\""u8);
+        if (_operation == OpenAIOperation.Completions)
+        {
+            AppendAll(data, "\"text\":\""u8);
+        }
+
+        if (data.IndexOf("\"finish_reason\":\""u8) >= 0)
+        {
+            Completed = true;
+        }
+
+        if (data.IndexOf("\"error\":{"u8) >= 0 && data.IndexOf("\"choices\""u8) < 0)
+        {
+            ErrorType = FindString(data, "\"type\":\""u8) is { Length: > 0 } t ? JsonText.UnescapeFragments(t) : "error";
+        }
+
+        // The usage-only chunk the app did not ask for: "choices":[] with a usage object.
+        return !(_transform && hasUsage && IsEmptyChoices(data));
+    }
+
+    private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
+    {
+        var type = eventType.IsEmpty && FindString(data, "\"type\":\""u8) is { } t ? t : eventType;
+        if (type.SequenceEqual("response.output_text.delta"u8) || type.SequenceEqual("response.function_call_arguments.delta"u8) || type.SequenceEqual("response.reasoning_summary_text.delta"u8))
+        {
+            AppendAll(data, "\"delta\":\""u8);
+        }
+        else if (type.SequenceEqual("response.completed"u8))
+        {
+            Completed = true;
+            ResponseModel = FindString(data, "\"model\":\""u8) is { Length: > 0 } m ? JsonText.UnescapeFragments(m) : ResponseModel;
+        }
+        else if (type.SequenceEqual("response.failed"u8) || type.SequenceEqual("error"u8))
+        {
+            ErrorType = FindString(data, "\"code\":\""u8) is { Length: > 0 } code ? JsonText.UnescapeFragments(code) : "failed";
+        }
+
+        if (type.StartsWith("response.created"u8) || type.StartsWith("response.in_progress"u8))
+        {
+            // The id of the response, not of an output item.
+            ResponseId ??= FindString(data, "\"id\":\"resp"u8) is { } rest ? "resp" + JsonText.UnescapeFragments(rest) : null;
+        }
+    }
+
+    private void AppendAll(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
+    {
+        var pos = 0;
+        while (pos < data.Length)
+        {
+            var at = data[pos..].IndexOf(prefix);
+            if (at < 0)
+            {
+                return;
+            }
+
+            var start = pos + at + prefix.Length;
+            var end = JsonText.FindStringEnd(data, start);
+            if (end < 0)
+            {
+                return;
+            }
+
+            OutputText.AppendJsonEscaped(data[start..end]);
+            pos = end + 1;
+        }
+    }
+
+    private static ReadOnlySpan<byte> FindString(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
+    {
+        var at = data.IndexOf(prefix);
+        if (at < 0)
+        {
+            return default;
+        }
+
+        var start = at + prefix.Length;
+        var end = JsonText.FindStringEnd(data, start);
+        return end < 0 ? default : data[start..end];
+    }
+
+    private static bool IsEmptyChoices(ReadOnlySpan<byte> data) =>
+        JsonText.TryGetTopLevelValue(data, "choices"u8, out var choices) && choices.Trim(" \t\r\n"u8).SequenceEqual("[]"u8);
+}

@@ -1,0 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace TokenMetrics.Internal;
+
+internal sealed record TokenMetricsBuilder(IServiceCollection Services) : ITokenMetricsBuilder;

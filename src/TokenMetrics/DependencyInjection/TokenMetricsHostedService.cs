@@ -1,0 +1,20 @@
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Hosting;
+
+namespace TokenMetrics.Internal;
+
+/// <summary>Starts the recorder with the host (so configuration errors surface at start-up) and flushes it on stop.</summary>
+internal sealed class TokenMetricsHostedService(TokenUsageRecorder recorder) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // ShutdownAsync is bounded by ShutdownTimeout and never throws; the host's token only shortens our wait.
+        _ = await recorder.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>Marks a service collection to which TokenMetrics was added.</summary>
+internal sealed class TokenMetricsMarker;

@@ -1,0 +1,101 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+
+namespace TokenMetrics;
+
+/// <summary>Writes one structured log entry per call ("Token usage statistics", with <c>model</c>, <c>input_tokens</c>,
+/// <c>output_tokens</c>, <c>total_tokens</c>, <c>consumer</c> and more as structured fields).</summary>
+/// <remarks>Logs no prompt or completion text and no credentials: records carry neither.</remarks>
+public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
+{
+    private readonly ILogger _logger;
+    private readonly LogLevel _level;
+
+    /// <summary>Initializes a new instance of the <see cref="LoggingTokenUsageExporter"/> class.</summary>
+    /// <param name="logger">Where entries go (category <c>TokenMetrics.Usage</c> under DI).</param>
+    /// <param name="level">The level of the entries.</param>
+    public LoggingTokenUsageExporter(ILogger logger, LogLevel level = LogLevel.Information)
+    {
+        ArgumentNullException.ThrowIfNull(logger);
+        _logger = logger;
+        _level = level;
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!_logger.IsEnabled(_level))
+        {
+            return ValueTask.FromResult(TokenUsageExportResult.Success);
+        }
+
+        foreach (var r in batch)
+        {
+#pragma warning disable CA1873 // guarded by IsEnabled above, once per batch
+            LogUsage(
+                _logger,
+                _level,
+                r.ResponseModel ?? r.RequestModel,
+                r.Usage.InputTokenCount,
+                r.Usage.OutputTokenCount,
+                r.Usage.GetTotalOrSum(),
+                r.Consumer,
+                r.Provider,
+                r.Operation,
+                r.Usage.CachedInputTokenCount,
+                r.Usage.ReasoningTokenCount,
+                ToSnake(r.Source),
+                ToSnake(r.Status),
+                r.IsStreaming,
+                Math.Round(r.Duration.TotalMilliseconds, 1),
+                r.TimeToFirstChunk is { } t ? Math.Round(t.TotalMilliseconds, 1) : null,
+                r.UserId,
+                r.SessionId,
+                r.Id.ToString("N", CultureInfo.InvariantCulture));
+#pragma warning restore CA1873
+        }
+
+        return ValueTask.FromResult(TokenUsageExportResult.Success);
+    }
+
+    private static string ToSnake(TokenUsageSource source) => source switch
+    {
+        TokenUsageSource.Reported => "reported",
+        TokenUsageSource.Estimated => "estimated",
+        _ => "missing",
+    };
+
+    private static string ToSnake(TokenUsageStatus status) => status switch
+    {
+        TokenUsageStatus.Ok => "ok",
+        TokenUsageStatus.Error => "error",
+        TokenUsageStatus.Cancelled => "cancelled",
+        _ => "truncated",
+    };
+
+    [LoggerMessage(EventId = 100, EventName = "TokenUsage", Message = "Token usage statistics: model={model} input_tokens={input_tokens} output_tokens={output_tokens} total_tokens={total_tokens} consumer={consumer} provider={provider} operation={operation} cached_tokens={cached_tokens} reasoning_tokens={reasoning_tokens} usage_source={usage_source} status={status} streaming={streaming} duration_ms={duration_ms} first_chunk_ms={first_chunk_ms} user={user} session_id={session_id} record_id={record_id}")]
+    private static partial void LogUsage(
+        ILogger logger,
+        LogLevel level,
+        string? model,
+        long? input_tokens,
+        long? output_tokens,
+        long? total_tokens,
+        string? consumer,
+        string? provider,
+        string? operation,
+        long? cached_tokens,
+        long? reasoning_tokens,
+        string usage_source,
+        string status,
+        bool streaming,
+        double duration_ms,
+        double? first_chunk_ms,
+        string? user,
+        string? session_id,
+        string record_id);
+}

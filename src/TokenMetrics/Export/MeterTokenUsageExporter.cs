@@ -1,0 +1,169 @@
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Threading;
+using System.Threading.Tasks;
+using TokenMetrics.Internal;
+
+namespace TokenMetrics;
+
+/// <summary>Records usage on a <see cref="Meter"/> with the OpenTelemetry GenAI semantic conventions.</summary>
+/// <remarks>
+/// <para>Instruments: <c>gen_ai.client.token.usage</c> (histogram, <c>{token}</c>, <c>gen_ai.token.type</c> = <c>input</c> or
+/// <c>output</c>), <c>gen_ai.client.operation.duration</c> (histogram, <c>s</c>, <c>error.type</c> on failures) and
+/// <c>gen_ai.client.operation.time_to_first_chunk</c> (streamed calls only), with the spec's advised buckets and the attributes
+/// <c>gen_ai.operation.name</c>, <c>gen_ai.provider.name</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>,
+/// <c>server.address</c>, <c>server.port</c>. TokenMetrics adds <c>tokenmetrics.usage.source</c> so estimated counts can be told apart.</para>
+/// <para>Counts outside the spec live under <c>tokenmetrics.*</c>: <c>tokenmetrics.usage.cached_input_tokens</c>,
+/// <c>tokenmetrics.usage.cache_write_input_tokens</c>, <c>tokenmetrics.usage.reasoning_tokens</c> and
+/// <c>tokenmetrics.operations</c> (calls by status). User and session never become metric attributes (cardinality).</para>
+/// <para>An app that also uses Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c> records <c>gen_ai.client.token.usage</c> too;
+/// tell them apart by meter name (<see cref="TokenMetricsOptions.MeterName"/>) or enable only one.</para>
+/// </remarks>
+public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
+{
+    private static readonly long[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+    private static readonly double[] SecondBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+    private readonly Meter? _ownedMeter;
+    private readonly Histogram<long> _tokenUsage;
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _timeToFirstChunk;
+    private readonly Counter<long> _cached;
+    private readonly Counter<long> _cacheWrite;
+    private readonly Counter<long> _reasoning;
+    private readonly Counter<long> _operations;
+
+    /// <summary>Initializes a new instance of the <see cref="MeterTokenUsageExporter"/> class.</summary>
+    /// <param name="meterName">The meter name; defaults to <see cref="TokenMetricsDiagnostics.MeterName"/>.</param>
+    /// <param name="meterFactory">Creates the meter under dependency injection; when <see langword="null"/> the exporter owns its meter.</param>
+    public MeterTokenUsageExporter(string? meterName = null, IMeterFactory? meterFactory = null)
+    {
+        var options = new MeterOptions(meterName ?? TokenMetricsDiagnostics.MeterName) { Version = ThisAssembly.Version };
+        var meter = meterFactory?.Create(options) ?? (_ownedMeter = new Meter(options));
+        _tokenUsage = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
+        _duration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "GenAI operation duration.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondBuckets });
+        _timeToFirstChunk = meter.CreateHistogram("gen_ai.client.operation.time_to_first_chunk", "s", "Time to receive the first chunk of a streamed response.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondBuckets });
+        _cached = meter.CreateCounter<long>("tokenmetrics.usage.cached_input_tokens", "{token}", "Input tokens served from the vendor's prompt cache (included in input).");
+        _cacheWrite = meter.CreateCounter<long>("tokenmetrics.usage.cache_write_input_tokens", "{token}", "Input tokens written to the vendor's prompt cache (included in input).");
+        _reasoning = meter.CreateCounter<long>("tokenmetrics.usage.reasoning_tokens", "{token}", "Reasoning tokens (included in output).");
+        _operations = meter.CreateCounter<long>("tokenmetrics.operations", "{operation}", "LLM calls by status and usage source.");
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        foreach (var r in batch)
+        {
+            Record(r);
+        }
+
+        return ValueTask.FromResult(TokenUsageExportResult.Success);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _ownedMeter?.Dispose();
+
+    private void Record(TokenUsageRecord r)
+    {
+        var tags = new TagList
+        {
+            { "gen_ai.operation.name", r.Operation ?? "chat" },
+            { "gen_ai.provider.name", r.Provider ?? "_OTHER" },
+        };
+        if (r.RequestModel is not null)
+        {
+            tags.Add("gen_ai.request.model", r.RequestModel);
+        }
+
+        if (r.ResponseModel is not null)
+        {
+            tags.Add("gen_ai.response.model", r.ResponseModel);
+        }
+
+        if (r.ServerAddress is not null)
+        {
+            tags.Add("server.address", r.ServerAddress);
+            if (r.ServerPort is { } port)
+            {
+                tags.Add("server.port", port);
+            }
+        }
+
+        if (_duration.Enabled)
+        {
+            var durationTags = tags;
+            if (r.Status != TokenUsageStatus.Ok)
+            {
+                durationTags.Add("error.type", r.ErrorType ?? "_OTHER");
+            }
+
+            _duration.Record(r.Duration.TotalSeconds, durationTags);
+        }
+
+        if (r.IsStreaming && r.TimeToFirstChunk is { } ttfc && _timeToFirstChunk.Enabled)
+        {
+            _timeToFirstChunk.Record(ttfc.TotalSeconds, tags);
+        }
+
+        var source = r.Source switch
+        {
+            TokenUsageSource.Reported => "reported",
+            TokenUsageSource.Estimated => "estimated",
+            _ => "missing",
+        };
+        if (_operations.Enabled)
+        {
+            var opTags = tags;
+            opTags.Add("tokenmetrics.status", r.Status switch
+            {
+                TokenUsageStatus.Ok => "ok",
+                TokenUsageStatus.Error => "error",
+                TokenUsageStatus.Cancelled => "cancelled",
+                _ => "truncated",
+            });
+            opTags.Add("tokenmetrics.usage.source", source);
+            _operations.Add(1, opTags);
+        }
+
+        if (r.Source == TokenUsageSource.Missing)
+        {
+            // The spec: without counts, report no token usage rather than zeros.
+            return;
+        }
+
+        tags.Add("tokenmetrics.usage.source", source);
+        if (_tokenUsage.Enabled)
+        {
+            if (r.Usage.InputTokenCount is { } input)
+            {
+                var t = tags;
+                t.Add("gen_ai.token.type", "input");
+                _tokenUsage.Record(input, t);
+            }
+
+            if (r.Usage.OutputTokenCount is { } output)
+            {
+                var t = tags;
+                t.Add("gen_ai.token.type", "output");
+                _tokenUsage.Record(output, t);
+            }
+        }
+
+        if (r.Usage.CachedInputTokenCount is { } cached && cached > 0)
+        {
+            _cached.Add(cached, tags);
+        }
+
+        if (r.Usage.CacheWriteInputTokenCount is { } cacheWrite && cacheWrite > 0)
+        {
+            _cacheWrite.Add(cacheWrite, tags);
+        }
+
+        if (r.Usage.ReasoningTokenCount is { } reasoning && reasoning > 0)
+        {
+            _reasoning.Add(reasoning, tags);
+        }
+    }
+}
