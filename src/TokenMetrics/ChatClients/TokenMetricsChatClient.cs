@@ -229,7 +229,8 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             var (usage, source, method) = _recorder.ResolveUsage(
                 call.Usage,
                 () => _recorder.Estimator.CountMessages(messages, options, model),
-                call.Output.IsEmpty ? null : () => _recorder.Estimator.CountText(call.Output.GetText(out _), model));
+                call.Output.IsEmpty ? null : () => _recorder.Estimator.CountText(call.Output.GetText(out _), model),
+                status);
             var end = _recorder.TimeProvider.GetTimestamp();
             var record = new TokenUsageRecord
             {

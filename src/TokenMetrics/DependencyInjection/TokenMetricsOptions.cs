@@ -15,6 +15,11 @@ public sealed class TokenMetricsOptions
     /// <value>The default is <see langword="true"/>.</value>
     public bool EstimateMissingUsage { get; set; } = true;
 
+    /// <summary>Gets or sets a value indicating whether failed calls (HTTP error status, exception) without reported usage are
+    /// estimated too. Vendors usually bill nothing for them, so by default their usage stays <see cref="TokenUsageSource.Missing"/>.</summary>
+    /// <value>The default is <see langword="false"/>. Cancelled and truncated calls are always estimated (vendors bill them).</value>
+    public bool EstimateFailedCalls { get; set; }
+
     /// <summary>Gets or sets the maximum number of records waiting for export; beyond it records are dropped and counted.</summary>
     /// <value>Between 1 and 1,000,000. The default is 2048 (OpenTelemetry's batch processor default).</value>
     [Range(1, 1_000_000)]

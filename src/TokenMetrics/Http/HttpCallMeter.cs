@@ -298,7 +298,8 @@ internal sealed class HttpCallMeter
             var (usage, source, method) = _recorder.ResolveUsage(
                 reader?.Usage,
                 requestBody is { Length: > 0 } body ? () => _recorder.Estimator.CountRequest(body.Span, model) : null,
-                reader is { OutputText.IsEmpty: false } r ? () => EstimateOutput(r, model) : null);
+                reader is { OutputText.IsEmpty: false } r ? () => EstimateOutput(r, model) : null,
+                status);
 
             var end = _recorder.TimeProvider.GetTimestamp();
             var record = new TokenUsageRecord

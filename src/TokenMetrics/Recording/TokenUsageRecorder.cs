@@ -154,7 +154,8 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     internal (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(
         TokenUsage? reported,
         Func<TokenEstimate?>? estimateInput,
-        Func<TokenEstimate?>? estimateOutput)
+        Func<TokenEstimate?>? estimateOutput,
+        TokenUsageStatus status = TokenUsageStatus.Ok)
     {
         if (reported is { IsEmpty: false })
         {
@@ -172,7 +173,7 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
             return (normalized, TokenUsageSource.Reported, null);
         }
 
-        if (!Options.EstimateMissingUsage)
+        if (!Options.EstimateMissingUsage || (status == TokenUsageStatus.Error && !Options.EstimateFailedCalls))
         {
             return (TokenUsage.Empty, TokenUsageSource.Missing, null);
         }
