@@ -97,7 +97,6 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
         try
         {
-            enumerator = base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (true)
             {
                 ChatResponseUpdate update;
@@ -106,6 +105,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                     // An async iterator restores the caller's async-local state on every MoveNextAsync, so the scope is
                     // re-established around each step for a metered HttpClient below to see it.
                     CallScope.Current = call.Scope;
+                    enumerator ??= base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
                     if (!await enumerator.MoveNextAsync())
                     {
                         completed = true;

@@ -70,13 +70,35 @@ public sealed class TokenUsageProtocolContext
         }
 
         var length = content.Headers.ContentLength;
-        if (length is null || length > Options.MaxInspectedRequestBytes)
+        if (length > Options.MaxInspectedRequestBytes)
         {
             return null;
         }
 
-        // Buffering keeps the body sendable; the transport then sends the buffered copy.
-        await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        if (length is null)
+        {
+            // Unknown length: only serialized JSON content (JsonContent and the like) is buffered, bounded; a StreamContent
+            // may be a one-shot upload and is never touched.
+            if (content is StreamContent || content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+            {
+                return null;
+            }
+
+            try
+            {
+                await content.LoadIntoBufferAsync(Options.MaxInspectedRequestBytes, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException)
+            {
+                return null; // over the limit: the body is sent as it is
+            }
+        }
+        else
+        {
+            // Buffering keeps the body sendable; the transport then sends the buffered copy.
+            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var bytes = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         _requestBody = bytes;
         return _requestBody;
