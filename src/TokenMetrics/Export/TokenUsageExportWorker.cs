@@ -147,6 +147,15 @@ internal sealed partial class TokenUsageExportWorker : IDisposable
         {
             result = TokenMetricsFlushResult.TimedOut;
             await _abort.CancelAsync().ConfigureAwait(false);
+
+            // The abort cancels the export in flight; give the loop a moment to count that batch, so the counters add up.
+            try
+            {
+                await _loop.WaitAsync(TimeSpan.FromSeconds(1), _timeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
 
         // Whatever is still queued after the timeout will never be exported: count it.
@@ -254,7 +263,7 @@ internal sealed partial class TokenUsageExportWorker : IDisposable
                     var exportTask = slot.Exporter.ExportAsync(batch, timeout.Token);
                     var result = exportTask.IsCompletedSuccessfully
                         ? exportTask.Result
-                        : await exportTask.AsTask().WaitAsync(_options.ExportTimeout, _timeProvider).ConfigureAwait(false);
+                        : await exportTask.AsTask().WaitAsync(_options.ExportTimeout, _timeProvider, _abort.Token).ConfigureAwait(false);
                     ok = result == TokenUsageExportResult.Success;
                 }
             }
