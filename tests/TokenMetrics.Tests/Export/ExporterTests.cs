@@ -1,0 +1,110 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace TokenMetrics.Tests.Export;
+
+public class ExporterTests
+{
+    private static TokenUsageRecord Sample(TokenUsageSource source = TokenUsageSource.Reported, TokenUsageStatus status = TokenUsageStatus.Ok) => new()
+    {
+        Provider = "openai",
+        Operation = "chat",
+        RequestModel = "gpt-4o",
+        ResponseModel = "gpt-4o-2024-08-06",
+        ServerAddress = "api.openai.com",
+        ServerPort = 443,
+        IsStreaming = true,
+        Status = status,
+        ErrorType = status == TokenUsageStatus.Ok ? null : "cancelled",
+        Duration = TimeSpan.FromMilliseconds(1500),
+        TimeToFirstChunk = TimeSpan.FromMilliseconds(250),
+        Usage = source == TokenUsageSource.Missing ? TokenUsage.Empty : new TokenUsage { InputTokenCount = 1200, OutputTokenCount = 80, TotalTokenCount = 1280, CachedInputTokenCount = 1024, ReasoningTokenCount = 64 },
+        Source = source,
+        Consumer = "team-a",
+        UserId = "u1",
+        SessionId = "s1",
+    };
+
+    [Fact]
+    public async Task MeterExporter_EmitsGenAiInstrumentsWithSemanticConventionAttributes()
+    {
+        var meterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N");
+        var longs = new List<(string Name, long Value, Dictionary<string, object?> Tags)>();
+        var doubles = new List<(string Name, double Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == meterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => longs.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => doubles.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
+        listener.Start();
+        using var exporter = new MeterTokenUsageExporter(meterName);
+
+        await exporter.ExportAsync([Sample(), Sample(TokenUsageSource.Missing, TokenUsageStatus.Cancelled)], default);
+
+        var usage = longs.Where(m => m.Name == "gen_ai.client.token.usage").ToList();
+        Assert.Equal(2, usage.Count);
+        var input = usage.Single(m => (string?)m.Tags["gen_ai.token.type"] == "input");
+        Assert.Equal(1200, input.Value);
+        Assert.Equal("openai", input.Tags["gen_ai.provider.name"]);
+        Assert.Equal("chat", input.Tags["gen_ai.operation.name"]);
+        Assert.Equal("gpt-4o", input.Tags["gen_ai.request.model"]);
+        Assert.Equal("gpt-4o-2024-08-06", input.Tags["gen_ai.response.model"]);
+        Assert.Equal("api.openai.com", input.Tags["server.address"]);
+        Assert.Equal("reported", input.Tags["tokenmetrics.usage.source"]);
+        Assert.Equal(80, usage.Single(m => (string?)m.Tags["gen_ai.token.type"] == "output").Value);
+        Assert.Equal(1024, longs.Single(m => m.Name == "tokenmetrics.usage.cached_input_tokens").Value);
+        Assert.Equal(64, longs.Single(m => m.Name == "tokenmetrics.usage.reasoning_tokens").Value);
+        Assert.Equal(2, longs.Where(m => m.Name == "tokenmetrics.operations").Sum(m => m.Value));
+
+        var durations = doubles.Where(m => m.Name == "gen_ai.client.operation.duration").ToList();
+        Assert.Equal(2, durations.Count);
+        Assert.Equal(1.5, durations[0].Value, 3);
+        Assert.False(durations[0].Tags.ContainsKey("error.type"));
+        Assert.Equal("cancelled", durations[1].Tags["error.type"]);
+        Assert.Equal(0.25, doubles.First(m => m.Name == "gen_ai.client.operation.time_to_first_chunk").Value, 3);
+        Assert.DoesNotContain(longs.Concat(doubles.Select(d => (d.Name, 0L, d.Tags))), m => m.Tags.ContainsKey("user") || m.Tags.Values.Contains("u1") || m.Tags.Values.Contains("s1"));
+    }
+
+    [Fact]
+    public async Task LoggingExporter_WritesTheSeedFieldsAsStructuredState()
+    {
+        var logger = new CapturingLogger();
+        var exporter = new LoggingTokenUsageExporter(logger);
+
+        await exporter.ExportAsync([Sample()], default);
+
+        var (level, state, message) = Assert.Single(logger.Entries);
+        Assert.Equal(LogLevel.Information, level);
+        Assert.StartsWith("Token usage statistics", message, StringComparison.Ordinal);
+        Assert.Equal("gpt-4o-2024-08-06", state["model"]);
+        Assert.Equal(1200L, state["input_tokens"]);
+        Assert.Equal(80L, state["output_tokens"]);
+        Assert.Equal(1280L, state["total_tokens"]);
+        Assert.Equal("team-a", state["consumer"]);
+        Assert.Equal(1024L, state["cached_tokens"]);
+        Assert.Equal("reported", state["usage_source"]);
+    }
+
+    private sealed class CapturingLogger : ILogger
+    {
+        public List<(LogLevel Level, Dictionary<string, object?> State, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var values = state as IEnumerable<KeyValuePair<string, object?>> ?? [];
+            Entries.Add((logLevel, values.ToDictionary(kv => kv.Key, kv => kv.Value), formatter(state, exception)));
+        }
+    }
+}
