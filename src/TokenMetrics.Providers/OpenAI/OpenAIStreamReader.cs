@@ -142,19 +142,31 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return true;
         }
 
-        AppendAll(data, "\"content\":\""u8);
-        AppendAll(data, "\"arguments\":\""u8);
-        if (_operation == OpenAIOperation.Completions)
+        // Deltas, tool arguments and finish reasons live inside "choices": search only from there on.
+        var choicesAt = data.IndexOf("\"choices\":"u8);
+        if (choicesAt >= 0)
         {
-            AppendAll(data, "\"text\":\""u8);
-        }
+            var choices = data[choicesAt..];
+            if (choices.Length > 14)
+            {
+                AppendAll(choices, "\"content\":\""u8);
+                if (_operation == OpenAIOperation.Completions)
+                {
+                    AppendAll(choices, "\"text\":\""u8);
+                }
 
-        if (data.IndexOf("\"finish_reason\":\""u8) >= 0)
-        {
-            Completed = true;
-        }
+                if (choices.IndexOf("\"tool_calls\""u8) >= 0 || choices.IndexOf("\"function_call\""u8) >= 0)
+                {
+                    AppendAll(choices, "\"arguments\":\""u8);
+                }
 
-        if (data.IndexOf("\"error\":{"u8) >= 0 && data.IndexOf("\"choices\""u8) < 0)
+                if (choices.IndexOf("\"finish_reason\":\""u8) >= 0)
+                {
+                    Completed = true;
+                }
+            }
+        }
+        else if (data.IndexOf("\"error\":"u8) >= 0)
         {
             ErrorType = FindString(data, "\"type\":\""u8) is { Length: > 0 } t ? JsonText.UnescapeFragments(t) : "error";
         }

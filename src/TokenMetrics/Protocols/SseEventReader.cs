@@ -30,6 +30,11 @@ public sealed class SseEventReader : IDisposable
     private bool _discarding;
     private bool _rawPassthrough;
 
+    // Zero-copy fast path: a single data line wholly inside the current read is referenced by offset, not copied,
+    // and copied only if the event is still open when the read ends.
+    private int _inlineStart = -1;
+    private int _inlineLength;
+
     /// <summary>Initializes a new instance of the <see cref="SseEventReader"/> class.</summary>
     /// <param name="maxEventBytes">The largest event (and line) kept, in bytes.</param>
     /// <param name="captureRaw">Whether to keep each event's exact bytes, for readers that rewrite the stream.</param>
@@ -52,6 +57,21 @@ public sealed class SseEventReader : IDisposable
     public void Feed(ReadOnlySpan<byte> chunk, ISseEventSink sink)
     {
         ArgumentNullException.ThrowIfNull(sink);
+        try
+        {
+            FeedCore(chunk, sink);
+        }
+        finally
+        {
+            if (_inlineStart >= 0)
+            {
+                MaterializeInline(chunk);
+            }
+        }
+    }
+
+    private void FeedCore(ReadOnlySpan<byte> chunk, ISseEventSink sink)
+    {
         var pos = 0;
         if (_skipLeadingLf && chunk.Length > 0)
         {
@@ -99,6 +119,7 @@ public sealed class SseEventReader : IDisposable
 
             AppendRaw(rest[..(idx + terminator)], sink);
             ReadOnlySpan<byte> line;
+            var lineStart = -1;
             if (_lineLength > 0)
             {
                 AppendLine(rest[..idx]);
@@ -107,6 +128,7 @@ public sealed class SseEventReader : IDisposable
             else
             {
                 line = rest[..idx];
+                lineStart = pos;
             }
 
             _lineLength = 0;
@@ -125,11 +147,11 @@ public sealed class SseEventReader : IDisposable
                     return;
                 }
 
-                Dispatch(sink);
+                Dispatch(sink, chunk);
             }
             else
             {
-                ProcessField(line);
+                ProcessField(line, lineStart, chunk);
             }
 
             _discardingLine = false;
@@ -167,7 +189,9 @@ public sealed class SseEventReader : IDisposable
 
     private bool _discardingLine;
 
-    private void ProcessField(ReadOnlySpan<byte> line)
+    private void ProcessField(ReadOnlySpan<byte> line) => ProcessField(line, -1, default);
+
+    private void ProcessField(ReadOnlySpan<byte> line, int lineStart, ReadOnlySpan<byte> chunk)
     {
         if (_discarding || line.IsEmpty || line[0] == (byte)':')
         {
@@ -194,6 +218,19 @@ public sealed class SseEventReader : IDisposable
 
         if (name.SequenceEqual("data"u8))
         {
+            if (!_hasData && lineStart >= 0 && value.Length <= _maxEventBytes)
+            {
+                _inlineStart = lineStart + (line.Length - value.Length);
+                _inlineLength = value.Length;
+                _hasData = true;
+                return;
+            }
+
+            if (_inlineStart >= 0)
+            {
+                MaterializeInline(chunk);
+            }
+
             var needed = _dataLength + (_hasData ? 1 : 0) + value.Length;
             if (needed > _maxEventBytes)
             {
@@ -220,7 +257,17 @@ public sealed class SseEventReader : IDisposable
         }
     }
 
-    private void Dispatch(ISseEventSink sink)
+    private void MaterializeInline(ReadOnlySpan<byte> chunk)
+    {
+        Ensure(ref _data, _inlineLength);
+        chunk.Slice(_inlineStart, _inlineLength).CopyTo(_data);
+        _dataLength = _inlineLength;
+        _inlineStart = -1;
+    }
+
+    private void Dispatch(ISseEventSink sink) => Dispatch(sink, default);
+
+    private void Dispatch(ISseEventSink sink, ReadOnlySpan<byte> chunk)
     {
         var wasDiscarding = _discarding;
         _discarding = false;
@@ -235,7 +282,8 @@ public sealed class SseEventReader : IDisposable
         if (!wasDiscarding && (_hasData || _captureRaw))
         {
             Events++;
-            sink.OnEvent(new SseEvent(_type.AsSpan(0, _typeLength), _data.AsSpan(0, _dataLength), _hasData, _raw.AsSpan(0, _rawLength)));
+            var data = _inlineStart >= 0 ? chunk.Slice(_inlineStart, _inlineLength) : _data.AsSpan(0, _dataLength);
+            sink.OnEvent(new SseEvent(_type.AsSpan(0, _typeLength), data, _hasData, _raw.AsSpan(0, _rawLength)));
         }
         else if (wasDiscarding && _captureRaw && _rawLength > 0)
         {
@@ -247,6 +295,7 @@ public sealed class SseEventReader : IDisposable
 
     private void ResetEvent()
     {
+        _inlineStart = -1;
         _dataLength = 0;
         _typeLength = 0;
         _rawLength = 0;
@@ -259,6 +308,7 @@ public sealed class SseEventReader : IDisposable
         {
             _discarding = true;
             OversizedEvents++;
+            _inlineStart = -1;
             _dataLength = 0;
             _hasData = false;
         }

@@ -1,0 +1,70 @@
+using BenchmarkDotNet.Attributes;
+
+namespace TokenMetrics.Benchmarks.Http;
+
+/// <summary>What TokenMetricsHandler adds to one call: a bare HttpClient (baseline) against the same client metered, both over
+/// an in-memory primary handler. The app reads the whole body through the response stream, as an SDK does.</summary>
+[MemoryDiagnoser]
+public class HandlerOverheadBenchmark
+{
+    private readonly byte[] _readBuffer = new byte[16 * 1024];
+    private HttpClient _bareJson = null!;
+    private HttpClient _meteredJson = null!;
+    private HttpClient _bareSse = null!;
+    private HttpClient _meteredSse = null!;
+    private TokenUsageRecorder _recorder = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // No exporters: the benchmark measures the app-facing path (the dispatcher drains the queue on another thread).
+        _recorder = new TokenUsageRecorder(new TokenMetricsOptions { MaxQueueSize = 1_000_000, MaxExportBatchSize = 4096 }, []);
+        var protocol = TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol();
+        _bareJson = new HttpClient(new NoRemoteCallHandler(BenchmarkPayloads.ChatJson, "application/json"));
+        _meteredJson = new HttpClient(new TokenMetricsHandler(_recorder, [protocol], new NoRemoteCallHandler(BenchmarkPayloads.ChatJson, "application/json")));
+        _bareSse = new HttpClient(new NoRemoteCallHandler(BenchmarkPayloads.ChatStream, "text/event-stream"));
+        _meteredSse = new HttpClient(new TokenMetricsHandler(_recorder, [protocol], new NoRemoteCallHandler(BenchmarkPayloads.ChatStream, "text/event-stream")));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _bareJson.Dispose();
+        _meteredJson.Dispose();
+        _bareSse.Dispose();
+        _meteredSse.Dispose();
+        _recorder.Dispose();
+    }
+
+    [Benchmark(Baseline = true)]
+    [BenchmarkCategory("json")]
+    public Task<long> Json_Bare() => CallAsync(_bareJson, BenchmarkPayloads.JsonRequest);
+
+    [Benchmark]
+    [BenchmarkCategory("json")]
+    public Task<long> Json_Metered() => CallAsync(_meteredJson, BenchmarkPayloads.JsonRequest);
+
+    [Benchmark(OperationsPerInvoke = BenchmarkPayloads.StreamEvents)]
+    [BenchmarkCategory("sse")]
+    public Task<long> Sse200_Bare_PerEvent() => CallAsync(_bareSse, BenchmarkPayloads.StreamRequest);
+
+    [Benchmark(OperationsPerInvoke = BenchmarkPayloads.StreamEvents)]
+    [BenchmarkCategory("sse")]
+    public Task<long> Sse200_Metered_PerEvent() => CallAsync(_meteredSse, BenchmarkPayloads.StreamRequest);
+
+    private async Task<long> CallAsync(HttpClient client, byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://api.openai.com/v1/chat/completions") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new("application/json");
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        long total = 0;
+        int n;
+        while ((n = await stream.ReadAsync(_readBuffer)) > 0)
+        {
+            total += n;
+        }
+
+        return total;
+    }
+}
