@@ -1,0 +1,159 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Globalization;
+using System.Text;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+using OpenAI.Chat;
+using OpenAI.Embeddings;
+using TokenMetrics;
+using TokenMetrics.Demo;
+using TokenMetrics.Testing;
+
+// The TokenMetrics demo. No keys, no network: an embedded mock LLM server on 127.0.0.1 answers in OpenAI's wire format.
+var once = args.Contains("--once");
+
+await using var server = await MockLlmServer.StartAsync(new MockLlmServerOptions
+{
+    DefaultScenario = new MockScenario { ChunkDelay = TimeSpan.FromMilliseconds(3), CachedTokens = 8 },
+});
+
+var builder = Host.CreateApplicationBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMilliseconds(100))
+    .AddDefaultProviders()
+    .AddInMemoryExporter(out var records);
+
+// Every HttpClient from the factory is metered; "unmetered" opts out to show the IChatClient layer recording on its own.
+builder.Services.ConfigureHttpClientDefaults(b => b.AddTokenMetricsHandler());
+builder.Services.AddHttpClient("unmetered").AddTokenMetricsHandler(o => o.Enabled = false);
+using var host = builder.Build();
+await host.StartAsync();
+
+var factory = host.Services.GetRequiredService<IHttpClientFactory>();
+var endpoint = new Uri(server.BaseAddress, "v1");
+OpenAIClientOptions SdkOptions(string clientName) => new() { Endpoint = endpoint, Transport = new HttpClientPipelineTransport(factory.CreateClient(clientName)) };
+var key = new ApiKeyCredential("sk-demo-not-a-real-key");
+var chat = new ChatClient("gpt-4o-mini", key, SdkOptions("openai"));
+List<OpenAI.Chat.ChatMessage> prompt = [new SystemChatMessage("You are a helpful assistant."), new UserChatMessage("What does TokenMetrics do?")];
+
+// 1. OpenAI SDK, not streamed.
+_ = await chat.CompleteChatAsync(prompt);
+
+// 2. OpenAI SDK, streamed.
+await foreach (var _ in chat.CompleteChatStreamingAsync(prompt))
+{
+}
+
+// 3. A reasoning model with cached prompt tokens (the mock reports them).
+var reasoning = new ChatClient("o4-mini", key, SdkOptions("openai"));
+await foreach (var _ in reasoning.CompleteChatStreamingAsync(prompt))
+{
+}
+
+// 4. Embeddings.
+_ = await new EmbeddingClient("text-embedding-3-small", key, SdkOptions("openai")).GenerateEmbeddingAsync("token usage");
+
+// 5. A stream the app abandons after three updates: recorded as cancelled, usage estimated.
+var seen = 0;
+await foreach (var _ in new ChatClient("gpt-4o-mini+mock-chunks-40", key, SdkOptions("openai")).CompleteChatStreamingAsync(prompt))
+{
+    if (++seen == 3)
+    {
+        break;
+    }
+}
+
+// 6. A rate-limited call: recorded as an error, with no guessed usage.
+try
+{
+    _ = await new ChatClient("gpt-4o-mini+mock-error-429", key, SdkOptions("openai")).CompleteChatAsync(prompt);
+}
+catch (ClientResultException)
+{
+    // The app sees the SDK's own exception, untouched.
+}
+
+// 7. The Responses API over raw HTTP, streamed.
+using (var http = factory.CreateClient("raw"))
+{
+    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.BaseAddress, "v1/responses"))
+    {
+        Content = new StringContent("{\"model\":\"gpt-4.1\",\"input\":\"Summarise token metering in one line.\",\"stream\":true}", Encoding.UTF8, "application/json"),
+    };
+    request.Headers.Add(MockHeaders.ReasoningTokens, "12");
+    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+    _ = await response.Content.ReadAsStringAsync();
+}
+
+// 8. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
+//    client's attribution (user and session from the scope and ChatOptions.ConversationId).
+IChatClient metered = new OpenAISdkChatClient(chat, endpoint).UseTokenMetrics(host.Services, c => c.ClientName = "assistant");
+using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
+{
+    _ = await metered.GetResponseAsync("Hello!", new ChatOptions { ConversationId = "conv-1" });
+    await foreach (var _ in metered.GetStreamingResponseAsync("Tell me more.", new ChatOptions { ConversationId = "conv-1" }))
+    {
+    }
+}
+
+// 9. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
+IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", key, SdkOptions("unmetered")), endpoint)
+    .UseTokenMetrics(host.Services, c => c.ClientName = "chat-layer");
+_ = await decorated.GetResponseAsync("Hi from the chat-client layer");
+await foreach (var _ in decorated.GetStreamingResponseAsync("Stream from the chat-client layer"))
+{
+}
+
+var recorder = host.Services.GetRequiredService<TokenUsageRecorder>();
+await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+RecordTable.Print(records.Records, recorder.GetStatistics());
+
+if (!once)
+{
+    Console.WriteLine();
+    Console.WriteLine($"Mock LLM server listening on {server.BaseAddress} (OpenAI wire format). Press Ctrl+C to stop.");
+    var stop = new TaskCompletionSource();
+    Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+    await stop.Task;
+}
+
+await host.StopAsync();
+
+internal static class RecordTable
+{
+    public static void Print(IReadOnlyList<TokenUsageRecord> records, TokenMetricsStatistics stats)
+    {
+        string[] header = ["#", "layer", "provider", "operation", "model", "stream", "input", "output", "cached", "reasoning", "source", "status", "duration", "first chunk", "user/session"];
+        var rows = records.Select((r, i) => new[]
+        {
+            (i + 1).ToString(CultureInfo.InvariantCulture),
+            r.Layer == TokenUsageLayer.Http ? "http" : "chat-client",
+            r.Provider ?? "-",
+            r.Operation ?? "-",
+            r.ResponseModel ?? r.RequestModel ?? "-",
+            r.IsStreaming ? "yes" : "no",
+            N(r.Usage.InputTokenCount),
+            N(r.Usage.OutputTokenCount),
+            N(r.Usage.CachedInputTokenCount),
+            N(r.Usage.ReasoningTokenCount),
+            r.Source.ToString().ToLowerInvariant(),
+            r.Status.ToString().ToLowerInvariant() + (r.Status == TokenUsageStatus.Ok ? string.Empty : $" ({r.ErrorType})"),
+            $"{r.Duration.TotalMilliseconds:0} ms",
+            r.TimeToFirstChunk is { } t ? $"{t.TotalMilliseconds:0} ms" : "-",
+            string.Join('/', new[] { r.UserId, r.SessionId }.Where(s => s is not null)) is { Length: > 0 } who ? who : "-",
+        }).ToList();
+        var widths = header.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length))).ToArray();
+        string Line(string[] cells) => string.Join("  ", cells.Select((cell, c) => c is >= 6 and <= 9 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c])));
+        Console.WriteLine(Line(header));
+        Console.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        rows.ForEach(r => Console.WriteLine(Line(r)));
+        Console.WriteLine();
+        Console.WriteLine($"{records.Count} records. Pipeline: received {stats.Received}, dispatched {stats.Dispatched}, dropped {stats.Dropped}, internal errors {stats.InternalErrors}.");
+    }
+
+    private static string N(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "-";
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): installs what the tests need when it is missing, then runs every test.
+# Safe to re-run; needs root (or sudo) only when something must be installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_dotnet() {
+  if command -v dotnet >/dev/null 2>&1 && dotnet --list-sdks | grep -q '^10\.'; then
+    return
+  fi
+  echo "test.sh: the .NET 10 SDK is required (https://dot.net); the project machines have it preinstalled." >&2
+  exit 1
+}
+
+need_dotnet
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# Release build first so warnings-as-errors fail fast and tests run on optimised code.
+dotnet build TokenMetrics.sln -c Release -nologo -clp:ErrorsOnly
+dotnet test TokenMetrics.sln -c Release --no-build -nologo "$@" 2>&1 | tee /tmp/tokenmetrics-test.log
+status=${PIPESTATUS[0]}
+
+# One closing line in the form CI reads: "N passed, N failed".
+passed=$(grep -Eo 'Passed: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
+skipped=$(grep -Eo 'Skipped: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
