@@ -14,6 +14,8 @@ internal sealed class MockResponseWriter : IAsyncDisposable
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] DoneEvent = "data: [DONE]\n\n"u8.ToArray();
 
+    private static readonly TimeSpan AbortGracePeriod = TimeSpan.FromMilliseconds(50);
+
     private readonly MockRequestContext _context;
     private GZipStream? _gzip;
     private bool _finished;
@@ -106,8 +108,10 @@ internal sealed class MockResponseWriter : IAsyncDisposable
     {
         if (Scenario.CutAbortsConnection)
         {
-            // No gzip trailer, no terminating chunk: the client sees a connection that died mid-body.
+            // No gzip trailer, no terminating chunk: the client sees a connection that died mid-body. Kestrel's Abort drops
+            // output it has not yet handed to the socket, so give the flushed bytes a moment to leave first.
             _finished = true;
+            await Task.Delay(AbortGracePeriod, CancellationToken.None).ConfigureAwait(false);
             _context.Http.Abort();
             return;
         }
