@@ -48,16 +48,10 @@ await foreach (var _ in chat.CompleteChatStreamingAsync(prompt))
 {
 }
 
-// 3. A reasoning model with cached prompt tokens (the mock reports them).
-var reasoning = new ChatClient("o4-mini", key, SdkOptions("openai"));
-await foreach (var _ in reasoning.CompleteChatStreamingAsync(prompt))
-{
-}
-
-// 4. Embeddings.
+// 3. Embeddings.
 _ = await new EmbeddingClient("text-embedding-3-small", key, SdkOptions("openai")).GenerateEmbeddingAsync("token usage");
 
-// 5. A stream the app abandons after three updates: recorded as cancelled, usage estimated.
+// 4. A stream the app abandons after three updates: recorded as cancelled, usage estimated.
 var seen = 0;
 await foreach (var _ in new ChatClient("gpt-4o-mini+mock-chunks-40", key, SdkOptions("openai")).CompleteChatStreamingAsync(prompt))
 {
@@ -67,17 +61,20 @@ await foreach (var _ in new ChatClient("gpt-4o-mini+mock-chunks-40", key, SdkOpt
     }
 }
 
-// 6. A rate-limited call: recorded as an error, with no guessed usage.
+// 5. A rate-limited call: recorded as an error, with no guessed usage. (Retries are off here for a short table; with the
+//    SDK's default retries every attempt is its own record, since every attempt may be billed.)
 try
 {
-    _ = await new ChatClient("gpt-4o-mini+mock-error-429", key, SdkOptions("openai")).CompleteChatAsync(prompt);
+    var noRetries = SdkOptions("openai");
+    noRetries.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
+    _ = await new ChatClient("gpt-4o-mini+mock-error-429", key, noRetries).CompleteChatAsync(prompt);
 }
 catch (ClientResultException)
 {
     // The app sees the SDK's own exception, untouched.
 }
 
-// 7. The Responses API over raw HTTP, streamed.
+// 6. The Responses API over raw HTTP, streamed.
 using (var http = factory.CreateClient("raw"))
 {
     using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.BaseAddress, "v1/responses"))
@@ -89,7 +86,7 @@ using (var http = factory.CreateClient("raw"))
     _ = await response.Content.ReadAsStringAsync();
 }
 
-// 8. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
+// 7. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
 //    client's attribution (user and session from the scope and ChatOptions.ConversationId).
 IChatClient metered = new OpenAISdkChatClient(chat, endpoint).UseTokenMetrics(host.Services, c => c.ClientName = "assistant");
 using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
@@ -100,7 +97,7 @@ using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
     }
 }
 
-// 9. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
+// 8. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
 IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", key, SdkOptions("unmetered")), endpoint)
     .UseTokenMetrics(host.Services, c => c.ClientName = "chat-layer");
 _ = await decorated.GetResponseAsync("Hi from the chat-client layer");
@@ -141,7 +138,7 @@ internal static class RecordTable
             N(r.Usage.CachedInputTokenCount),
             N(r.Usage.ReasoningTokenCount),
             r.Source.ToString().ToLowerInvariant(),
-            r.Status.ToString().ToLowerInvariant() + (r.Status == TokenUsageStatus.Ok ? string.Empty : $" ({r.ErrorType})"),
+            r.Status.ToString().ToLowerInvariant() + (r.ErrorType is null || r.ErrorType == r.Status.ToString().ToLowerInvariant() ? string.Empty : $" ({r.ErrorType})"),
             $"{r.Duration.TotalMilliseconds:0} ms",
             r.TimeToFirstChunk is { } t ? $"{t.TotalMilliseconds:0} ms" : "-",
             string.Join('/', new[] { r.UserId, r.SessionId }.Where(s => s is not null)) is { Length: > 0 } who ? who : "-",
