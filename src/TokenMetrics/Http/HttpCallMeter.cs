@@ -11,6 +11,9 @@ namespace TokenMetrics.Internal;
 /// <summary>The metering state of one HTTP exchange, from request to the last byte the app reads; finishes exactly once.</summary>
 internal sealed class HttpCallMeter
 {
+    // Reads and the finish (which may come from Dispose on another thread) never overlap: the reader's pooled buffers
+    // are returned on finish and must not be written afterwards.
+    private readonly object _gate = new();
     private readonly TokenUsageRecorder _recorder;
     private readonly ITokenUsageProtocol _protocol;
     private readonly string? _clientName;
@@ -118,20 +121,28 @@ internal sealed class HttpCallMeter
             return;
         }
 
-        try
+        lock (_gate)
         {
-            if (_contentEncoding is not null)
+            if (_finished != 0)
             {
-                Collect(data);
+                return;
             }
-            else
+
+            try
             {
-                _reader.Write(data);
+                if (_contentEncoding is not null)
+                {
+                    Collect(data);
+                }
+                else
+                {
+                    _reader.Write(data);
+                }
             }
-        }
-        catch (Exception ex)
-        {
-            ReaderFailed(ex);
+            catch (Exception ex)
+            {
+                ReaderFailed(ex);
+            }
         }
     }
 
@@ -143,20 +154,23 @@ internal sealed class HttpCallMeter
             _firstByteTimestamp = _recorder.TimeProvider.GetTimestamp();
         }
 
-        if (_readerFailed || _reader is null || Volatile.Read(ref _finished) != 0)
+        lock (_gate)
         {
-            output.Write(data);
-            return;
-        }
+            if (_readerFailed || _reader is null || _finished != 0)
+            {
+                output.Write(data);
+                return;
+            }
 
-        try
-        {
-            _reader.Transform(data, output, final);
-        }
-        catch (Exception ex)
-        {
-            ReaderFailed(ex);
-            output.Write(data);
+            try
+            {
+                _reader.Transform(data, output, final);
+            }
+            catch (Exception ex)
+            {
+                ReaderFailed(ex);
+                output.Write(data);
+            }
         }
     }
 
@@ -248,6 +262,14 @@ internal sealed class HttpCallMeter
     }
 
     private void Finish(TokenUsageStatus status, string? errorType, bool eof)
+    {
+        lock (_gate)
+        {
+            FinishLocked(status, errorType, eof);
+        }
+    }
+
+    private void FinishLocked(TokenUsageStatus status, string? errorType, bool eof)
     {
         if (Interlocked.Exchange(ref _finished, 1) != 0)
         {

@@ -13,6 +13,7 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
     private byte[]? _readBuffer;
     private bool _eof;
     private int _disposed;
+    private int _reading;
 
     public override bool CanRead => true;
 
@@ -51,6 +52,7 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
 
             _readBuffer ??= ArrayPool<byte>.Shared.Rent(16 * 1024);
             int n;
+            Volatile.Write(ref _reading, 1);
             try
             {
                 n = inner.Read(_readBuffer, 0, _readBuffer.Length);
@@ -59,6 +61,10 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             {
                 meter.OnReadFailed(ex);
                 throw;
+            }
+            finally
+            {
+                Volatile.Write(ref _reading, 0);
             }
 
             Process(n);
@@ -89,6 +95,7 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
 
             _readBuffer ??= ArrayPool<byte>.Shared.Rent(16 * 1024);
             int n;
+            Volatile.Write(ref _reading, 1);
             try
             {
                 n = await inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken).ConfigureAwait(false);
@@ -97,6 +104,10 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             {
                 meter.OnReadFailed(ex);
                 throw;
+            }
+            finally
+            {
+                Volatile.Write(ref _reading, 0);
             }
 
             Process(n);
@@ -154,12 +165,13 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
 
     private void Release()
     {
-        if (_readBuffer is not null)
+        // A read still in flight (Dispose from another thread) may write into the buffer: leave it to the GC then.
+        if (_readBuffer is not null && Volatile.Read(ref _reading) == 0)
         {
             ArrayPool<byte>.Shared.Return(_readBuffer);
-            _readBuffer = null;
         }
 
+        _readBuffer = null;
         _pending.Release();
     }
 
