@@ -20,7 +20,7 @@ public class StreamParseBenchmark
 
         reader.Complete();
         var tokens = reader.Usage?.InputTokenCount;
-        reader.OutputText.Reset();
+        reader.ResetOutputText();
         return tokens;
     }
 
@@ -30,7 +30,7 @@ public class StreamParseBenchmark
         using var reader = new OpenAIJsonReader(8 << 20);
         reader.Write(BenchmarkPayloads.ChatJson);
         reader.Complete();
-        reader.OutputText.Reset();
+        reader.ResetOutputText();
         return reader.Usage?.InputTokenCount;
     }
 }

@@ -68,12 +68,24 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
 
         try
         {
-            Scan(_buffer.AsSpan(0, _length));
+            Scan(_buffer.AsSpan(0, _length), collectText: false);
             Completed = true;
         }
         catch (JsonException)
         {
             // Cut or not JSON: keep whatever was found before the bad byte.
+        }
+
+        if (Usage is null)
+        {
+            // Only now is the answer text worth keeping: a second pass, for the estimate.
+            try
+            {
+                Scan(_buffer.AsSpan(0, _length), collectText: true);
+            }
+            catch (JsonException)
+            {
+            }
         }
     }
 
@@ -92,7 +104,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
         }
     }
 
-    private void Scan(ReadOnlySpan<byte> json)
+    private void Scan(ReadOnlySpan<byte> json, bool collectText)
     {
         var reader = new Utf8JsonReader(json);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -131,7 +143,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
                     ErrorType ??= "failed";
                 }
             }
-            else if (reader.ValueTextEquals("choices"u8) || reader.ValueTextEquals("output"u8))
+            else if (collectText && (reader.ValueTextEquals("choices"u8) || reader.ValueTextEquals("output"u8)))
             {
                 reader.Read();
                 CollectText(ref reader);

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Text.Json;
 
 namespace TokenMetrics.Providers.OpenAI;
@@ -28,7 +27,7 @@ internal static class OpenAIUsage
         }
 
         long? input = null, output = null, total = null, cached = null, reasoning = null;
-        Dictionary<string, long>? inputDetails = null, outputDetails = null;
+        TokenCountDictionary? inputDetails = null, outputDetails = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -90,7 +89,13 @@ internal static class OpenAIUsage
         return usage.IsEmpty ? null : usage;
     }
 
-    private static Dictionary<string, long>? ReadDetails(ref Utf8JsonReader reader)
+    // The names OpenAI sends today, so reading them allocates no strings; unknown names are kept too.
+    private static readonly string[] KnownDetailNames =
+    [
+        "cached_tokens", "audio_tokens", "reasoning_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens", "text_tokens", "image_tokens",
+    ];
+
+    private static TokenCountDictionary? ReadDetails(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -98,7 +103,7 @@ internal static class OpenAIUsage
             return null;
         }
 
-        Dictionary<string, long>? result = null;
+        TokenCountDictionary? result = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -107,11 +112,21 @@ internal static class OpenAIUsage
                 continue;
             }
 
-            var name = reader.GetString()!;
+            string? name = null;
+            foreach (var known in KnownDetailNames)
+            {
+                if (reader.ValueTextEquals(known))
+                {
+                    name = known;
+                    break;
+                }
+            }
+
+            name ??= reader.GetString()!;
             reader.Read();
             if (JsonText.ReadCount(ref reader) is { } value)
             {
-                (result ??= new Dictionary<string, long>(StringComparer.Ordinal))[name] = value;
+                (result ??= new TokenCountDictionary()).Set(name, value);
             }
         }
 

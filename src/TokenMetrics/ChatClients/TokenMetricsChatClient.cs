@@ -225,12 +225,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 OperationCanceledException => TokenUsageStatus.Cancelled,
                 _ => TokenUsageStatus.Error,
             };
-            var model = call.RequestModel ?? call.ResponseModel;
-            var (usage, source, method) = _recorder.ResolveUsage(
-                call.Usage,
-                () => _recorder.Estimator.CountMessages(messages, options, model),
-                call.Output.IsEmpty ? null : () => _recorder.Estimator.CountText(call.Output.GetText(out _), model),
-                status);
+            var (usage, source, method) = ResolveUsage(call, messages, options, status);
             var end = _recorder.TimeProvider.GetTimestamp();
             var record = new TokenUsageRecord
             {
@@ -269,6 +264,32 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         finally
         {
             call.Output.Reset();
+        }
+    }
+
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
+    {
+        if (TokenUsageRecorder.TryUseReported(call.Usage, out var reported))
+        {
+            return (reported, TokenUsageSource.Reported, null);
+        }
+
+        if (!_recorder.ShouldEstimate(status))
+        {
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+        }
+
+        try
+        {
+            var model = call.RequestModel ?? call.ResponseModel;
+            var input = _recorder.Estimator.CountMessages(messages, options, model);
+            TokenEstimate? output = call.Output.IsEmpty ? null : _recorder.Estimator.CountText(call.Output.GetText(out _), model);
+            return TokenUsageRecorder.FromEstimates(input, output);
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
         }
     }
 

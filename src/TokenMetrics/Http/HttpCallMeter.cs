@@ -32,8 +32,11 @@ internal sealed class HttpCallMeter
     private bool _readerFailed;
     private int? _statusCode;
 
-    public HttpCallMeter(TokenUsageRecorder recorder, ITokenUsageProtocol protocol, HttpRequestMessage request, TokenMetricsHandlerOptions options, string? clientName, CallScope? scope)
+    private readonly EndpointCache _endpoints;
+
+    public HttpCallMeter(TokenUsageRecorder recorder, ITokenUsageProtocol protocol, HttpRequestMessage request, TokenMetricsHandlerOptions options, string? clientName, CallScope? scope, EndpointCache endpoints)
     {
+        _endpoints = endpoints;
         _recorder = recorder;
         _protocol = protocol;
         _clientName = scope?.ClientName ?? clientName;
@@ -315,15 +318,9 @@ internal sealed class HttpCallMeter
             }
 
             _ = eof;
-            var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
-            var requestBody = Context.RequestBody;
-            var (usage, source, method) = _recorder.ResolveUsage(
-                reader?.Usage,
-                requestBody is { Length: > 0 } body ? () => _recorder.Estimator.CountRequest(body.Span, model) : null,
-                reader is { OutputText.IsEmpty: false } r ? () => EstimateOutput(r, model) : null,
-                status);
-
+            var (usage, source, method) = ResolveUsage(reader, status);
             var end = _recorder.TimeProvider.GetTimestamp();
+            var endpoint = _endpoints.Get(_uri);
             var record = new TokenUsageRecord
             {
                 Timestamp = _startTime,
@@ -339,9 +336,9 @@ internal sealed class HttpCallMeter
                 HttpStatusCode = _statusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
-                Endpoint = _uri?.IsAbsoluteUri == true ? _uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : null,
-                ServerAddress = _uri?.IsAbsoluteUri == true ? _uri.Host : null,
-                ServerPort = _uri?.IsAbsoluteUri == true ? _uri.Port : null,
+                Endpoint = endpoint?.Endpoint,
+                ServerAddress = endpoint?.Host,
+                ServerPort = endpoint?.Port,
                 Usage = usage,
                 Source = source,
                 EstimationMethod = method,
@@ -357,7 +354,8 @@ internal sealed class HttpCallMeter
         }
         finally
         {
-            _reader?.OutputText.Reset();
+            _reader?.ResetOutputText();
+            Context.ReleaseRequestBody();
             (_reader as IDisposable)?.Dispose();
             if (_compressed is not null)
             {
@@ -367,7 +365,33 @@ internal sealed class HttpCallMeter
         }
     }
 
-    private TokenEstimate? EstimateOutput(TokenUsageResponseReader reader, string? model)
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(TokenUsageResponseReader? reader, TokenUsageStatus status)
+    {
+        if (TokenUsageRecorder.TryUseReported(reader?.Usage, out var reported))
+        {
+            return (reported, TokenUsageSource.Reported, null);
+        }
+
+        if (!_recorder.ShouldEstimate(status))
+        {
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+        }
+
+        try
+        {
+            var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
+            TokenEstimate? input = Context.RequestBody is { Length: > 0 } body ? _recorder.Estimator.CountRequest(body.Span, model) : null;
+            TokenEstimate? output = reader is { HasOutputText: true } ? EstimateOutput(reader, model) : null;
+            return TokenUsageRecorder.FromEstimates(input, output);
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+        }
+    }
+
+    private TokenEstimate EstimateOutput(TokenUsageResponseReader reader, string? model)
     {
         var text = reader.OutputText.GetText(out var coverage);
         var estimate = _recorder.Estimator.CountText(text, model);

@@ -18,7 +18,8 @@ internal sealed class MeteringHttpContent : HttpContent
         _inner = inner;
         _meter = meter;
         _transform = meter.TransformsContent;
-        foreach (var header in inner.Headers)
+        // NonValidated: copy the raw values without parsing them (cheaper, and byte-for-byte what the server sent).
+        foreach (var header in inner.Headers.NonValidated)
         {
             // A transformed body has another length; SSE bodies normally have none anyway.
             if (_transform && string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
@@ -26,7 +27,8 @@ internal sealed class MeteringHttpContent : HttpContent
                 continue;
             }
 
-            _ = Headers.TryAddWithoutValidation(header.Key, header.Value);
+            var values = header.Value;
+            _ = values.Count == 1 ? Headers.TryAddWithoutValidation(header.Key, values.ToString()) : Headers.TryAddWithoutValidation(header.Key, values);
         }
     }
 

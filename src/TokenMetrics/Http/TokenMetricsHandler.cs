@@ -19,11 +19,12 @@ namespace TokenMetrics;
 /// </remarks>
 public class TokenMetricsHandler : DelegatingHandler
 {
-    private static readonly HttpRequestOptionsKey<bool> MeteredKey = new("TokenMetrics.Metered");
     private readonly TokenUsageRecorder _recorder;
     private readonly ITokenUsageProtocol[] _protocols;
     private readonly TokenMetricsHandlerOptions _options;
     private readonly string? _clientName;
+    private readonly EndpointCache _endpoints = new();
+    private int _innerMeterState; // 0 unknown, 1 none below, 2 another TokenMetricsHandler below (it meters)
 
     /// <summary>Initializes a new instance of the <see cref="TokenMetricsHandler"/> class.</summary>
     /// <param name="recorder">Where records go.</param>
@@ -103,6 +104,19 @@ public class TokenMetricsHandler : DelegatingHandler
         return response;
     }
 
+    private bool HasInnerMeter()
+    {
+        for (var handler = InnerHandler; handler is DelegatingHandler delegating; handler = delegating.InnerHandler)
+        {
+            if (handler is TokenMetricsHandler)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private HttpCallMeter? TryBegin(HttpRequestMessage request)
     {
         if (!_options.Enabled || !_recorder.Options.Enabled || TokenMetricsSuppression.IsSuppressed || request is null || request.RequestUri is null)
@@ -112,8 +126,13 @@ public class TokenMetricsHandler : DelegatingHandler
 
         try
         {
-            // A second TokenMetricsHandler in the same pipeline (added by hand) must not meter the call again.
-            if (request.Options.TryGetValue(MeteredKey, out _))
+            // With a second TokenMetricsHandler further down the same pipeline (added by hand), only the inner one meters.
+            if (_innerMeterState == 0)
+            {
+                _innerMeterState = HasInnerMeter() ? 2 : 1;
+            }
+
+            if (_innerMeterState == 2)
             {
                 return null;
             }
@@ -122,10 +141,9 @@ public class TokenMetricsHandler : DelegatingHandler
             {
                 if (protocol.CanHandle(request))
                 {
-                    request.Options.Set(MeteredKey, true);
                     var scope = CallScope.Current;
                     scope?.MarkHttpExchange();
-                    return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope);
+                    return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope, _endpoints);
                 }
             }
         }

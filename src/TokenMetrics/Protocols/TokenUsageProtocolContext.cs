@@ -2,6 +2,7 @@ using System.Net.Http;
 using System.Net.Http.Headers;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics;
 
@@ -11,6 +12,7 @@ public sealed class TokenUsageProtocolContext
 {
     private ReadOnlyMemory<byte>? _requestBody;
     private bool _requestBodyRead;
+    private byte[]? _pooledBody;
 
     internal TokenUsageProtocolContext(HttpRequestMessage request, TokenMetricsHandlerOptions options, ITokenUsageProtocol protocol)
     {
@@ -52,9 +54,9 @@ public sealed class TokenUsageProtocolContext
 
     /// <summary>Reads the request body once, bounded by <see cref="TokenMetricsHandlerOptions.MaxInspectedRequestBytes"/>.</summary>
     /// <param name="cancellationToken">The app's cancellation token.</param>
-    /// <returns>The body, or <see langword="null"/> when there is none, its length is unknown, or it is over the limit.</returns>
-    /// <remarks>The content is buffered so that it can still be sent; content of unknown length is never touched, so a
-    /// streamed upload is never consumed.</remarks>
+    /// <returns>The body, or <see langword="null"/> when there is none, it is over the limit, or it cannot be read without consuming it.</returns>
+    /// <remarks>In-memory content (byte arrays, strings, JSON content) is copied into a pooled buffer and left untouched;
+    /// other content of known length is buffered so that it can still be sent; a streamed upload is never touched.</remarks>
     public async ValueTask<ReadOnlyMemory<byte>?> GetRequestBodyAsync(CancellationToken cancellationToken)
     {
         if (_requestBodyRead)
@@ -75,33 +77,47 @@ public sealed class TokenUsageProtocolContext
             return null;
         }
 
-        if (length is null)
+        if (content is ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent)
         {
-            // Unknown length: only serialized JSON content (JsonContent and the like) is buffered, bounded; a StreamContent
-            // may be a one-shot upload and is never touched.
-            if (content is StreamContent || content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) != true)
+            // These serialize the same bytes every time: copy them out without changing the content's state.
+            using var copy = new PooledWriteStream((int)(length ?? 1024), Options.MaxInspectedRequestBytes);
+            try
             {
+                await content.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is PooledWriteStream.LimitExceededException || ex.InnerException is PooledWriteStream.LimitExceededException)
+            {
+                // HttpContent wraps stream exceptions in HttpRequestException.
                 return null;
             }
 
-            try
-            {
-                await content.LoadIntoBufferAsync(Options.MaxInspectedRequestBytes, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HttpRequestException)
-            {
-                return null; // over the limit: the body is sent as it is
-            }
-        }
-        else
-        {
-            // Buffering keeps the body sendable; the transport then sends the buffered copy.
-            await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            _pooledBody = copy.Detach(out var written);
+            _requestBody = _pooledBody.AsMemory(0, written);
+            return _requestBody;
         }
 
+        if (length is null || content is StreamContent)
+        {
+            // Unknown length or a one-shot stream: reading it could consume the upload.
+            return null;
+        }
+
+        // Buffering keeps the body sendable; the transport then sends the buffered copy.
+        await content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
         var bytes = await content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
         _requestBody = bytes;
         return _requestBody;
+    }
+
+    /// <summary>Returns the pooled request-body copy; called once the call is recorded.</summary>
+    internal void ReleaseRequestBody()
+    {
+        _requestBody = null;
+        if (_pooledBody is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(_pooledBody);
+            _pooledBody = null;
+        }
     }
 
     /// <summary>Replaces the request body with <paramref name="body"/>, keeping the content headers (length updated).</summary>
@@ -124,6 +140,7 @@ public sealed class TokenUsageProtocolContext
 
         replacement.Headers.ContentLength = body.Length;
         Request.Content = replacement;
+        ReleaseRequestBody();
         _requestBody = body;
         _requestBodyRead = true;
     }

@@ -26,8 +26,16 @@ public abstract class TokenUsageResponseReader
     /// <summary>Gets or sets the vendor's error type when the body or a stream event reported an error.</summary>
     public string? ErrorType { get; protected set; }
 
-    /// <summary>Gets the answer text seen so far, kept (bounded) only to estimate usage when none is reported.</summary>
-    public TokenUsageTextAccumulator OutputText { get; } = new();
+    private TokenUsageTextAccumulator? _outputText;
+
+    /// <summary>Gets the answer text seen so far, kept (bounded) only to estimate usage when none is reported. Created on first use.</summary>
+    public TokenUsageTextAccumulator OutputText => _outputText ??= new TokenUsageTextAccumulator();
+
+    /// <summary>Gets a value indicating whether any answer text was kept.</summary>
+    public bool HasOutputText => _outputText is { IsEmpty: false };
+
+    /// <summary>Returns the answer text's pooled buffer.</summary>
+    public void ResetOutputText() => _outputText?.Reset();
 
     /// <summary>Gets a value indicating whether the reader changes what the app reads (see <see cref="Transform"/>).</summary>
     /// <remarks>Only readers that withhold usage the app did not ask for do; all others observe without copying.</remarks>

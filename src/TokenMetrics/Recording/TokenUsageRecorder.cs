@@ -150,56 +150,48 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
         TokenMetricsEventSource.Log.CallbackFailed(callback, exception);
     }
 
-    /// <summary>Chooses reported usage, else an estimate, else missing; never mixes the two.</summary>
-    internal (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(
-        TokenUsage? reported,
-        Func<TokenEstimate?>? estimateInput,
-        Func<TokenEstimate?>? estimateOutput,
-        TokenUsageStatus status = TokenUsageStatus.Ok)
+    /// <summary>Returns reported usage (total filled in) when there is any.</summary>
+    internal static bool TryUseReported(TokenUsage? reported, out TokenUsage usage)
     {
-        if (reported is { IsEmpty: false })
+        if (reported is not { IsEmpty: false })
         {
-            var normalized = reported.TotalTokenCount is null ? new TokenUsage
-            {
-                InputTokenCount = reported.InputTokenCount,
-                OutputTokenCount = reported.OutputTokenCount,
-                TotalTokenCount = reported.GetTotalOrSum(),
-                CachedInputTokenCount = reported.CachedInputTokenCount,
-                CacheWriteInputTokenCount = reported.CacheWriteInputTokenCount,
-                ReasoningTokenCount = reported.ReasoningTokenCount,
-                InputTokenDetails = reported.InputTokenDetails,
-                OutputTokenDetails = reported.OutputTokenDetails,
-            } : reported;
-            return (normalized, TokenUsageSource.Reported, null);
+            usage = TokenUsage.Empty;
+            return false;
         }
 
-        if (!Options.EstimateMissingUsage || (status == TokenUsageStatus.Error && !Options.EstimateFailedCalls))
+        usage = reported.TotalTokenCount is not null ? reported : new TokenUsage
+        {
+            InputTokenCount = reported.InputTokenCount,
+            OutputTokenCount = reported.OutputTokenCount,
+            TotalTokenCount = reported.GetTotalOrSum(),
+            CachedInputTokenCount = reported.CachedInputTokenCount,
+            CacheWriteInputTokenCount = reported.CacheWriteInputTokenCount,
+            ReasoningTokenCount = reported.ReasoningTokenCount,
+            InputTokenDetails = reported.InputTokenDetails,
+            OutputTokenDetails = reported.OutputTokenDetails,
+        };
+        return true;
+    }
+
+    /// <summary>Whether a call with this status and no reported usage is estimated (never mixed with reported counts).</summary>
+    internal bool ShouldEstimate(TokenUsageStatus status) =>
+        Options.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
+
+    /// <summary>Builds estimated usage from the input and output estimates; <see cref="TokenUsageSource.Missing"/> when there are none.</summary>
+    internal static (TokenUsage Usage, TokenUsageSource Source, string? Method) FromEstimates(TokenEstimate? input, TokenEstimate? output)
+    {
+        if (input is null && output is null)
         {
             return (TokenUsage.Empty, TokenUsageSource.Missing, null);
         }
 
-        try
+        var usage = new TokenUsage
         {
-            var input = estimateInput?.Invoke();
-            var output = estimateOutput?.Invoke();
-            if (input is null && output is null)
-            {
-                return (TokenUsage.Empty, TokenUsageSource.Missing, null);
-            }
-
-            var usage = new TokenUsage
-            {
-                InputTokenCount = input?.Tokens,
-                OutputTokenCount = output?.Tokens,
-                TotalTokenCount = (input?.Tokens ?? 0) + (output?.Tokens ?? 0),
-            };
-            return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
-        }
-        catch (Exception ex)
-        {
-            ReportInternalError(nameof(Estimator), ex);
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
-        }
+            InputTokenCount = input?.Tokens,
+            OutputTokenCount = output?.Tokens,
+            TotalTokenCount = (input?.Tokens ?? 0) + (output?.Tokens ?? 0),
+        };
+        return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
     }
 
     private bool RunFilter(Func<TokenUsageRecord, bool> filter, TokenUsageRecord record)

@@ -429,6 +429,49 @@ public class TokenMetricsHandlerTests
     }
 
     [Fact]
+    public async Task StreamedUpload_IsNeverReadByTokenMetrics_AndArrivesIntact()
+    {
+        await using var t = new TestRecorder();
+        var server = OpenAIFixtures.ChatServer();
+        using var client = t.CreateClient(server);
+        var body = Encoding.UTF8.GetBytes(OpenAIFixtures.ChatRequest(stream: false));
+        var upload = new ChunkedStream(body, [10]);
+        using var content = new StreamContent(upload);
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentLength = body.Length;
+
+        using var response = await client.PostAsync("chat/completions", content);
+        _ = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(body, server.RequestBodies.Single());
+        var record = Assert.Single(await t.RecordsAsync(1));
+        Assert.Null(record.RequestModel);
+        Assert.Equal(19, record.Usage.InputTokenCount);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task RequestOverTheInspectionLimit_IsSentUntouched(bool knownLength)
+    {
+        await using var t = new TestRecorder();
+        var server = OpenAIFixtures.ChatServer();
+        using var client = t.CreateClient(server, new TokenMetricsHandlerOptions { MaxInspectedRequestBytes = 64 });
+        var json = OpenAIFixtures.ChatRequest(stream: true, content: new string('a', 500));
+        HttpContent content = knownLength
+            ? new StringContent(json, Encoding.UTF8, "application/json")
+            : System.Net.Http.Json.JsonContent.Create(JsonDocument.Parse(json).RootElement);
+
+        using var response = await client.PostAsync("chat/completions", content);
+        _ = await response.Content.ReadAsStringAsync();
+
+        Assert.False(JsonDocument.Parse(server.RequestBodies.Single()!).RootElement.TryGetProperty("stream_options", out _));
+        Assert.Equal(JsonDocument.Parse(json).RootElement.GetRawText(), JsonDocument.Parse(server.RequestBodies.Single()!).RootElement.GetRawText());
+        var record = Assert.Single(await t.RecordsAsync(1));
+        Assert.Null(record.RequestModel);
+    }
+
+    [Fact]
     public async Task ThrowingProtocol_NeverReachesTheApp_AndIsCounted()
     {
         await using var t = new TestRecorder();
