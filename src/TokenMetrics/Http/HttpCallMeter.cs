@@ -31,6 +31,7 @@ internal sealed class HttpCallMeter
     private int _finished;
     private bool _readerFailed;
     private int? _statusCode;
+    private bool _httpError;
 
     private readonly EndpointCache _endpoints;
 
@@ -50,6 +51,8 @@ internal sealed class HttpCallMeter
 
     public TokenUsageProtocolContext Context { get; }
 
+    public string? TransformedMediaType => _reader?.TransformedMediaType;
+
     public bool TransformsContent => _reader is { TransformsContent: true } && _contentEncoding is null && !_readerFailed;
 
     public async ValueTask OnRequestAsync(CancellationToken cancellationToken)
@@ -57,6 +60,12 @@ internal sealed class HttpCallMeter
         try
         {
             await _protocol.OnRequestAsync(Context, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NotSupportedException ex) when (_protocol is ITokenUsageRewriter)
+        {
+            // A rewrite that cannot express the request must not send a different one: the app gets a clear error.
+            Finish(TokenUsageStatus.Error, ex.GetType().FullName, eof: false);
+            throw;
         }
         catch (Exception ex)
         {
@@ -71,7 +80,12 @@ internal sealed class HttpCallMeter
         try
         {
             _statusCode = (int)response.StatusCode;
-            if (!response.IsSuccessStatusCode)
+            if (!response.IsSuccessStatusCode && _protocol is ITokenUsageRewriter)
+            {
+                // The vendor's error still has to reach the app in OpenAI's shape; the call is an error whatever the reader sees.
+                _httpError = true;
+            }
+            else if (!response.IsSuccessStatusCode)
             {
                 // Error bodies carry no billable usage; never wait on them.
                 Finish(TokenUsageStatus.Error, ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), eof: false);
@@ -298,7 +312,12 @@ internal sealed class HttpCallMeter
                     ReaderFailed(ex);
                 }
 
-                if (status == TokenUsageStatus.Ok && _reader is not null)
+                if (_httpError)
+                {
+                    status = TokenUsageStatus.Error;
+                    errorType = _statusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+                else if (status == TokenUsageStatus.Ok && _reader is not null)
                 {
                     if (reader.ErrorType is not null)
                     {

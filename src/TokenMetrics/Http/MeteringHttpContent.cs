@@ -30,6 +30,11 @@ internal sealed class MeteringHttpContent : HttpContent
             var values = header.Value;
             _ = values.Count == 1 ? Headers.TryAddWithoutValidation(header.Key, values.ToString()) : Headers.TryAddWithoutValidation(header.Key, values);
         }
+
+        if (_transform && meter.TransformedMediaType is { } mediaType)
+        {
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType) { CharSet = "utf-8" };
+        }
     }
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>

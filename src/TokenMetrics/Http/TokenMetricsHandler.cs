@@ -104,6 +104,31 @@ public class TokenMetricsHandler : DelegatingHandler
         return response;
     }
 
+    private ITokenUsageProtocol? SelectProtocol(HttpRequestMessage request)
+    {
+        // A client configured to rewrite uses the named rewriter for the requests it accepts; rewriters never meter otherwise.
+        if (_options.RewriteTo is { } target)
+        {
+            foreach (var protocol in _protocols)
+            {
+                if (protocol is ITokenUsageRewriter && string.Equals(protocol.Name, target, StringComparison.OrdinalIgnoreCase) && protocol.CanHandle(request))
+                {
+                    return protocol;
+                }
+            }
+        }
+
+        foreach (var protocol in _protocols)
+        {
+            if (protocol is not ITokenUsageRewriter && protocol.CanHandle(request))
+            {
+                return protocol;
+            }
+        }
+
+        return null;
+    }
+
     private bool HasInnerMeter()
     {
         for (var handler = InnerHandler; handler is DelegatingHandler delegating; handler = delegating.InnerHandler)
@@ -137,15 +162,15 @@ public class TokenMetricsHandler : DelegatingHandler
                 return null;
             }
 
-            foreach (var protocol in _protocols)
+            var protocol = SelectProtocol(request);
+            if (protocol is null)
             {
-                if (protocol.CanHandle(request))
-                {
-                    var scope = CallScope.Current;
-                    scope?.MarkHttpExchange();
-                    return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope, _endpoints);
-                }
+                return null;
             }
+
+            var scope = CallScope.Current;
+            scope?.MarkHttpExchange();
+            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope, _endpoints);
         }
         catch (Exception ex)
         {

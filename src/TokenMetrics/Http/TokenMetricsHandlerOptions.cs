@@ -29,4 +29,12 @@ public sealed class TokenMetricsHandlerOptions
     /// stream it would have read otherwise.</summary>
     /// <value>The default is <see langword="true"/>. Without it, such streams are estimated.</value>
     public bool RequestStreamUsage { get; set; } = true;
+
+    /// <summary>Gets or sets the vendor this client's OpenAI Chat Completions requests are rewritten to (<c>anthropic</c>,
+    /// <c>gcp.gemini</c>, <c>aws.bedrock</c>, <c>dashscope</c>, <c>ollama</c>...: the name of a registered <see cref="ITokenUsageRewriter"/>).</summary>
+    /// <value>The default is <see langword="null"/>: no rewriting.</value>
+    public string? RewriteTo { get; set; }
+
+    /// <summary>Gets the rewriting settings: vendor endpoint, key, model mapping, context cleanup, vendor-specific settings.</summary>
+    public TokenMetricsRewriteOptions Rewrite { get; } = new();
 }

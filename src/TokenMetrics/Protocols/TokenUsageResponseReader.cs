@@ -41,6 +41,10 @@ public abstract class TokenUsageResponseReader
     /// <remarks>Only readers that withhold usage the app did not ask for do; all others observe without copying.</remarks>
     public virtual bool TransformsContent => false;
 
+    /// <summary>Gets the media type of the transformed body (for example <c>text/event-stream</c> when a vendor's binary stream
+    /// becomes OpenAI server-sent events), or <see langword="null"/> to keep the vendor's.</summary>
+    public virtual string? TransformedMediaType => null;
+
     /// <summary>Observes the next bytes of the body.</summary>
     /// <param name="data">The bytes, exactly as the vendor sent them (decompressed).</param>
     public abstract void Write(ReadOnlySpan<byte> data);

@@ -191,7 +191,7 @@ public class TokenMetricsHandlerTests
     public async Task SseSplitAtEveryByteOffset_GivesTheSameUsage()
     {
         var stream = OpenAIFixtures.ChatStream(includeUsage: true, prompt: 321, cached: 128, reasoning: 7);
-        await using var t = new TestRecorder();
+        await using var t = new TestRecorder(o => o.MaxQueueSize = 100_000); // thousands of records in a burst
         for (var split = 1; split < stream.Length; split++)
         {
             using var client = t.CreateClient(new StubHttpHandler((_, _) => Task.FromResult(StubHttpHandler.Sse(stream, [split, stream.Length]))));
