@@ -109,6 +109,26 @@ public class TokenMetricsServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task HandlerOptions_BindFromConfiguration_PerClient()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Llm:RequestStreamUsage"] = "false",
+            ["Llm:MaxSseEventBytes"] = "2048",
+            ["Llm:RewriteTo"] = "toy",
+        }).Build();
+        var services = NewServices(out _);
+        services.AddHttpClient("bound").AddTokenMetricsHandler(config.GetSection("Llm"));
+        await using var sp = services.BuildServiceProvider();
+
+        var options = sp.GetRequiredService<IOptionsMonitor<TokenMetricsHandlerOptions>>().Get("bound");
+        Assert.False(options.RequestStreamUsage);
+        Assert.Equal(2048, options.MaxSseEventBytes);
+        Assert.Equal("toy", options.RewriteTo);
+        Assert.True(sp.GetRequiredService<IOptionsMonitor<TokenMetricsHandlerOptions>>().Get("other").RequestStreamUsage);
+    }
+
+    [Fact]
     public async Task HostStop_FlushesRecordsQueuedBeforeIt()
     {
         var builder = Host.CreateApplicationBuilder();

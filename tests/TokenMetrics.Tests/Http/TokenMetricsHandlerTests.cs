@@ -429,6 +429,30 @@ public class TokenMetricsHandlerTests
     }
 
     [Fact]
+    public async Task SynchronousSend_MetersTheResponse()
+    {
+        await using var t = new TestRecorder();
+        var handler = new SyncOnlyHandler(() => StubHttpHandler.Json(OpenAIFixtures.ChatCompletionJson(prompt: 11)));
+        using var client = t.CreateClient(handler);
+
+        using var response = client.Send(new HttpRequestMessage(HttpMethod.Post, "chat/completions") { Content = JsonBody(OpenAIFixtures.ChatRequest(false)) });
+        using var reader = new StreamReader(response.Content.ReadAsStream());
+        Assert.Contains("Hello!", reader.ReadToEnd(), StringComparison.Ordinal);
+
+        var record = Assert.Single(await t.RecordsAsync(1));
+        Assert.Equal(11, record.Usage.InputTokenCount);
+        Assert.Equal(TokenUsageStatus.Ok, record.Status);
+    }
+
+    private sealed class SyncOnlyHandler(Func<HttpResponseMessage> respond) : HttpMessageHandler
+    {
+        protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) => respond();
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("the synchronous path must be used");
+    }
+
+    [Fact]
     public async Task StreamedUpload_IsNeverReadByTokenMetrics_AndArrivesIntact()
     {
         await using var t = new TestRecorder();
