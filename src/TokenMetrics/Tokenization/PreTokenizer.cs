@@ -131,9 +131,9 @@ internal static class PreTokenizer
         if (b0 == ' ' && i + 1 < s.Length)
         {
             var c1 = CharClass.At(s, i + 1, out _);
-            if ((c1 & (CharClass.Letter | CharClass.Number | CharClass.Space)) != 0 && (c1 & CharClass.Space) == 0)
+            if ((c1 & (CharClass.Letter | CharClass.Number)) != 0)
             {
-                start = i + 1;
+                start = i + 1; // " ?\p{L}+" or " ?\p{N}+" with the space
             }
             else if ((c1 & CharClass.Space) == 0)
             {
