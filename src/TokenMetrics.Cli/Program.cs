@@ -1,0 +1,8 @@
+using System.CommandLine;
+using TokenMetrics.Cli.Commands;
+
+var root = new RootCommand("TokenMetrics command-line tools.")
+{
+    CountCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
