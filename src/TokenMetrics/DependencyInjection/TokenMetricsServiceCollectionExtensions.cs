@@ -29,7 +29,7 @@ public static class TokenMetricsServiceCollectionExtensions
         services.Add(MarkerDescriptor);
         _ = TokenMetricsBuilderExtensions.AddCoreOptions(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<ITokenEstimator>(HeuristicTokenEstimator.Instance);
+        services.TryAddSingleton<ITokenEstimator>(TiktokenTokenEstimator.Instance);
         services.TryAddSingleton(sp => new TokenUsageRecorder(
             sp.GetRequiredService<IOptions<TokenMetricsOptions>>().Value,
             sp.GetServices<ITokenUsageExporter>(),

@@ -27,7 +27,7 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     /// <summary>Initializes a new instance of the <see cref="TokenUsageRecorder"/> class.</summary>
     /// <param name="options">The settings; validated here.</param>
     /// <param name="exporters">Where records go.</param>
-    /// <param name="estimator">Counts tokens when the vendor reports none; defaults to <see cref="HeuristicTokenEstimator"/>.</param>
+    /// <param name="estimator">Counts tokens when the vendor reports none; defaults to <see cref="TiktokenTokenEstimator"/> (exact for OpenAI models, flagged approximate for others).</param>
     /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
     /// <param name="loggerFactory">For the pipeline's own warnings; optional.</param>
     /// <param name="meterFactory">Creates the meter for the pipeline counters; optional.</param>
@@ -45,7 +45,7 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(exporters);
         TokenMetricsOptionsValidation.ThrowIfInvalid(options);
         Options = options;
-        Estimator = estimator ?? HeuristicTokenEstimator.Instance;
+        Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, logger);

@@ -248,7 +248,9 @@ public class TokenMetricsHandlerTests
         var record = Assert.Single(await t.RecordsAsync(1));
         Assert.Equal(TokenUsageStatus.Cancelled, record.Status);
         Assert.Equal(TokenUsageSource.Estimated, record.Source);
-        Assert.True(record.Usage.InputTokenCount > 0);
+        Assert.Equal("o200k_base", record.EstimationMethod); // gpt-4o-mini's own encoding: exact counting
+        var prompt = TiktokenTokenEstimator.Instance.CountRequest(Encoding.UTF8.GetBytes(OpenAIFixtures.ChatRequest(stream: true)), OpenAIFixtures.Model);
+        Assert.Equal(prompt.Tokens, record.Usage.InputTokenCount);
         Assert.True(record.Usage.OutputTokenCount > 0);
     }
 
@@ -372,7 +374,9 @@ public class TokenMetricsHandlerTests
         var record = Assert.Single(await t.RecordsAsync(1));
         Assert.Equal(TokenUsageStatus.Cancelled, record.Status);
         Assert.Equal(TokenUsageSource.Estimated, record.Source);
-        Assert.True(record.Usage.OutputTokenCount > 1_000_000, $"estimate scaled past the kept text: {record.Usage.OutputTokenCount}");
+        // Only 1 MiB of text is kept, but the app read 8 MiB: the estimate must cover what was read, not what was kept.
+        var keptTokens = TiktokenTokenEstimator.Instance.CountText(new string('x', TokenUsageTextAccumulator.DefaultCapacity), OpenAIFixtures.Model).Tokens;
+        Assert.True(record.Usage.OutputTokenCount > 4 * keptTokens, $"estimate {record.Usage.OutputTokenCount} should scale past the kept text's {keptTokens}");
     }
 
     [Fact]
