@@ -137,7 +137,7 @@ internal static class RecordTable
             N(r.Usage.OutputTokenCount),
             N(r.Usage.CachedInputTokenCount),
             N(r.Usage.ReasoningTokenCount),
-            r.Source.ToString().ToLowerInvariant(),
+            r.Source.ToString().ToLowerInvariant() + (r.EstimationMethod is null ? string.Empty : $" ({r.EstimationMethod})"),
             r.Status.ToString().ToLowerInvariant() + (r.ErrorType is null || r.ErrorType == r.Status.ToString().ToLowerInvariant() ? string.Empty : $" ({r.ErrorType})"),
             $"{r.Duration.TotalMilliseconds:0} ms",
             r.TimeToFirstChunk is { } t ? $"{t.TotalMilliseconds:0} ms" : "-",
