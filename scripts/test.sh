@@ -15,6 +15,29 @@ need_dotnet() {
 need_dotnet
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# Servers the tests start themselves (PostgreSQL, InfluxDB, Prometheus...): each file in scripts/services.d installs its
+# packages when missing. The tests start and stop their own instances on 127.0.0.1 with temporary data directories.
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  if [ $apt_updated -eq 0 ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+for f in scripts/services.d/*.sh; do
+  [ -e "$f" ] || continue
+  # shellcheck source=/dev/null
+  . "$f"
+done
+
 # Release build first so warnings-as-errors fail fast and tests run on optimised code.
 dotnet build TokenMetrics.sln -c Release -nologo -clp:ErrorsOnly
 dotnet test TokenMetrics.sln -c Release --no-build -nologo "$@" 2>&1 | tee /tmp/tokenmetrics-test.log

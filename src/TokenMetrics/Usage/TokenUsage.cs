@@ -40,6 +40,7 @@ public sealed class TokenUsage
     public IReadOnlyDictionary<string, long>? OutputTokenDetails { get; init; }
 
     /// <summary>Gets a value indicating whether no count at all is known.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty =>
         InputTokenCount is null && OutputTokenCount is null && TotalTokenCount is null &&
         CachedInputTokenCount is null && CacheWriteInputTokenCount is null && ReasoningTokenCount is null;
