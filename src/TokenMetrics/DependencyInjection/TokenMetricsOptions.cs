@@ -50,4 +50,37 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets a filter run before a record is queued; return <see langword="false"/> to drop it (counted as filtered).</summary>
     /// <remarks>If the filter throws, the record is kept and the failure counted.</remarks>
     public Func<TokenUsageRecord, bool>? Filter { get; set; }
+
+    /// <summary>Gets or sets the most bytes (estimated record size) waiting per exporter; beyond it records are dropped and counted.</summary>
+    /// <value>Between 64 KiB and 4 GiB. The default is 16 MiB.</value>
+    [Range(64 * 1024L, 4L * 1024 * 1024 * 1024)]
+    public long MaxQueueBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Gets or sets how many times a failed export is retried (jittered exponential backoff, at least the backend's
+    /// <c>Retry-After</c>) before the batch goes to the spool.</summary>
+    /// <value>Between 0 and 20. The default is 3.</value>
+    [Range(0, 20)]
+    public int MaxRetryAttempts { get; set; } = 3;
+
+    /// <summary>Gets or sets the base delay of the retry backoff.</summary>
+    /// <value>Between 1 ms and 1 minute. The default is 500 ms.</value>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Gets or sets how long an exporter's circuit stays open after it kept failing (batches then go straight to the spool).</summary>
+    /// <value>Between 100 ms and 1 hour. The default is 15 seconds.</value>
+    public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Gets or sets the directory where batches that could not be exported are kept until they can be (one subdirectory
+    /// per exporter, owner-only permissions, checksummed entries). <see langword="null"/> turns the spool off: such batches are
+    /// then dropped and counted. There is deliberately no temporary-directory fallback.</summary>
+    public string? SpoolDirectory { get; set; }
+
+    /// <summary>Gets or sets the most bytes kept in the spool per exporter; beyond it batches are dropped and counted.</summary>
+    /// <value>Between 1 MiB and 1 TiB. The default is 256 MiB.</value>
+    [Range(1024 * 1024L, 1024L * 1024 * 1024 * 1024)]
+    public long MaxSpoolBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Gets or sets how often spooled batches are retried (and at start-up, and after each successful export).</summary>
+    /// <value>Between 100 ms and 1 hour. The default is 5 seconds.</value>
+    public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -3,8 +3,8 @@ using System.Collections.Generic;
 namespace TokenMetrics;
 
 /// <summary>A snapshot of the delivery pipeline's counters.</summary>
-/// <remarks>Every record recorded ends up counted exactly once as filtered, dropped, or handed to the exporters
-/// (<see cref="Dispatched"/>), or is still <see cref="Queued"/>.</remarks>
+/// <remarks>Each exporter has its own queue: per exporter, every record received (and not filtered) is exported, spilled to the
+/// spool (and later replayed), dropped, or still queued — see <see cref="TokenUsageExporterStatistics"/>.</remarks>
 public sealed record TokenMetricsStatistics
 {
     /// <summary>Gets the records received by <see cref="TokenUsageRecorder.Record(TokenUsageRecord)"/>.</summary>
@@ -13,27 +13,50 @@ public sealed record TokenMetricsStatistics
     /// <summary>Gets the records removed by <see cref="TokenMetricsOptions.Filter"/>.</summary>
     public long Filtered { get; init; }
 
-    /// <summary>Gets the records dropped because the queue was full or the pipeline had shut down.</summary>
+    /// <summary>Gets the records dropped, summed over exporters (queue full, export failed without room in the spool), plus those recorded after shutdown.</summary>
     public long Dropped { get; init; }
 
-    /// <summary>Gets the records handed to the exporters.</summary>
-    public long Dispatched { get; init; }
-
-    /// <summary>Gets the records waiting in the queue.</summary>
+    /// <summary>Gets the records waiting, summed over exporters.</summary>
     public long Queued { get; init; }
 
-    /// <summary>Gets the exceptions thrown by user callbacks (filters, enrichers) and swallowed.</summary>
+    /// <summary>Gets the exceptions thrown by user callbacks (filters) and swallowed.</summary>
     public long CallbackFailures { get; init; }
 
     /// <summary>Gets TokenMetrics' own errors that were swallowed so the app never saw them (see the event source).</summary>
     public long InternalErrors { get; init; }
 
-    /// <summary>Gets the per-exporter counters, keyed by exporter name.</summary>
+    /// <summary>Gets the per-exporter counters, keyed by exporter name (the type name, with <c>#index</c> when a type repeats).</summary>
     public IReadOnlyDictionary<string, TokenUsageExporterStatistics> Exporters { get; init; } = new Dictionary<string, TokenUsageExporterStatistics>();
 }
 
 /// <summary>The counters of one exporter.</summary>
-/// <param name="Exported">Records in batches the exporter delivered.</param>
-/// <param name="Failed">Records in batches that failed, threw or timed out.</param>
-/// <param name="FailedBatches">Batches that failed, threw or timed out.</param>
-public sealed record TokenUsageExporterStatistics(long Exported, long Failed, long FailedBatches);
+/// <param name="Exported">Records delivered by normal export.</param>
+/// <param name="FailedBatches">Batches whose export failed after retries, or met an open circuit.</param>
+/// <remarks>Invariant: records offered to this exporter = <see cref="Exported"/> + <see cref="Spilled"/> + <see cref="Dropped"/> + <see cref="Queued"/>;
+/// spilled records come back as <see cref="Replayed"/> once the backend recovers.</remarks>
+public sealed record TokenUsageExporterStatistics(long Exported, long FailedBatches)
+{
+    /// <summary>Gets the records accepted into this exporter's queue.</summary>
+    public long Enqueued { get; init; }
+
+    /// <summary>Gets the records written to the spool because export failed (or on shutdown).</summary>
+    public long Spilled { get; init; }
+
+    /// <summary>Gets the spooled records delivered later.</summary>
+    public long Replayed { get; init; }
+
+    /// <summary>Gets the records dropped: queue full (records or bytes), or export failed with no spool or a full one.</summary>
+    public long Dropped { get; init; }
+
+    /// <summary>Gets the records waiting in the queue or in flight.</summary>
+    public long Queued { get; init; }
+
+    /// <summary>Gets the bytes in this exporter's spool.</summary>
+    public long SpoolBytes { get; init; }
+
+    /// <summary>Gets the batch files in this exporter's spool.</summary>
+    public long SpoolFiles { get; init; }
+
+    /// <summary>Gets the spool files that failed their checks and were set aside as <c>.bad</c>.</summary>
+    public long CorruptSpoolFiles { get; init; }
+}

@@ -1,127 +1,70 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 
 namespace TokenMetrics.Internal;
 
-/// <summary>The bounded queue and background dispatcher between <see cref="TokenUsageRecorder"/> and the exporters.</summary>
-internal sealed partial class TokenUsageExportWorker : IDisposable
+/// <summary>Fans records out to one <see cref="ExportLane"/> per exporter and coordinates flush and shutdown.</summary>
+internal sealed class TokenUsageExportWorker : IDisposable
 {
-    private readonly Channel<TokenUsageRecord> _channel;
-    private readonly ExporterSlot[] _exporters;
-    private readonly TokenMetricsOptions _options;
+    private readonly ExportLane[] _lanes;
     private readonly TimeProvider _timeProvider;
-    private readonly ILogger _logger;
-    private readonly Task _loop;
-    private readonly CancellationTokenSource _abort = new();
-    private readonly object _progressLock = new();
-    private TaskCompletionSource _progress = NewSignal();
-    private TaskCompletionSource _flushRequested = NewSignal();
-    private long _enqueued;
-    private long _dispatched;
-    private long _dropped;
-    private long _failedSinceFlushMark;
     private int _completed;
+    private long _droppedAfterShutdown;
 
     public TokenUsageExportWorker(IEnumerable<ITokenUsageExporter> exporters, TokenMetricsOptions options, TimeProvider timeProvider, ILogger logger)
     {
-        _options = options;
         _timeProvider = timeProvider;
-        _logger = logger;
-        _exporters = exporters.Select((e, i) => new ExporterSlot(e, UniqueName(e, i, exporters))).ToArray();
-        _channel = Channel.CreateBounded<TokenUsageRecord>(new BoundedChannelOptions(options.MaxQueueSize)
+        var list = exporters.ToList();
+        _lanes = list.Select((e, i) => new ExportLane(e, UniqueName(e, i, list), options, timeProvider, logger)).ToArray();
+        foreach (var lane in _lanes)
         {
-            // Wait mode makes TryWrite report a full queue, so every drop is counted (DropWrite would hide it).
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
-        _loop = Task.Run(RunAsync);
+            lane.Start();
+        }
     }
 
-    public long Enqueued => Interlocked.Read(ref _enqueued);
+    public IReadOnlyList<ITokenUsageExporter> Exporters => _lanes.Select(l => l.Exporter).ToArray();
 
-    public long Dispatched => Interlocked.Read(ref _dispatched);
+    internal IReadOnlyList<ExportLane> Lanes => _lanes;
 
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _lanes.Sum(l => l.GetStatistics().Dropped) + Interlocked.Read(ref _droppedAfterShutdown);
 
-    public long Queued => _channel.Reader.CanCount ? _channel.Reader.Count : Enqueued - Dispatched;
+    public long Queued => _lanes.Sum(l => l.Queued);
 
-    public IReadOnlyList<ITokenUsageExporter> Exporters => _exporters.Select(e => e.Exporter).ToArray();
+    public bool IsShutDown => Volatile.Read(ref _completed) != 0;
 
-    public bool TryEnqueue(TokenUsageRecord record)
+    public void Enqueue(TokenUsageRecord record)
     {
-        if (_channel.Writer.TryWrite(record))
+        if (Volatile.Read(ref _completed) != 0)
         {
-            Interlocked.Increment(ref _enqueued);
-            return true;
+            Interlocked.Increment(ref _droppedAfterShutdown);
+            TokenMetricsEventSource.Log.RecordDropped("recorded after shutdown");
+            return;
         }
 
-        Interlocked.Increment(ref _dropped);
-        return false;
-    }
-
-    public Dictionary<string, TokenUsageExporterStatistics> GetExporterStatistics()
-    {
-        var result = new Dictionary<string, TokenUsageExporterStatistics>(_exporters.Length, StringComparer.Ordinal);
-        foreach (var slot in _exporters)
+        foreach (var lane in _lanes)
         {
-            result[slot.Name] = new TokenUsageExporterStatistics(Interlocked.Read(ref slot.Exported), Interlocked.Read(ref slot.Failed), Interlocked.Read(ref slot.FailedBatches));
+            lane.TryEnqueue(record);
         }
-
-        return result;
     }
+
+    public Dictionary<string, TokenUsageExporterStatistics> GetExporterStatistics() =>
+        _lanes.ToDictionary(l => l.Name, l => l.GetStatistics(), StringComparer.Ordinal);
 
     public async Task<TokenMetricsFlushResult> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var target = Enqueued;
-        var failuresBefore = Interlocked.Read(ref _failedSinceFlushMark);
-        var start = _timeProvider.GetTimestamp();
-        lock (_progressLock)
+        var deadline = Deadline(timeout);
+        var targets = _lanes.Select(l => (Lane: l, Target: l.Enqueued, Failed: l.FailedBatches)).ToArray();
+        var waits = targets.Select(t => t.Lane.WaitProcessedAsync(t.Target, deadline)).ToArray();
+        var results = await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (results.Any(done => !done))
         {
-            _flushRequested.TrySetResult();
+            return TokenMetricsFlushResult.TimedOut;
         }
 
-        while (Dispatched < target)
-        {
-            if (_loop.IsCompleted)
-            {
-                return TokenMetricsFlushResult.TimedOut;
-            }
-
-            Task progress;
-            lock (_progressLock)
-            {
-                progress = _progress.Task;
-                _flushRequested.TrySetResult();
-            }
-
-            if (Dispatched >= target)
-            {
-                break;
-            }
-
-            var remaining = timeout == Timeout.InfiniteTimeSpan ? Timeout.InfiniteTimeSpan : timeout - _timeProvider.GetElapsedTime(start);
-            if (remaining != Timeout.InfiniteTimeSpan && remaining <= TimeSpan.Zero)
-            {
-                return TokenMetricsFlushResult.TimedOut;
-            }
-
-            try
-            {
-                await progress.WaitAsync(remaining, _timeProvider, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-                return TokenMetricsFlushResult.TimedOut;
-            }
-        }
-
-        return Interlocked.Read(ref _failedSinceFlushMark) > failuresBefore ? TokenMetricsFlushResult.Failed : TokenMetricsFlushResult.Success;
+        return targets.Any(t => t.Lane.FailedBatches > t.Failed) ? TokenMetricsFlushResult.Failed : TokenMetricsFlushResult.Success;
     }
 
     public async Task<TokenMetricsFlushResult> ShutdownAsync(TimeSpan timeout)
@@ -131,212 +74,31 @@ internal sealed partial class TokenUsageExportWorker : IDisposable
             return TokenMetricsFlushResult.Success;
         }
 
-        var failuresBefore = Interlocked.Read(ref _failedSinceFlushMark);
-        _channel.Writer.TryComplete();
-        lock (_progressLock)
+        var deadline = Deadline(timeout);
+        var failedBefore = _lanes.Select(l => l.FailedBatches).ToArray();
+        var drained = await Task.WhenAll(_lanes.Select(l => l.ShutdownAsync(deadline))).ConfigureAwait(false);
+        if (drained.Any(d => !d))
         {
-            _flushRequested.TrySetResult();
+            return TokenMetricsFlushResult.TimedOut;
         }
 
-        var result = TokenMetricsFlushResult.Success;
-        try
-        {
-            await _loop.WaitAsync(timeout, _timeProvider).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            result = TokenMetricsFlushResult.TimedOut;
-            await _abort.CancelAsync().ConfigureAwait(false);
-
-            // The abort cancels the export in flight; give the loop a moment to count that batch, so the counters add up.
-            try
-            {
-                await _loop.WaitAsync(TimeSpan.FromSeconds(1), _timeProvider).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
-        }
-
-        // Whatever is still queued after the timeout will never be exported: count it.
-        while (_channel.Reader.TryRead(out _))
-        {
-            Interlocked.Increment(ref _dropped);
-        }
-
-        foreach (var slot in _exporters)
-        {
-            await DisposeExporterAsync(slot).ConfigureAwait(false);
-        }
-
-        if (result == TokenMetricsFlushResult.Success && Interlocked.Read(ref _failedSinceFlushMark) > failuresBefore)
-        {
-            result = TokenMetricsFlushResult.Failed;
-        }
-
-        return result;
+        return _lanes.Where((l, i) => l.FailedBatches > failedBefore[i]).Any() ? TokenMetricsFlushResult.Failed : TokenMetricsFlushResult.Success;
     }
 
-    private async Task RunAsync()
+    public void Dispose()
     {
-        var batch = new List<TokenUsageRecord>(Math.Min(_options.MaxExportBatchSize, 1024));
-        var reader = _channel.Reader;
-        try
+        foreach (var lane in _lanes)
         {
-            while (await reader.WaitToReadAsync(_abort.Token).ConfigureAwait(false))
-            {
-                Fill(reader, batch);
-                if (batch.Count < _options.MaxExportBatchSize && !reader.Completion.IsCompleted)
-                {
-                    Task flush;
-                    lock (_progressLock)
-                    {
-                        flush = _flushRequested.Task;
-                    }
-
-                    if (!flush.IsCompleted)
-                    {
-                        // Wait for a fuller batch, an explicit flush, or the interval, whichever comes first.
-                        using var delayCts = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-                        var delay = Task.Delay(_options.ExportInterval, _timeProvider, delayCts.Token);
-                        await Task.WhenAny(delay, flush).ConfigureAwait(false);
-                        await delayCts.CancelAsync().ConfigureAwait(false);
-                    }
-
-                    Fill(reader, batch);
-                }
-
-                lock (_progressLock)
-                {
-                    if (_flushRequested.Task.IsCompleted)
-                    {
-                        _flushRequested = NewSignal();
-                    }
-                }
-
-                await ExportAsync(batch).ConfigureAwait(false);
-                Interlocked.Add(ref _dispatched, batch.Count);
-                batch.Clear();
-                SignalProgress();
-            }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // Shutdown timed out; remaining records are counted as dropped by ShutdownAsync.
-        }
-        catch (Exception ex)
-        {
-            // Never expected; fenced so a bug cannot crash the process through an unobserved task.
-            TokenMetricsEventSource.Log.InternalError(nameof(TokenUsageExportWorker), ex);
-            Interlocked.Add(ref _dropped, batch.Count);
-        }
-        finally
-        {
-            SignalProgress();
+            lane.Dispose();
         }
     }
 
-    private void Fill(ChannelReader<TokenUsageRecord> reader, List<TokenUsageRecord> batch)
-    {
-        while (batch.Count < _options.MaxExportBatchSize && reader.TryRead(out var record))
-        {
-            batch.Add(record);
-        }
-    }
+    private long Deadline(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : _timeProvider.GetTimestamp() + (long)(timeout.TotalSeconds * _timeProvider.TimestampFrequency);
 
-    private async Task ExportAsync(List<TokenUsageRecord> batch)
-    {
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var slot in _exporters)
-        {
-            var ok = false;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
-            timeout.CancelAfter(_options.ExportTimeout);
-            try
-            {
-                using (TokenMetricsSuppression.Begin())
-                {
-                    var exportTask = slot.Exporter.ExportAsync(batch, timeout.Token);
-                    var result = exportTask.IsCompletedSuccessfully
-                        ? exportTask.Result
-                        : await exportTask.AsTask().WaitAsync(_options.ExportTimeout, _timeProvider, _abort.Token).ConfigureAwait(false);
-                    ok = result == TokenUsageExportResult.Success;
-                }
-            }
-            catch (Exception ex)
-            {
-                TokenMetricsEventSource.Log.ExporterFailed(slot.Name, ex);
-                LogExporterFailed(_logger, slot.Name, batch.Count, ex);
-            }
-
-            if (ok)
-            {
-                Interlocked.Add(ref slot.Exported, batch.Count);
-            }
-            else
-            {
-                Interlocked.Add(ref slot.Failed, batch.Count);
-                Interlocked.Increment(ref slot.FailedBatches);
-                Interlocked.Increment(ref _failedSinceFlushMark);
-            }
-        }
-    }
-
-    private void SignalProgress()
-    {
-        lock (_progressLock)
-        {
-            var done = _progress;
-            _progress = NewSignal();
-            done.TrySetResult();
-        }
-    }
-
-    public void Dispose() => _abort.Dispose();
-
-    private static async Task DisposeExporterAsync(ExporterSlot slot)
-    {
-        try
-        {
-            switch (slot.Exporter)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
-        }
-        catch (Exception ex)
-        {
-            TokenMetricsEventSource.Log.ExporterFailed(slot.Name, ex);
-        }
-    }
-
-    private static string UniqueName(ITokenUsageExporter exporter, int index, IEnumerable<ITokenUsageExporter> all)
+    private static string UniqueName(ITokenUsageExporter exporter, int index, List<ITokenUsageExporter> all)
     {
         var name = exporter.GetType().Name;
         return all.Count(e => e.GetType().Name == name) > 1 ? $"{name}#{index}" : name;
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "TokenMetrics exporter {Exporter} failed to export {Count} records.")]
-    private static partial void LogExporterFailed(ILogger logger, string exporter, int count, Exception exception);
-
-    private sealed class ExporterSlot(ITokenUsageExporter exporter, string name)
-    {
-        public long Exported;
-        public long Failed;
-        public long FailedBatches;
-
-        public ITokenUsageExporter Exporter { get; } = exporter;
-
-        public string Name { get; } = name;
     }
 }

@@ -87,10 +87,7 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
                 return;
             }
 
-            if (!_worker.TryEnqueue(record))
-            {
-                TokenMetricsEventSource.Log.RecordDropped("queue full or shut down");
-            }
+            _worker.Enqueue(record);
         }
         catch (Exception ex)
         {
@@ -105,7 +102,6 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Received = Interlocked.Read(ref _received),
         Filtered = Interlocked.Read(ref _filtered),
         Dropped = _worker.Dropped,
-        Dispatched = _worker.Dispatched,
         Queued = _worker.Queued,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
         InternalErrors = Interlocked.Read(ref _internalErrors),
@@ -127,6 +123,7 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     public async ValueTask DisposeAsync()
     {
         _ = await ShutdownAsync().ConfigureAwait(false);
+        _worker.Dispose();
         _ownedMeter?.Dispose();
     }
 
@@ -134,7 +131,8 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         // Sync-over-async only here, bounded by ShutdownTimeout; DI prefers DisposeAsync.
-        _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(1));
+        _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(2));
+        _worker.Dispose();
         _ownedMeter?.Dispose();
     }
 
@@ -210,21 +208,22 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private void CreateCounters(Meter meter)
     {
         _ = meter.CreateObservableCounter("tokenmetrics.records.received", () => Interlocked.Read(ref _received), "{record}", "Usage records received by the pipeline.");
-        _ = meter.CreateObservableCounter("tokenmetrics.records.dispatched", () => _worker.Dispatched, "{record}", "Usage records handed to the exporters.");
-        _ = meter.CreateObservableCounter("tokenmetrics.records.dropped", () => _worker.Dropped, "{record}", "Usage records dropped (queue full or shut down).");
         _ = meter.CreateObservableCounter("tokenmetrics.records.filtered", () => Interlocked.Read(ref _filtered), "{record}", "Usage records removed by the filter.");
-        _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export.");
+        _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export, all exporters.");
         _ = meter.CreateObservableCounter("tokenmetrics.callback.failures", () => Interlocked.Read(ref _callbackFailures), "{exception}", "Exceptions thrown by user callbacks and swallowed.");
         _ = meter.CreateObservableCounter("tokenmetrics.internal.errors", () => Interlocked.Read(ref _internalErrors), "{exception}", "TokenMetrics' own errors, swallowed so the app never saw them.");
-        _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome.");
+        _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome: exported, spilled, replayed, dropped.");
     }
 
     private IEnumerable<Measurement<long>> ExportMeasurements()
     {
         foreach (var (name, stats) in _worker.GetExporterStatistics())
         {
-            yield return new Measurement<long>(stats.Exported, new KeyValuePair<string, object?>("tokenmetrics.exporter", name), new KeyValuePair<string, object?>("tokenmetrics.outcome", "exported"));
-            yield return new Measurement<long>(stats.Failed, new KeyValuePair<string, object?>("tokenmetrics.exporter", name), new KeyValuePair<string, object?>("tokenmetrics.outcome", "failed"));
+            var exporter = new KeyValuePair<string, object?>("tokenmetrics.exporter", name);
+            yield return new Measurement<long>(stats.Exported, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "exported"));
+            yield return new Measurement<long>(stats.Spilled, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "spilled"));
+            yield return new Measurement<long>(stats.Replayed, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "replayed"));
+            yield return new Measurement<long>(stats.Dropped, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "dropped"));
         }
     }
 }

@@ -4,13 +4,18 @@ namespace TokenMetrics.Tests.Export;
 
 public class TokenUsageRecorderTests
 {
-    private static TokenUsageRecord NewRecord(long input = 10) => new() { Provider = "openai", Usage = new TokenUsage { InputTokenCount = input, OutputTokenCount = 1 }, Source = TokenUsageSource.Reported };
+    internal static TokenUsageRecord NewRecord(long input = 10) => new() { Provider = "openai", Usage = new TokenUsage { InputTokenCount = input, OutputTokenCount = 1 }, Source = TokenUsageSource.Reported };
+
+    private static void NoRetries(TokenMetricsOptions o) => o.MaxRetryAttempts = 0;
+
+    private static void AssertLaneInvariant(TokenUsageExporterStatistics s, long offered) =>
+        Assert.Equal(offered, s.Exported + s.Spilled + s.Dropped + s.Queued);
 
     [Fact]
     public async Task ThrowingExporter_DoesNotAffectOthers_AndIsCounted()
     {
         var throwing = new DelegateExporter((_, _) => throw new InvalidOperationException("backend down"));
-        await using var t = new TestRecorder(null, throwing);
+        await using var t = new TestRecorder(NoRetries, throwing);
 
         for (var i = 0; i < 10; i++)
         {
@@ -21,10 +26,11 @@ public class TokenUsageRecorderTests
         Assert.Equal(10, t.Exporter.Records.Count);
         var stats = t.Recorder.GetStatistics();
         Assert.Equal(10, stats.Received);
-        Assert.Equal(10, stats.Dispatched);
         Assert.Equal(10, stats.Exporters[nameof(InMemoryTokenUsageExporter)].Exported);
-        Assert.Equal(10, stats.Exporters[nameof(DelegateExporter)].Failed);
-        Assert.True(stats.Exporters[nameof(DelegateExporter)].FailedBatches >= 1);
+        var failing = stats.Exporters[nameof(DelegateExporter)];
+        Assert.Equal(10, failing.Dropped); // no spool configured: dropped, and counted
+        Assert.True(failing.FailedBatches >= 1);
+        AssertLaneInvariant(failing, 10);
     }
 
     [Fact]
@@ -35,12 +41,12 @@ public class TokenUsageRecorderTests
             await Task.Delay(Timeout.Infinite, CancellationToken.None);
             return TokenUsageExportResult.Success;
         });
-        await using var t = new TestRecorder(o => o.ExportTimeout = TimeSpan.FromMilliseconds(100), hanging);
+        await using var t = new TestRecorder(o => { o.ExportTimeout = TimeSpan.FromMilliseconds(100); o.MaxRetryAttempts = 0; }, hanging);
 
         t.Recorder.Record(NewRecord());
 
         Assert.Equal(TokenMetricsFlushResult.Failed, await t.Recorder.FlushAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(1, t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)].Failed);
+        Assert.Equal(1, t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)].Dropped);
         Assert.Single(t.Exporter.Records);
     }
 
@@ -69,7 +75,7 @@ public class TokenUsageRecorderTests
     }
 
     [Fact]
-    public async Task FullQueue_DropsAndCounts_NeverBlocks()
+    public async Task FullQueue_DropsAndCounts_OnlyForTheSlowExporter_NeverBlocks()
     {
         var gate = new TaskCompletionSource();
         var blocking = new DelegateExporter(async (_, _) =>
@@ -79,19 +85,45 @@ public class TokenUsageRecorderTests
         });
         await using var t = new TestRecorder(o => { o.MaxQueueSize = 10; o.MaxExportBatchSize = 5; }, blocking);
 
-        for (var i = 0; i < 100; i++)
+        // Ten bursts of ten, each drained by the fast exporter before the next: only the stuck exporter's queue overflows.
+        for (var burst = 1; burst <= 10; burst++)
         {
-            t.Recorder.Record(NewRecord());
+            for (var i = 0; i < 10; i++)
+            {
+                t.Recorder.Record(NewRecord());
+            }
+
+            Assert.Equal(burst * 10, (await t.Exporter.WaitForRecordsAsync(burst * 10, TimeSpan.FromSeconds(10))).Count);
         }
 
-        var stats = t.Recorder.GetStatistics();
-        Assert.Equal(100, stats.Received);
-        Assert.True(stats.Dropped >= 80, $"dropped {stats.Dropped}");
+        var slow = t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)];
+        Assert.True(slow.Dropped >= 80, $"dropped {slow.Dropped}");
+        Assert.Equal(0, t.Recorder.GetStatistics().Exporters[nameof(InMemoryTokenUsageExporter)].Dropped);
         gate.SetResult();
         Assert.Equal(TokenMetricsFlushResult.Success, await t.Recorder.FlushAsync(TimeSpan.FromSeconds(10)));
-        stats = t.Recorder.GetStatistics();
-        Assert.Equal(stats.Received, stats.Dropped + stats.Dispatched + stats.Filtered + stats.Queued);
-        Assert.Equal(stats.Dispatched, t.Exporter.Records.Count);
+        AssertLaneInvariant(t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)], 100);
+    }
+
+    [Fact]
+    public async Task QueueByteLimit_DropsAndCounts()
+    {
+        var gate = new TaskCompletionSource();
+        var blocking = new DelegateExporter(async (_, _) =>
+        {
+            await gate.Task;
+            return TokenUsageExportResult.Success;
+        });
+        await using var t = new TestRecorder(o => { o.MaxQueueBytes = 64 * 1024; o.MaxExportBatchSize = 1; }, blocking);
+        var big = NewRecord() with { SessionId = new string('s', 8_000) };
+
+        for (var i = 0; i < 20; i++)
+        {
+            t.Recorder.Record(big);
+        }
+
+        var slow = t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)];
+        Assert.InRange(slow.Dropped, 14, 19); // about 16 KB each against a 64 KB budget
+        gate.SetResult();
     }
 
     [Fact]
@@ -125,10 +157,9 @@ public class TokenUsageRecorderTests
         }
 
         Assert.Equal(TokenMetricsFlushResult.TimedOut, await t.Recorder.ShutdownAsync());
-        var stats = t.Recorder.GetStatistics();
-        Assert.Equal(5, stats.Received);
-        Assert.Equal(stats.Received, stats.Dropped + stats.Dispatched + stats.Queued);
-        Assert.True(stats.Dropped >= 3, $"dropped {stats.Dropped}");
+        var lane = t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)];
+        AssertLaneInvariant(lane, 5);
+        Assert.Equal(5, lane.Dropped); // no spool: nothing exported, everything counted
         await t.DisposeAsync();
     }
 
@@ -157,11 +188,14 @@ public class TokenUsageRecorderTests
             new TokenUsageRecorder(new TokenMetricsOptions { MaxQueueSize = 10, MaxExportBatchSize = 20 }, []));
         Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() =>
             new TokenUsageRecorder(new TokenMetricsOptions { ExportInterval = TimeSpan.Zero }, []));
+        Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() =>
+            new TokenUsageRecorder(new TokenMetricsOptions { SpoolDirectory = "relative/dir" }, []));
     }
+}
 
-    private sealed class DelegateExporter(Func<IReadOnlyList<TokenUsageRecord>, CancellationToken, Task<TokenUsageExportResult>> export) : ITokenUsageExporter
-    {
-        public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken) =>
-            new(export(batch, cancellationToken));
-    }
+/// <summary>An exporter whose behaviour a test scripts.</summary>
+internal sealed class DelegateExporter(Func<IReadOnlyList<TokenUsageRecord>, CancellationToken, Task<TokenUsageExportResult>> export) : ITokenUsageExporter
+{
+    public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken) =>
+        new(export(batch, cancellationToken));
 }
