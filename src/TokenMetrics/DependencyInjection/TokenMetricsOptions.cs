@@ -67,7 +67,7 @@ public sealed class TokenMetricsOptions
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Gets or sets how long an exporter's circuit stays open after it kept failing (batches then go straight to the spool).</summary>
-    /// <value>Between 100 ms and 1 hour. The default is 15 seconds.</value>
+    /// <value>Between 500 ms (Polly's minimum) and 1 hour. The default is 15 seconds.</value>
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Gets or sets the directory where batches that could not be exported are kept until they can be (one subdirectory

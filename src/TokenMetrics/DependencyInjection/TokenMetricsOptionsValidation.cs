@@ -31,7 +31,7 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         CheckRange(builder, options.ExportTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ExportTimeout));
         CheckRange(builder, options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ShutdownTimeout));
         CheckRange(builder, options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(TokenMetricsOptions.RetryBaseDelay));
-        CheckRange(builder, options.CircuitBreakDuration, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.CircuitBreakDuration));
+        CheckRange(builder, options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.CircuitBreakDuration));
         CheckRange(builder, options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ReplayInterval));
         if (options.SpoolDirectory is { } spool && (spool.Length == 0 || !System.IO.Path.IsPathFullyQualified(spool)))
         {

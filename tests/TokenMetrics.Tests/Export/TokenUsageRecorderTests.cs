@@ -181,6 +181,25 @@ public class TokenUsageRecorderTests
         Assert.Equal(16_000, records.Select(r => r.Id).Distinct().Count());
     }
 
+    [Theory]
+    [InlineData(0, 1, 500, 10)]
+    [InlineData(20, 60_000, 3_600_000, 600_000)]
+    public async Task EveryValueTheValidationAccepts_BuildsAPipeline(int retries, int baseDelayMs, int breakMs, int timeoutMs)
+    {
+        // The options' ranges must stay inside what Polly accepts, or start-up would fail after validation passed.
+        await using var recorder = new TokenUsageRecorder(
+            new TokenMetricsOptions
+            {
+                MaxRetryAttempts = retries,
+                RetryBaseDelay = TimeSpan.FromMilliseconds(baseDelayMs),
+                CircuitBreakDuration = TimeSpan.FromMilliseconds(breakMs),
+                ExportTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+            },
+            [new InMemoryTokenUsageExporter()]);
+
+        Assert.Single(recorder.Exporters);
+    }
+
     [Fact]
     public void Constructor_InvalidOptions_Throws()
     {

@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using TokenMetrics.Tests.TestHelpers;
+
+namespace TokenMetrics.Tests.Export;
+
+/// <summary>Retries, circuit breaking, the spool and its replay: nothing is lost while a backend is flaky or down.</summary>
+public sealed class DeliveryTests : IDisposable
+{
+    private readonly string _spool = Path.Combine(Path.GetTempPath(), "tm-spool-test-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_spool))
+        {
+            Directory.Delete(_spool, recursive: true);
+        }
+    }
+
+    /// <summary>A backend that stores by record id (so it de-duplicates, like the stores) and can be switched down or flaky.</summary>
+    private sealed class Backend : ITokenUsageExporter
+    {
+        private readonly Random _random;
+
+        public Backend(int seed = 1) => _random = new Random(seed);
+
+        public ConcurrentDictionary<Guid, int> Received { get; } = new();
+
+        public volatile bool Down;
+
+        public double FailureRate { get; set; }
+
+        public int Calls;
+
+        public TimeSpan? RetryAfter { get; set; }
+
+        public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref Calls);
+            bool fail;
+            lock (_random)
+            {
+                fail = Down || _random.NextDouble() < FailureRate;
+            }
+
+            if (fail)
+            {
+                throw new TokenUsageExportException("backend unavailable", isTransient: true, RetryAfter);
+            }
+
+            foreach (var r in batch)
+            {
+                Received.AddOrUpdate(r.Id, 1, (_, n) => n + 1);
+            }
+
+            return ValueTask.FromResult(TokenUsageExportResult.Success);
+        }
+    }
+
+    private TokenMetricsOptions Options(Action<TokenMetricsOptions>? configure = null)
+    {
+        var o = new TokenMetricsOptions
+        {
+            ExportInterval = TimeSpan.FromMilliseconds(10),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(1),
+            MaxRetryAttempts = 3,
+            CircuitBreakDuration = TimeSpan.FromMilliseconds(500),
+            ReplayInterval = TimeSpan.FromMilliseconds(100),
+            SpoolDirectory = _spool,
+            MeterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N"),
+        };
+        configure?.Invoke(o);
+        return o;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition(), what);
+    }
+
+    [Fact]
+    public async Task FlakyBackend_30PercentFailures_EveryRecordArrivesExactlyOnce()
+    {
+        var backend = new Backend(seed: 7) { FailureRate = 0.3 };
+        await using var recorder = new TokenUsageRecorder(Options(o => o.MaxExportBatchSize = 16), [backend]);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 500; i++)
+        {
+            var record = TokenUsageRecorderTests.NewRecord(i);
+            ids.Add(record.Id);
+            recorder.Record(record);
+        }
+
+        await recorder.FlushAsync(TimeSpan.FromSeconds(20));
+        await WaitUntilAsync(() => backend.Received.Count == 500, "all 500 records delivered (directly or replayed from the spool)");
+
+        Assert.All(ids, id => Assert.Equal(1, backend.Received[id]));
+        var s = recorder.GetStatistics().Exporters[nameof(Backend)];
+        Assert.Equal(500, s.Exported + s.Replayed);
+        Assert.Equal(0, s.Dropped);
+    }
+
+    [Fact]
+    public async Task BackendDown_RecordsSpill_ThenReplayWhenItRecovers()
+    {
+        var backend = new Backend { Down = true };
+        await using var recorder = new TokenUsageRecorder(Options(o => o.MaxRetryAttempts = 1), [backend]);
+        for (var i = 0; i < 50; i++)
+        {
+            recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        Assert.Equal(TokenMetricsFlushResult.Failed, await recorder.FlushAsync(TimeSpan.FromSeconds(10)));
+        var down = recorder.GetStatistics().Exporters[nameof(Backend)];
+        Assert.Equal(50, down.Spilled);
+        Assert.True(down.SpoolFiles >= 1);
+        Assert.Empty(backend.Received);
+
+        backend.Down = false;
+        await WaitUntilAsync(() => backend.Received.Count == 50, "replayed after recovery");
+        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)].SpoolFiles == 0, "spool emptied");
+        var up = recorder.GetStatistics().Exporters[nameof(Backend)];
+        Assert.Equal(50, up.Replayed);
+        Assert.Equal(0, up.SpoolBytes);
+        Assert.All(backend.Received.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
+    public async Task OpenCircuit_SendsBatchesStraightToTheSpool_WithoutCallingTheBackend()
+    {
+        var backend = new Backend { Down = true };
+        await using var recorder = new TokenUsageRecorder(Options(o => { o.MaxRetryAttempts = 0; o.MaxExportBatchSize = 1; o.CircuitBreakDuration = TimeSpan.FromMinutes(5); o.ReplayInterval = TimeSpan.FromMinutes(5); }), [backend]);
+        for (var i = 0; i < 30; i++)
+        {
+            recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+
+        // The breaker opens after a few failures (minimum throughput 4); later batches never reach the backend.
+        Assert.InRange(backend.Calls, 4, 10);
+        Assert.Equal(30, recorder.GetStatistics().Exporters[nameof(Backend)].Spilled);
+    }
+
+    [Fact]
+    public async Task RetryAfter_IsHonoured()
+    {
+        var attempts = new List<long>();
+        var first = true;
+        var exporter = new DelegateExporter((_, _) =>
+        {
+            lock (attempts)
+            {
+                attempts.Add(Environment.TickCount64);
+            }
+
+            if (first)
+            {
+                first = false;
+                throw new TokenUsageExportException("slow down", isTransient: true, retryAfter: TimeSpan.FromMilliseconds(400));
+            }
+
+            return Task.FromResult(TokenUsageExportResult.Success);
+        });
+        await using var recorder = new TokenUsageRecorder(Options(), [exporter]);
+
+        recorder.Record(TokenUsageRecorderTests.NewRecord());
+
+        Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(2, attempts.Count);
+        Assert.True(attempts[1] - attempts[0] >= 390, $"retried after {attempts[1] - attempts[0]} ms");
+    }
+
+    [Fact]
+    public async Task PermanentFailure_IsNotRetried()
+    {
+        var calls = 0;
+        var exporter = new DelegateExporter((_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new TokenUsageExportException("bad request", isTransient: false);
+        });
+        await using var recorder = new TokenUsageRecorder(Options(o => o.ReplayInterval = TimeSpan.FromMinutes(5)), [exporter]);
+
+        recorder.Record(TokenUsageRecorderTests.NewRecord());
+        await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(1, calls);
+        Assert.Equal(1, recorder.GetStatistics().Exporters[nameof(DelegateExporter)].Spilled);
+    }
+
+    [Fact]
+    public async Task ShutdownWhileDown_SpoolsTheRest_AndTheNextProcessReplaysItAtStartUp()
+    {
+        var backend = new Backend { Down = true };
+        var first = new TokenUsageRecorder(Options(o => { o.ExportInterval = TimeSpan.FromMinutes(10); o.ShutdownTimeout = TimeSpan.FromMilliseconds(300); }), [backend]);
+        for (var i = 0; i < 20; i++)
+        {
+            first.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        _ = await first.ShutdownAsync();
+        await first.DisposeAsync();
+        var spilled = first.GetStatistics().Exporters[nameof(Backend)];
+        Assert.Equal(20, spilled.Spilled + spilled.Exported);
+        Assert.Equal(0, spilled.Dropped);
+
+        var recovered = new Backend();
+        await using var second = new TokenUsageRecorder(Options(), [recovered]);
+        await WaitUntilAsync(() => recovered.Received.Count == 20, "replayed at start-up by a new recorder");
+    }
+
+    [Fact]
+    public async Task Spool_IgnoresJunk_QuarantinesTamperedFiles_AndReplaysTheRest()
+    {
+        var backend = new Backend { Down = true };
+        await using (var recorder = new TokenUsageRecorder(Options(o => { o.MaxRetryAttempts = 0; o.MaxExportBatchSize = 5; }), [backend]))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+            }
+
+            await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+        }
+
+        var dir = Path.Combine(_spool, nameof(Backend));
+        var files = Directory.GetFiles(dir, "*.spool").Order().ToArray();
+        Assert.Equal(2, files.Length);
+        var bytes = File.ReadAllBytes(files[0]);
+        bytes[^5] ^= 0x20; // flip a bit in the payload: the checksum no longer matches
+        File.WriteAllBytes(files[0], bytes);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "not a spool file");
+        File.WriteAllText(Path.Combine(dir, "0000000000001-zzzz.spool"), "junk with a spool extension");
+
+        var recovered = new Backend();
+        await using var second = new TokenUsageRecorder(Options(), [recovered]);
+        await WaitUntilAsync(() => recovered.Received.Count == 5, "the intact batch replayed");
+        await WaitUntilAsync(() => second.GetStatistics().Exporters[nameof(Backend)].CorruptSpoolFiles == 1, "the tampered batch quarantined");
+
+        Assert.True(File.Exists(Path.ChangeExtension(files[0], ".bad")));
+        Assert.True(File.Exists(Path.Combine(dir, "notes.txt")));
+        Assert.True(File.Exists(Path.Combine(dir, "0000000000001-zzzz.spool")));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Spool_IsOwnerOnly()
+    {
+        // The project machines are Linux; Windows has no Unix modes to check.
+        Assert.False(OperatingSystem.IsWindows());
+        var backend = new Backend { Down = true };
+        await using var recorder = new TokenUsageRecorder(Options(o => o.MaxRetryAttempts = 0), [backend]);
+        recorder.Record(TokenUsageRecorderTests.NewRecord());
+        await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+
+        var dir = Path.Combine(_spool, nameof(Backend));
+        const UnixFileMode OwnerDir = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Assert.Equal(OwnerDir, File.GetUnixFileMode(_spool));
+        Assert.Equal(OwnerDir, File.GetUnixFileMode(dir));
+        Assert.All(Directory.GetFiles(dir), f => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(f)));
+    }
+
+    [Fact]
+    public async Task SymlinkedSpoolDirectory_IsRefused_AndTheAppCarriesOn()
+    {
+        var target = _spool + "-target";
+        Directory.CreateDirectory(target);
+        try
+        {
+            Directory.CreateSymbolicLink(_spool, target);
+            var backend = new Backend { Down = true };
+            await using var recorder = new TokenUsageRecorder(Options(o => o.MaxRetryAttempts = 0), [backend]);
+
+            recorder.Record(TokenUsageRecorderTests.NewRecord());
+            await recorder.FlushAsync(TimeSpan.FromSeconds(10));
+
+            Assert.Equal(1, recorder.GetStatistics().Exporters[nameof(Backend)].Dropped);
+            Assert.Empty(Directory.GetFileSystemEntries(target));
+        }
+        finally
+        {
+            File.Delete(_spool);
+            Directory.Delete(target, recursive: true);
+        }
+    }
+}
