@@ -7,29 +7,12 @@ namespace TokenMetrics.Internal;
 
 /// <summary>Serves the app the reader's transformed bytes (usage the app did not ask for withheld). Holds back at most the
 /// incomplete event at the end of a read: the app's own SSE parser could not use those bytes before the event is complete anyway.</summary>
-internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) : Stream
+internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) : MeteredStreamBase(inner, meter)
 {
     private readonly PendingBuffer _pending = new();
     private byte[]? _readBuffer;
     private bool _eof;
-    private int _disposed;
     private int _reading;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -55,11 +38,11 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             Volatile.Write(ref _reading, 1);
             try
             {
-                n = inner.Read(_readBuffer, 0, _readBuffer.Length);
+                n = Inner.Read(_readBuffer, 0, _readBuffer.Length);
             }
             catch (Exception ex)
             {
-                meter.OnReadFailed(ex);
+                Meter.OnReadFailed(ex);
                 throw;
             }
             finally
@@ -70,9 +53,6 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             Process(n);
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -98,11 +78,11 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             Volatile.Write(ref _reading, 1);
             try
             {
-                n = await inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                n = await Inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
-                meter.OnReadFailed(ex);
+                Meter.OnReadFailed(ex);
                 throw;
             }
             finally
@@ -114,39 +94,7 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
         }
     }
 
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            inner.Dispose();
-            meter.OnDisposed();
-            Release();
-        }
-
-        base.Dispose(disposing);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            await inner.DisposeAsync().ConfigureAwait(false);
-            meter.OnDisposed();
-            Release();
-        }
-
-        await base.DisposeAsync().ConfigureAwait(false);
-    }
+    protected override void OnDisposed() => Release();
 
     private void Process(int n)
     {
@@ -154,12 +102,12 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
         if (n == 0)
         {
             _eof = true;
-            meter.Transform(ReadOnlySpan<byte>.Empty, _pending, final: true);
-            meter.OnEnd();
+            Meter.Transform(ReadOnlySpan<byte>.Empty, _pending, final: true);
+            Meter.OnEnd();
         }
         else
         {
-            meter.Transform(_readBuffer.AsSpan(0, n), _pending, final: false);
+            Meter.Transform(_readBuffer.AsSpan(0, n), _pending, final: false);
         }
     }
 
