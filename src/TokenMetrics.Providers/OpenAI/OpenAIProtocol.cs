@@ -43,7 +43,7 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
         context.ProtocolState = operation;
         context.Provider = uri.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase) ? "openai"
             : uri.Host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase) ? "azure.ai.openai"
-            : options.CompatibleProviderName;
+            : CompatibleProvider(uri);
 
         var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);
         if (body is not { Length: > 0 } json)
@@ -65,6 +65,46 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
             }
         }
     }
+
+    /// <summary>Names an OpenAI-compatible vendor by host and port, host, then parent domains; the last answer is cached,
+    /// since a client calls the same host again and again.</summary>
+    private string CompatibleProvider(Uri uri)
+    {
+        var last = _lastName;
+        if (last is not null && last.Port == uri.Port && string.Equals(last.Host, uri.Host, StringComparison.Ordinal))
+        {
+            return last.Name;
+        }
+
+        var names = options.ProviderNames;
+        var host = uri.Host;
+        string? name = null;
+        if (names.Count > 0)
+        {
+            if (!names.TryGetValue(host + ":" + uri.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), out name))
+            {
+                for (var domain = host; name is null && domain.Length > 0;)
+                {
+                    if (names.TryGetValue(domain, out var found))
+                    {
+                        name = found;
+                        break;
+                    }
+
+                    var dot = domain.IndexOf('.', StringComparison.Ordinal);
+                    domain = dot < 0 ? string.Empty : domain[(dot + 1)..];
+                }
+            }
+        }
+
+        name ??= options.CompatibleProviderName;
+        _lastName = new HostName(host, uri.Port, name);
+        return name;
+    }
+
+    private HostName? _lastName;
+
+    private sealed record HostName(string Host, int Port, string Name);
 
     public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
     {

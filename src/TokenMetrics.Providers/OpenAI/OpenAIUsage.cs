@@ -4,6 +4,13 @@ namespace TokenMetrics.Providers.OpenAI;
 
 /// <summary>Reads an OpenAI <c>usage</c> object: Chat Completions/Completions/Embeddings names (<c>prompt_tokens</c>...) and
 /// Responses API names (<c>input_tokens</c>...). OpenAI already counts cached tokens inside input and reasoning inside output.</summary>
+/// <remarks>
+/// <para>OpenAI-compatible vendors' extras: DeepSeek's top-level <c>prompt_cache_hit_tokens</c>/<c>prompt_cache_miss_tokens</c>
+/// (hit + miss = prompt; hit is the cached count), Moonshot/Kimi's top-level <c>cached_tokens</c>, Perplexity's top-level
+/// <c>reasoning_tokens</c>; <c>prompt_tokens_details.cached_tokens</c> and <c>completion_tokens_details.reasoning_tokens</c> win when
+/// both are present. Any other top-level integer named <c>*_tokens</c> (vLLM, llama.cpp, Perplexity <c>citation_tokens</c>...) is kept
+/// in the details: input-side when its name mentions prompt, input or cache, output-side otherwise.</para>
+/// </remarks>
 internal static class OpenAIUsage
 {
     /// <summary>Parses the usage object that starts at the beginning of <paramref name="json"/>; <see langword="null"/> when it is not an object.</summary>
@@ -26,7 +33,8 @@ internal static class OpenAIUsage
             return null;
         }
 
-        long? input = null, output = null, total = null, cached = null, reasoning = null;
+        long? input = null, output = null, total = null, cached = null, reasoning = null, topCached = null, topReasoning = null;
+        TokenCountDictionary? extraInput = null, extraOutput = null;
         TokenCountDictionary? inputDetails = null, outputDetails = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
@@ -69,6 +77,40 @@ internal static class OpenAIUsage
                     reasoning = r;
                 }
             }
+            else if (reader.ValueTextEquals("prompt_cache_hit_tokens"u8) || reader.ValueTextEquals("cached_tokens"u8))
+            {
+                // DeepSeek (hit of hit + miss) and Moonshot/Kimi (top level): cached input, inside prompt_tokens.
+                var name = reader.ValueTextEquals("cached_tokens"u8) ? "cached_tokens" : "prompt_cache_hit_tokens";
+                reader.Read();
+                if (JsonText.ReadCount(ref reader) is { } hit)
+                {
+                    topCached = hit;
+                    (extraInput ??= new TokenCountDictionary()).Set(name, hit);
+                }
+            }
+            else if (reader.ValueTextEquals("reasoning_tokens"u8))
+            {
+                reader.Read();
+                if (JsonText.ReadCount(ref reader) is { } r)
+                {
+                    topReasoning = r;
+                    (extraOutput ??= new TokenCountDictionary()).Set("reasoning_tokens", r);
+                }
+            }
+            else if (reader.ValueSpan.EndsWith("_tokens"u8) && !reader.ValueIsEscaped)
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && JsonText.ReadCount(ref reader) is { } extra)
+                {
+                    var inputSide = name.Contains("prompt", StringComparison.Ordinal) || name.Contains("input", StringComparison.Ordinal) || name.Contains("cache", StringComparison.Ordinal);
+                    (inputSide ? extraInput ??= new TokenCountDictionary() : extraOutput ??= new TokenCountDictionary()).Set(name, extra);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
             else
             {
                 reader.Read();
@@ -76,6 +118,10 @@ internal static class OpenAIUsage
             }
         }
 
+        cached ??= topCached;
+        reasoning ??= topReasoning;
+        inputDetails = Combine(inputDetails, extraInput);
+        outputDetails = Combine(outputDetails, extraOutput);
         var usage = new TokenUsage
         {
             InputTokenCount = input,
@@ -87,6 +133,29 @@ internal static class OpenAIUsage
             OutputTokenDetails = outputDetails,
         };
         return usage.IsEmpty ? null : usage;
+    }
+
+    private static TokenCountDictionary? Combine(TokenCountDictionary? details, TokenCountDictionary? extras)
+    {
+        if (extras is null)
+        {
+            return details;
+        }
+
+        if (details is null)
+        {
+            return extras;
+        }
+
+        foreach (var (key, value) in extras)
+        {
+            if (!details.ContainsKey(key))
+            {
+                details.Set(key, value);
+            }
+        }
+
+        return details;
     }
 
     // The names OpenAI sends today, so reading them allocates no strings; unknown names are kept too.

@@ -1,0 +1,224 @@
+using System.Text.Json;
+
+namespace TokenMetrics.Providers.Gemini;
+
+/// <summary>The raw counts of a Gemini <c>usageMetadata</c> object, merged across stream chunks by "last value per field".</summary>
+/// <remarks>
+/// <para>Gemini repeats running totals in every chunk (cumulative), so a later value replaces an earlier one and nothing is ever
+/// summed (summing is the dotnet/extensions#7409 over-count). A field a chunk leaves out keeps its earlier value.</para>
+/// <para>Normalisation: <c>candidatesTokenCount</c> excludes thoughts while <c>totalTokenCount</c> includes them, so output =
+/// candidates + thoughts (reasoning inside output); input = prompt + tool-use prompt (both billed as input);
+/// <c>cachedContentTokenCount</c> is already inside <c>promptTokenCount</c>. The raw figures stay in the detail maps.</para>
+/// </remarks>
+internal struct GeminiUsage
+{
+    public long? Prompt;
+    public long? Candidates;
+    public long? Total;
+    public long? Cached;
+    public long? Thoughts;
+    public long? ToolUsePrompt;
+    public TokenCountDictionary? PromptModalities;
+    public TokenCountDictionary? CandidateModalities;
+
+    public readonly bool IsEmpty => Prompt is null && Candidates is null && Total is null && Cached is null && Thoughts is null && ToolUsePrompt is null;
+
+    /// <summary>Reads the <c>usageMetadata</c> object the reader is on (StartObject); leaves it on the matching EndObject.</summary>
+    public static GeminiUsage Read(ref Utf8JsonReader reader)
+    {
+        var usage = default(GeminiUsage);
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return usage;
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.ValueTextEquals("promptTokenCount"u8))
+            {
+                reader.Read();
+                usage.Prompt = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("candidatesTokenCount"u8) || reader.ValueTextEquals("responseTokenCount"u8))
+            {
+                reader.Read();
+                usage.Candidates = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("totalTokenCount"u8))
+            {
+                reader.Read();
+                usage.Total = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("cachedContentTokenCount"u8))
+            {
+                reader.Read();
+                usage.Cached = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("thoughtsTokenCount"u8))
+            {
+                reader.Read();
+                usage.Thoughts = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("toolUsePromptTokenCount"u8))
+            {
+                reader.Read();
+                usage.ToolUsePrompt = JsonText.ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("promptTokensDetails"u8))
+            {
+                reader.Read();
+                ReadModalities(ref reader, "prompt.", ref usage.PromptModalities);
+            }
+            else if (reader.ValueTextEquals("cacheTokensDetails"u8))
+            {
+                reader.Read();
+                ReadModalities(ref reader, "cache.", ref usage.PromptModalities);
+            }
+            else if (reader.ValueTextEquals("toolUsePromptTokensDetails"u8))
+            {
+                reader.Read();
+                ReadModalities(ref reader, "tool_use.", ref usage.PromptModalities);
+            }
+            else if (reader.ValueTextEquals("candidatesTokensDetails"u8) || reader.ValueTextEquals("responseTokensDetails"u8))
+            {
+                reader.Read();
+                ReadModalities(ref reader, "candidates.", ref usage.CandidateModalities);
+            }
+            else
+            {
+                reader.Read();
+                reader.Skip();
+            }
+        }
+
+        return usage;
+    }
+
+    /// <summary>Returns this usage with every field <paramref name="newer"/> reports replaced (last value per field wins).</summary>
+    public readonly GeminiUsage MergeLatest(in GeminiUsage newer) => new()
+    {
+        Prompt = newer.Prompt ?? Prompt,
+        Candidates = newer.Candidates ?? Candidates,
+        Total = newer.Total ?? Total,
+        Cached = newer.Cached ?? Cached,
+        Thoughts = newer.Thoughts ?? Thoughts,
+        ToolUsePrompt = newer.ToolUsePrompt ?? ToolUsePrompt,
+        PromptModalities = newer.PromptModalities ?? PromptModalities,
+        CandidateModalities = newer.CandidateModalities ?? CandidateModalities,
+    };
+
+    /// <summary>The normalised usage (cached inside input, reasoning inside output), raw counts in the details.</summary>
+    public readonly TokenUsage? ToTokenUsage()
+    {
+        if (IsEmpty)
+        {
+            return null;
+        }
+
+        var input = new TokenCountDictionary();
+        Set(input, "promptTokenCount", Prompt);
+        Set(input, "cachedContentTokenCount", Cached);
+        Set(input, "toolUsePromptTokenCount", ToolUsePrompt);
+        Append(input, PromptModalities);
+        var output = new TokenCountDictionary();
+        Set(output, "candidatesTokenCount", Candidates);
+        Set(output, "thoughtsTokenCount", Thoughts);
+        Append(output, CandidateModalities);
+        return new TokenUsage
+        {
+            InputTokenCount = Prompt is null && ToolUsePrompt is null ? null : (Prompt ?? 0) + (ToolUsePrompt ?? 0),
+            OutputTokenCount = Candidates is null && Thoughts is null ? null : (Candidates ?? 0) + (Thoughts ?? 0),
+            TotalTokenCount = Total,
+            CachedInputTokenCount = Cached,
+            ReasoningTokenCount = Thoughts,
+            InputTokenDetails = input.Count > 0 ? input : null,
+            OutputTokenDetails = output.Count > 0 ? output : null,
+        };
+    }
+
+    private static void Set(TokenCountDictionary target, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            target.Set(name, v);
+        }
+    }
+
+    private static void Append(TokenCountDictionary target, TokenCountDictionary? source)
+    {
+        if (source is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in source)
+        {
+            target.Set(key, value);
+        }
+    }
+
+    /// <summary>Reads <c>[{"modality":"TEXT","tokenCount":n}...]</c> into <c>{prefix}{modality}</c> entries.</summary>
+    private static void ReadModalities(ref Utf8JsonReader reader, string prefix, ref TokenCountDictionary? target)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            string? modality = null;
+            long? count = null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                if (reader.ValueTextEquals("modality"u8))
+                {
+                    reader.Read();
+                    modality = reader.TokenType == JsonTokenType.String ? ModalityName(ref reader) : null;
+                }
+                else if (reader.ValueTextEquals("tokenCount"u8))
+                {
+                    reader.Read();
+                    count = JsonText.ReadCount(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (modality is not null && count is { } c)
+            {
+                (target ??= new TokenCountDictionary()).Set(prefix + modality, c);
+            }
+        }
+    }
+
+    private static string ModalityName(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("TEXT"u8) ? "TEXT"
+        : reader.ValueTextEquals("IMAGE"u8) ? "IMAGE"
+        : reader.ValueTextEquals("AUDIO"u8) ? "AUDIO"
+        : reader.ValueTextEquals("VIDEO"u8) ? "VIDEO"
+        : reader.ValueTextEquals("DOCUMENT"u8) ? "DOCUMENT"
+        : reader.GetString() ?? "UNSPECIFIED";
+}
