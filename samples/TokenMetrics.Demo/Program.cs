@@ -149,7 +149,7 @@ internal static class RecordTable
         Console.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
         rows.ForEach(r => Console.WriteLine(Line(r)));
         Console.WriteLine();
-        Console.WriteLine($"{records.Count} records. Pipeline: received {stats.Received}, dispatched {stats.Dispatched}, dropped {stats.Dropped}, internal errors {stats.InternalErrors}.");
+        Console.WriteLine($"{records.Count} records. Pipeline: received {stats.Received}, dropped {stats.Dropped}, internal errors {stats.InternalErrors}.");
     }
 
     private static string N(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "-";

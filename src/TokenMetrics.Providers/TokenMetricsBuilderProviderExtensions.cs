@@ -7,14 +7,22 @@ namespace TokenMetrics;
 /// <summary>Adds the vendor protocols of <c>TokenMetrics.Providers</c>.</summary>
 public static class TokenMetricsBuilderProviderExtensions
 {
-    /// <summary>Adds every protocol this package provides (today: OpenAI and compatible servers, Azure OpenAI).</summary>
+    /// <summary>Adds every protocol this package provides: the vendor-specific ones first (Gemini and Vertex AI, DashScope,
+    /// Ollama, Cohere, DeepL), then OpenAI, Azure OpenAI and OpenAI-compatible servers, which match any host by path.</summary>
+    /// <remarks>Rewriters are added too, but are used only by clients whose <see cref="TokenMetricsHandlerOptions.RewriteTo"/> names them.</remarks>
     /// <param name="builder">The builder.</param>
     /// <returns>The <paramref name="builder"/>.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> is <see langword="null"/>.</exception>
     public static ITokenMetricsBuilder AddDefaultProviders(this ITokenMetricsBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.AddOpenAI();
+        return builder
+            .AddGemini()
+            .AddDashScope()
+            .AddOllama()
+            .AddCohere()
+            .AddDeepL()
+            .AddOpenAI();
     }
 
     /// <summary>Adds the OpenAI protocol: Chat Completions, Responses, Completions and Embeddings, streamed and not.</summary>

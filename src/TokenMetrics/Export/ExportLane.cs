@@ -38,6 +38,7 @@ internal sealed partial class ExportLane : IDisposable
     private long _replayed;
     private long _dropped;
     private long _failedBatches;
+    private long _failedBatchesAtLastFlush;
     private int _completed;
 
     public ExportLane(ITokenUsageExporter exporter, string name, TokenMetricsOptions options, TimeProvider timeProvider, ILogger logger)
@@ -81,6 +82,13 @@ internal sealed partial class ExportLane : IDisposable
     public long Processed => Interlocked.Read(ref _processed);
 
     public long FailedBatches => Interlocked.Read(ref _failedBatches);
+
+    /// <summary>Whether a batch failed since the last call.</summary>
+    public bool TakeFailuresSinceLastFlush()
+    {
+        var now = Interlocked.Read(ref _failedBatches);
+        return Interlocked.Exchange(ref _failedBatchesAtLastFlush, now) < now;
+    }
 
     public void Start()
     {

@@ -36,7 +36,7 @@ public enum TokenMetricsFlushResult
     /// <summary>Everything queued before the call was handed to every exporter, and every exporter succeeded.</summary>
     Success = 0,
 
-    /// <summary>Everything was handed over, but at least one export failed.</summary>
+    /// <summary>Everything was handed over, but at least one export failed since the previous flush (those records were spooled or dropped).</summary>
     Failed = 1,
 
     /// <summary>The timeout expired before everything was handed over.</summary>

@@ -56,7 +56,7 @@ internal sealed class TokenUsageExportWorker : IDisposable
     public async Task<TokenMetricsFlushResult> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var deadline = Deadline(timeout);
-        var targets = _lanes.Select(l => (Lane: l, Target: l.Enqueued, Failed: l.FailedBatches)).ToArray();
+        var targets = _lanes.Select(l => (Lane: l, Target: l.Enqueued)).ToArray();
         var waits = targets.Select(t => t.Lane.WaitProcessedAsync(t.Target, deadline)).ToArray();
         var results = await Task.WhenAll(waits).WaitAsync(cancellationToken).ConfigureAwait(false);
         if (results.Any(done => !done))
@@ -64,7 +64,14 @@ internal sealed class TokenUsageExportWorker : IDisposable
             return TokenMetricsFlushResult.TimedOut;
         }
 
-        return targets.Any(t => t.Lane.FailedBatches > t.Failed) ? TokenMetricsFlushResult.Failed : TokenMetricsFlushResult.Success;
+        // Failed when any batch failed since the previous flush: the records in it were spooled or dropped, not delivered.
+        var failed = false;
+        foreach (var lane in _lanes)
+        {
+            failed |= lane.TakeFailuresSinceLastFlush();
+        }
+
+        return failed ? TokenMetricsFlushResult.Failed : TokenMetricsFlushResult.Success;
     }
 
     public async Task<TokenMetricsFlushResult> ShutdownAsync(TimeSpan timeout)

@@ -391,9 +391,13 @@ internal sealed class HttpCallMeter
             return (reported, TokenUsageSource.Reported, null);
         }
 
+        // Non-token units a vendor bills (DeepL's characters) stay on the record even though no token count is known.
+        var detailsOnly = reader?.Usage is { InputTokenDetails: not null } or { OutputTokenDetails: not null }
+            ? new TokenUsage { InputTokenDetails = reader.Usage.InputTokenDetails, OutputTokenDetails = reader.Usage.OutputTokenDetails }
+            : TokenUsage.Empty;
         if (!_recorder.ShouldEstimate(status))
         {
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            return (detailsOnly, TokenUsageSource.Missing, null);
         }
 
         try

@@ -37,6 +37,7 @@ public class DeepLTests
         Assert.Equal("translate", record.Operation);
         Assert.Equal(TokenUsageSource.Missing, record.Source);
         Assert.Null(record.Usage.InputTokenCount);
+        Assert.True(record.Usage.InputTokenDetails!["billed_characters"] > 0); // the billed unit survives on the record
         Assert.Equal(TokenUsageStatus.Ok, record.Status);
     }
 }
