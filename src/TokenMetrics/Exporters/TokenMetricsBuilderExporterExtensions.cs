@@ -1,6 +1,8 @@
 using System.Linq;
+using System.Net.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TokenMetrics.Internal;
 
@@ -33,5 +35,33 @@ public static class TokenMetricsBuilderExporterExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>Adds an InfluxDB exporter (line protocol over HTTP, v1 or v2 API). Call it again for more servers.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options; validated at start-up (endpoint HTTPS or loopback, credentials per API version).</param>
+    /// <returns>The <paramref name="builder"/>.</returns>
+    /// <remarks>Uses a named <see cref="HttpClient"/> (<c>TokenMetrics.InfluxDb#n</c>) with redirects off.</remarks>
+    public static ITokenMetricsBuilder AddInfluxDbExporter(this ITokenMetricsBuilder builder, Action<InfluxDbExporterOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var name = AddNamedOptions(builder, "TokenMetrics.InfluxDb#", configure, static o => o.Validate());
+        return builder.AddExporter(sp => new InfluxDbTokenUsageExporter(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(name),
+            sp.GetRequiredService<IOptionsMonitor<InfluxDbExporterOptions>>().Get(name),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<InfluxDbTokenUsageExporter>>()));
+    }
+
+    private static string AddNamedOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(ITokenMetricsBuilder builder, string prefix, Action<TOptions> configure, Func<TOptions, System.Collections.Generic.List<string>> validate)
+        where TOptions : class
+    {
+        // One name per call: several exporters of a kind each get their own options and HttpClient.
+        var name = prefix + builder.Services.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.Services.AddOptions<TOptions>(name).Configure(configure).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<TOptions>>(new ExporterOptionsValidator<TOptions>(name, validate));
+        builder.Services.AddHttpClient(name).ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
+        return name;
     }
 }
