@@ -54,6 +54,24 @@ public static class TokenMetricsBuilderExporterExtensions
             sp.GetService<ILogger<InfluxDbTokenUsageExporter>>()));
     }
 
+    /// <summary>Adds a webhook exporter: batches of records as JSON, signed with HMAC-SHA256 (see <see cref="TokenMetricsWebhook"/>).
+    /// Call it again for more receivers.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options; validated at start-up (endpoint HTTPS or loopback, secret of 16+ characters).</param>
+    /// <returns>The <paramref name="builder"/>.</returns>
+    /// <remarks>Uses a named <see cref="HttpClient"/> (<c>TokenMetrics.Webhook#n</c>) with redirects off.</remarks>
+    public static ITokenMetricsBuilder AddWebhookExporter(this ITokenMetricsBuilder builder, Action<WebhookExporterOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var name = AddNamedOptions(builder, "TokenMetrics.Webhook#", configure, static o => o.Validate());
+        return builder.AddExporter(sp => new WebhookTokenUsageExporter(
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(name),
+            sp.GetRequiredService<IOptionsMonitor<WebhookExporterOptions>>().Get(name),
+            sp.GetService<TimeProvider>(),
+            sp.GetService<ILogger<WebhookTokenUsageExporter>>()));
+    }
+
     private static string AddNamedOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(ITokenMetricsBuilder builder, string prefix, Action<TOptions> configure, Func<TOptions, System.Collections.Generic.List<string>> validate)
         where TOptions : class
     {
