@@ -72,6 +72,21 @@ public static class TokenMetricsBuilderExporterExtensions
             sp.GetService<ILogger<WebhookTokenUsageExporter>>()));
     }
 
+    /// <summary>Adds an ai_log JSONL file exporter (Higress-compatible field names, size-based rotation, owner-only files).
+    /// Call it again for more files.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Sets the options; validated at start-up (an absolute directory is required).</param>
+    /// <returns>The <paramref name="builder"/>.</returns>
+    public static ITokenMetricsBuilder AddAiLogExporter(this ITokenMetricsBuilder builder, Action<AiLogExporterOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        var name = "TokenMetrics.AiLog#" + builder.Services.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.Services.AddOptions<AiLogExporterOptions>(name).Configure(configure).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AiLogExporterOptions>>(new ExporterOptionsValidator<AiLogExporterOptions>(name, static o => o.Validate()));
+        return builder.AddExporter(sp => new AiLogFileExporter(sp.GetRequiredService<IOptionsMonitor<AiLogExporterOptions>>().Get(name)));
+    }
+
     private static string AddNamedOptions<[System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers(System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TOptions>(ITokenMetricsBuilder builder, string prefix, Action<TOptions> configure, Func<TOptions, System.Collections.Generic.List<string>> validate)
         where TOptions : class
     {
