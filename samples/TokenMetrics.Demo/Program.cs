@@ -30,6 +30,14 @@ builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMillisecon
 // Every HttpClient from the factory is metered; "unmetered" opts out to show the IChatClient layer recording on its own.
 builder.Services.ConfigureHttpClientDefaults(b => b.AddTokenMetricsHandler());
 builder.Services.AddHttpClient("unmetered").AddTokenMetricsHandler(o => o.Enabled = false);
+
+// This client's OpenAI requests are rewritten to Gemini's API, and the answers back: the unmodified OpenAI SDK talks to Gemini.
+builder.Services.AddHttpClient("gemini").AddTokenMetricsHandler(o =>
+{
+    o.RewriteTo = "gcp.gemini";
+    o.Rewrite.Endpoint = server.BaseAddress;              // the mock server speaks Gemini too; omit for generativelanguage.googleapis.com
+    o.Rewrite.ModelMapping["gpt-4o*"] = "gemini-2.5-flash";
+});
 using var host = builder.Build();
 await host.StartAsync();
 
@@ -86,7 +94,14 @@ using (var http = factory.CreateClient("raw"))
     _ = await response.Content.ReadAsStringAsync();
 }
 
-// 7. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
+// 7. The OpenAI SDK against Gemini, through rewriting: streamed and not; the record keeps both models.
+var viaGemini = new ChatClient("gpt-4o-mini", new ApiKeyCredential("demo-gemini-key"), SdkOptions("gemini"));
+_ = await viaGemini.CompleteChatAsync(prompt);
+await foreach (var _ in viaGemini.CompleteChatStreamingAsync(prompt))
+{
+}
+
+// 8. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
 //    client's attribution (user and session from the scope and ChatOptions.ConversationId).
 IChatClient metered = new OpenAISdkChatClient(chat, endpoint).UseTokenMetrics(host.Services, c => c.ClientName = "assistant");
 using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
@@ -97,7 +112,7 @@ using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
     }
 }
 
-// 8. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
+// 9. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
 IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", key, SdkOptions("unmetered")), endpoint)
     .UseTokenMetrics(host.Services, c => c.ClientName = "chat-layer");
 _ = await decorated.GetResponseAsync("Hi from the chat-client layer");
@@ -131,7 +146,7 @@ internal static class RecordTable
             r.Layer == TokenUsageLayer.Http ? "http" : "chat-client",
             r.Provider ?? "-",
             r.Operation ?? "-",
-            r.ResponseModel ?? r.RequestModel ?? "-",
+            r.RoutedModel is null ? r.ResponseModel ?? r.RequestModel ?? "-" : $"{r.RequestModel} -> {r.ResponseModel ?? r.RoutedModel}",
             r.IsStreaming ? "yes" : "no",
             N(r.Usage.InputTokenCount),
             N(r.Usage.OutputTokenCount),
