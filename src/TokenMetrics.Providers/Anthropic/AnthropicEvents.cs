@@ -203,36 +203,73 @@ internal abstract class AnthropicEventReader : TokenUsageResponseReader
 
     private void CollectDeltaText(ReadOnlySpan<byte> json)
     {
-        var at = json.IndexOf("\"delta\":"u8);
+        var at = json.IndexOf("\"delta\""u8);
         if (at < 0)
         {
             return;
         }
 
         var delta = json[at..];
-        if (Take(delta, "\"text\":\""u8) || Take(delta, "\"partial_json\":\""u8))
+        if (Take(delta, "\"text\""u8) || Take(delta, "\"partial_json\""u8))
         {
             return;
         }
 
-        _ = Take(delta, "\"thinking\":\""u8);
+        _ = Take(delta, "\"thinking\""u8);
     }
 
-    private bool Take(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
+    private bool Take(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName)
     {
-        var at = data.IndexOf(prefix);
-        if (at < 0)
+        var (start, end) = FindStringValue(data, quotedName);
+        if (start < 0)
         {
             return false;
         }
 
-        var start = at + prefix.Length;
-        var end = JsonText.FindStringEnd(data, start);
         if (end > start)
         {
             OutputText.AppendJsonEscaped(data[start..end]);
         }
 
-        return end >= 0;
+        return true;
+    }
+
+    /// <summary>Finds <c>"name" : "value"</c> (any whitespace around the colon); returns the value's content bounds, or -1.</summary>
+    internal static (int Start, int End) FindStringValue(ReadOnlySpan<byte> data, ReadOnlySpan<byte> quotedName)
+    {
+        var from = 0;
+        while (from < data.Length)
+        {
+            var at = data[from..].IndexOf(quotedName);
+            if (at < 0)
+            {
+                return (-1, -1);
+            }
+
+            var i = from + at + quotedName.Length;
+            while (i < data.Length && data[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            {
+                i++;
+            }
+
+            if (i < data.Length && data[i] == (byte)':')
+            {
+                i++;
+                while (i < data.Length && data[i] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+                {
+                    i++;
+                }
+
+                if (i < data.Length && data[i] == (byte)'"')
+                {
+                    var end = JsonText.FindStringEnd(data, i + 1);
+                    return end < 0 ? (-1, -1) : (i + 1, end);
+                }
+            }
+
+            from = from + at + quotedName.Length;
+        }
+
+        return (-1, -1);
     }
 }

@@ -79,22 +79,20 @@ internal class BedrockConverseStreamReader(string? requestId) : TokenUsageRespon
 
     private void CollectText(ReadOnlySpan<byte> payload)
     {
-        if (!Take(payload, "\"text\":\""u8))
+        if (!Take(payload, "\"text\""u8))
         {
-            _ = Take(payload, "\"input\":\""u8);
+            _ = Take(payload, "\"input\""u8);
         }
     }
 
-    private bool Take(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> prefix)
+    private bool Take(ReadOnlySpan<byte> payload, ReadOnlySpan<byte> quotedName)
     {
-        var at = payload.IndexOf(prefix);
-        if (at < 0)
+        var (start, end) = Anthropic.AnthropicEventReader.FindStringValue(payload, quotedName);
+        if (start < 0)
         {
             return false;
         }
 
-        var start = at + prefix.Length;
-        var end = JsonText.FindStringEnd(payload, start);
         if (end > start)
         {
             OutputText.AppendJsonEscaped(payload[start..end]);
