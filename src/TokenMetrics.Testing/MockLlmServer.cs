@@ -44,7 +44,7 @@ public sealed class MockLlmServer : IAsyncDisposable
     {
         _app = app;
         _options = options;
-        _router = new MockRouter(new OpenAIProtocol());
+        _router = new MockRouter(new OpenAIProtocol(), new AnthropicProtocol(), new BedrockProtocol());
         BaseAddress = new Uri("http://127.0.0.1/");
     }
 
