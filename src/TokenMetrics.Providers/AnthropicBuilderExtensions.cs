@@ -19,6 +19,7 @@ public static class AnthropicBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = new AnthropicProtocolOptions();
         configure?.Invoke(options);
+        RemoveRegistered(builder.Services, static p => p is AnthropicProtocol or VertexAnthropicProtocol or AnthropicRewriter);
         foreach (var protocol in CreateAnthropicProtocols(options))
         {
             builder.Services.AddSingleton(protocol);
@@ -38,6 +39,7 @@ public static class AnthropicBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = new BedrockProtocolOptions();
         configure?.Invoke(options);
+        RemoveRegistered(builder.Services, static p => p is BedrockProtocol or BedrockRewriter);
         foreach (var protocol in CreateBedrockProtocols(options))
         {
             builder.Services.AddSingleton(protocol);
@@ -83,6 +85,18 @@ public static class AnthropicBuilderExtensions
         var options = new BedrockProtocolOptions();
         configure?.Invoke(options);
         return new BedrockRewriter(options.TimeProvider);
+    }
+
+    /// <summary>Calling an Add method again replaces its earlier registration (the last configuration wins), never duplicates it.</summary>
+    private static void RemoveRegistered(IServiceCollection services, Func<object?, bool> match)
+    {
+        for (var i = services.Count - 1; i >= 0; i--)
+        {
+            if (services[i].ServiceType == typeof(ITokenUsageProtocol) && !services[i].IsKeyedService && match(services[i].ImplementationInstance))
+            {
+                services.RemoveAt(i);
+            }
+        }
     }
 
     private static ITokenUsageProtocol[] CreateAnthropicProtocols(AnthropicProtocolOptions options) => options.IncludeVertexAI
