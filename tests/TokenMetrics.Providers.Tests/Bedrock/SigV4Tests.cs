@@ -50,4 +50,15 @@ public class SigV4Tests
     [Fact]
     public void CanonicalUri_EncodesTheEncodedModelIdAgain() =>
         Assert.Equal("/model/anthropic.claude-3-haiku-20240307-v1%253A0/converse", SigV4.CanonicalUri("/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse"));
+
+    /// <summary>AWS expects the colon of a model id encoded on the wire (%3A) and encoded again in the canonical URI (%253A):
+    /// tontinton/maki#212, higress-group/higress#3590, nolabs-ai/nono#1430. The rewriter's URI must keep the %3A for that.</summary>
+    [Fact]
+    public void RewrittenUri_KeepsTheEncodedColon_SoTheCanonicalUriDoubleEncodesIt()
+    {
+        var uri = new Uri(new Uri("https://bedrock-runtime.us-east-1.amazonaws.com/"), "model/" + Uri.EscapeDataString("us.anthropic.claude-sonnet-4-20250514-v1:0") + "/converse");
+
+        Assert.Equal("/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse", uri.AbsolutePath);
+        Assert.Equal("/model/us.anthropic.claude-sonnet-4-20250514-v1%253A0/converse", SigV4.CanonicalUri(uri.AbsolutePath));
+    }
 }
