@@ -56,6 +56,25 @@ public sealed class AnthropicMockMeteringTests : IAsyncLifetime
         Assert.Equal(17, record.Usage.OutputTokenCount);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task GzipBody_IsMeteredFromADecompressedCopy_AndTheAppGetsTheBytesUnchanged(bool stream)
+    {
+        await using var t = new TestRecorder();
+        using var client = Client(t, ("x-mock-gzip", "true"), ("x-mock-prompt-tokens", "13"), ("x-mock-completion-tokens", "4"));
+
+        using var response = await client.SendAsync(Messages(stream));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+
+        Assert.Equal("gzip", Assert.Single(response.Content.Headers.ContentEncoding));
+        Assert.Equal(new byte[] { 0x1f, 0x8b }, bytes[..2]);
+        var record = Assert.Single(await t.RecordsAsync(1));
+        Assert.Equal(13, record.Usage.InputTokenCount);
+        Assert.Equal(4, record.Usage.OutputTokenCount);
+        Assert.Equal(TokenUsageStatus.Ok, record.Status);
+    }
+
     [Fact]
     public async Task Stream_CutBeforeMessageStop_IsTruncated_WithTheInputReported()
     {
