@@ -5,7 +5,7 @@ using TokenMetrics.Providers.Bedrock;
 
 namespace TokenMetrics.Benchmarks.Providers;
 
-/// <summary>Usage extraction for the Anthropic family: a non-streamed Messages body, a 200-event Messages stream and a
+/// <summary>Usage extraction for the Anthropic family: non-streamed Messages and Converse bodies, a 200-event Messages stream and a
 /// 200-event Bedrock ConverseStream (binary event stream), pushed in 4 KB reads; time and bytes per event.</summary>
 [MemoryDiagnoser]
 public class AnthropicBenchmarks
@@ -16,6 +16,11 @@ public class AnthropicBenchmarks
         "{\"id\":\"msg_01XFDUDYJgAACzvnptvVoYEL\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-5-20250929\",\"content\":[{\"type\":\"text\",\"text\":\""
         + string.Concat(Enumerable.Repeat("The quick brown fox jumps over the lazy dog. ", 40))
         + "\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,\"usage\":{\"input_tokens\":12,\"cache_creation_input_tokens\":1500,\"cache_read_input_tokens\":3000,\"cache_creation\":{\"ephemeral_5m_input_tokens\":1000,\"ephemeral_1h_input_tokens\":500},\"output_tokens\":420,\"service_tier\":\"standard\"}}");
+
+    private static readonly byte[] ConverseJson = Encoding.UTF8.GetBytes(
+        "{\"metrics\":{\"latencyMs\":1733},\"output\":{\"message\":{\"content\":[{\"text\":\""
+        + string.Concat(Enumerable.Repeat("The quick brown fox jumps over the lazy dog. ", 40))
+        + "\"}],\"role\":\"assistant\"}},\"stopReason\":\"end_turn\",\"usage\":{\"cacheReadInputTokens\":1800,\"cacheWriteInputTokens\":200,\"inputTokens\":14,\"outputTokens\":420,\"totalTokens\":434}}");
 
     private static readonly byte[] MessageStream = BuildAnthropicStream();
 
@@ -28,6 +33,15 @@ public class AnthropicBenchmarks
         reader.Write(MessageJson);
         reader.Complete();
         reader.ResetOutputText();
+        return reader.Usage?.InputTokenCount;
+    }
+
+    [Benchmark]
+    public long? BedrockConverseJson_2KB()
+    {
+        using var reader = new BedrockConverseJsonReader(8 << 20, "req");
+        reader.Write(ConverseJson);
+        reader.Complete();
         return reader.Usage?.InputTokenCount;
     }
 
