@@ -7,8 +7,9 @@ namespace TokenMetrics;
 /// <summary>Adds the vendor protocols of <c>TokenMetrics.Providers</c>.</summary>
 public static class TokenMetricsBuilderProviderExtensions
 {
-    /// <summary>Adds every protocol this package provides: the vendor-specific ones first (Gemini and Vertex AI, DashScope,
-    /// Ollama, Cohere, DeepL), then OpenAI, Azure OpenAI and OpenAI-compatible servers, which match any host by path.</summary>
+    /// <summary>Adds every protocol this package provides: the vendor-specific ones first (Anthropic, Bedrock, Gemini and
+    /// Vertex AI, DashScope, Ollama, Cohere, DeepL), then OpenAI, Azure OpenAI and OpenAI-compatible servers, which match any
+    /// host by path.</summary>
     /// <remarks>Rewriters are added too, but are used only by clients whose <see cref="TokenMetricsHandlerOptions.RewriteTo"/> names them.</remarks>
     /// <param name="builder">The builder.</param>
     /// <returns>The <paramref name="builder"/>.</returns>
@@ -17,6 +18,8 @@ public static class TokenMetricsBuilderProviderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         return builder
+            .AddAnthropic()
+            .AddBedrock()
             .AddGemini()
             .AddDashScope()
             .AddOllama()

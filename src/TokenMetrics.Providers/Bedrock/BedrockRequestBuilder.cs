@@ -1,0 +1,262 @@
+using System.Collections.Generic;
+using System.Text.Json.Nodes;
+using TokenMetrics.Providers.Anthropic;
+using TokenMetrics.Providers.Rewriting;
+
+namespace TokenMetrics.Providers.Bedrock;
+
+/// <summary>Turns an OpenAI Chat Completions request into a Bedrock Converse / ConverseStream request body.</summary>
+/// <remarks>
+/// <para>System and developer messages become <c>system</c> text blocks; user parts become <c>text</c> and <c>image</c> blocks
+/// (<c>data:</c> URLs only: Converse takes image bytes or S3 locations, not http URLs); assistant <c>tool_calls</c> become
+/// <c>toolUse</c> blocks and <c>tool</c> messages <c>toolResult</c> blocks; consecutive messages of one role are merged.
+/// <c>max_tokens</c>, <c>temperature</c>, <c>top_p</c> and <c>stop</c> go to <c>inferenceConfig</c>; tools to <c>toolConfig</c>.</para>
+/// <para>Anything else fails with <see cref="NotSupportedException"/> naming the field.</para>
+/// </remarks>
+internal static class BedrockRequestBuilder
+{
+    private const string Vendor = "aws.bedrock";
+
+    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
+    {
+        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options",
+        "tools", "tool_choice", "n", "response_format",
+    };
+
+    public static byte[] Build(OpenAIChatRequest chat)
+    {
+        chat.EnsureOnly(Supported, Vendor);
+        RewriteChecks.EnsureSingleChoice(chat, Vendor);
+        RewriteChecks.EnsureTextResponseFormat(chat, Vendor);
+        var system = new JsonArray();
+        var messages = new JsonArray();
+        var index = 0;
+        foreach (var node in chat.Messages)
+        {
+            if (node is not JsonObject message)
+            {
+                throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}] is not an object.");
+            }
+
+            var role = (string?)message["role"];
+            switch (role)
+            {
+                case "system" or "developer":
+                    var text = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor);
+                    if (text.Length > 0)
+                    {
+                        system.Add((JsonNode)new JsonObject { ["text"] = text });
+                    }
+
+                    break;
+                case "user":
+                    Append(messages, "user", UserBlocks(message["content"], index));
+                    break;
+                case "assistant":
+                    Append(messages, "assistant", AssistantBlocks(message, index));
+                    break;
+                case "tool":
+                    Append(messages, "user", [new JsonObject
+                    {
+                        ["toolResult"] = new JsonObject
+                        {
+                            ["toolUseId"] = (string?)message["tool_call_id"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_call_id is missing."),
+                            ["content"] = new JsonArray(new JsonObject { ["text"] = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor) }),
+                        },
+                    }]);
+                    break;
+                default:
+                    throw new NotSupportedException($"Rewriting to {Vendor}: the message role '{role}' (messages[{index}].role) is not supported.");
+            }
+
+            index++;
+        }
+
+        var body = new JsonObject { ["messages"] = messages };
+        if (system.Count > 0)
+        {
+            body["system"] = system;
+        }
+
+        var inference = new JsonObject();
+        if (chat.MaxTokens() is { } max)
+        {
+            inference["maxTokens"] = max;
+        }
+
+        if (chat.Number("temperature") is { } temperature)
+        {
+            inference["temperature"] = temperature;
+        }
+
+        if (chat.Number("top_p") is { } topP)
+        {
+            inference["topP"] = topP;
+        }
+
+        var stop = chat.Stop();
+        if (stop.Count > 0)
+        {
+            var sequences = new JsonArray();
+            foreach (var s in stop)
+            {
+                sequences.Add((JsonNode?)JsonValue.Create(s));
+            }
+
+            inference["stopSequences"] = sequences;
+        }
+
+        if (inference.Count > 0)
+        {
+            body["inferenceConfig"] = inference;
+        }
+
+        AddTools(chat, body);
+        return RewriteChecks.ToUtf8(body);
+    }
+
+    private static void Append(JsonArray messages, string role, List<JsonNode> blocks)
+    {
+        if (blocks.Count == 0)
+        {
+            return;
+        }
+
+        if (messages.Count > 0 && messages[^1] is JsonObject last && (string?)last["role"] == role && last["content"] is JsonArray content)
+        {
+            foreach (var block in blocks)
+            {
+                content.Add(block);
+            }
+
+            return;
+        }
+
+        messages.Add((JsonNode)new JsonObject { ["role"] = role, ["content"] = new JsonArray([.. blocks]) });
+    }
+
+    private static List<JsonNode> UserBlocks(JsonNode? content, int index)
+    {
+        var blocks = new List<JsonNode>();
+        if (content is JsonArray parts)
+        {
+            var p = 0;
+            foreach (var part in parts)
+            {
+                var type = (string?)part?["type"];
+                if (type == "text")
+                {
+                    blocks.Add((JsonNode)new JsonObject { ["text"] = (string?)part!["text"] ?? string.Empty });
+                }
+                else if (type == "image_url")
+                {
+                    var field = $"messages[{index}].content[{p}].image_url.url";
+                    var url = (string?)part!["image_url"]?["url"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: {field} is missing.");
+                    if (!RewriteChecks.TryParseDataUrl(url, out var mediaType, out var data) || !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+                    {
+                        throw new NotSupportedException($"Rewriting to {Vendor}: {field} must be a data:image/...;base64 URL (Converse takes image bytes, not http URLs).");
+                    }
+
+                    var format = mediaType[6..].ToLowerInvariant() switch
+                    {
+                        "jpg" => "jpeg",
+                        var f => f,
+                    };
+                    blocks.Add((JsonNode)new JsonObject { ["image"] = new JsonObject { ["format"] = format, ["source"] = new JsonObject { ["bytes"] = data } } });
+                }
+                else
+                {
+                    throw new NotSupportedException($"Rewriting to {Vendor}: the content part type '{type}' (messages[{index}].content[{p}].type) is not supported.");
+                }
+
+                p++;
+            }
+        }
+        else
+        {
+            var text = RewriteChecks.TextOf(content, $"messages[{index}].content", Vendor);
+            if (text.Length > 0)
+            {
+                blocks.Add((JsonNode)new JsonObject { ["text"] = text });
+            }
+        }
+
+        return blocks;
+    }
+
+    private static List<JsonNode> AssistantBlocks(JsonObject message, int index)
+    {
+        var blocks = new List<JsonNode>();
+        var text = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor);
+        if (text.Length > 0)
+        {
+            blocks.Add((JsonNode)new JsonObject { ["text"] = text });
+        }
+
+        if (message["tool_calls"] is JsonArray calls)
+        {
+            var c = 0;
+            foreach (var call in calls)
+            {
+                var function = call?["function"];
+                blocks.Add((JsonNode)new JsonObject
+                {
+                    ["toolUse"] = new JsonObject
+                    {
+                        ["toolUseId"] = (string?)call?["id"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_calls[{c}].id is missing."),
+                        ["name"] = (string?)function?["name"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_calls[{c}].function.name is missing."),
+                        ["input"] = RewriteChecks.ParseArguments((string?)function?["arguments"], $"messages[{index}].tool_calls[{c}].function.arguments", Vendor),
+                    },
+                });
+                c++;
+            }
+        }
+
+        return blocks;
+    }
+
+    private static void AddTools(OpenAIChatRequest chat, JsonObject body)
+    {
+        var choiceNode = chat.Body["tool_choice"];
+        if (choiceNode is JsonValue none && (string?)none == "none")
+        {
+            throw new NotSupportedException($"Rewriting to {Vendor}: the request field 'tool_choice' (none) is not supported by Converse.");
+        }
+
+        if (chat.Body["tools"] is not JsonArray tools || tools.Count == 0)
+        {
+            return;
+        }
+
+        var list = new JsonArray();
+        var i = 0;
+        foreach (var tool in tools)
+        {
+            var function = RewriteChecks.Function(tool, i++, Vendor);
+            var spec = new JsonObject { ["name"] = (string?)function["name"] };
+            if ((string?)function["description"] is { } description)
+            {
+                spec["description"] = description;
+            }
+
+            spec["inputSchema"] = new JsonObject { ["json"] = function["parameters"]?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() } };
+            list.Add((JsonNode)new JsonObject { ["toolSpec"] = spec });
+        }
+
+        var config = new JsonObject { ["tools"] = list };
+        JsonObject? choice = choiceNode switch
+        {
+            null => null,
+            JsonValue v when (string?)v == "auto" => new JsonObject { ["auto"] = new JsonObject() },
+            JsonValue v when (string?)v == "required" => new JsonObject { ["any"] = new JsonObject() },
+            JsonObject o when (string?)o["function"]?["name"] is { } name => new JsonObject { ["tool"] = new JsonObject { ["name"] = name } },
+            _ => throw new NotSupportedException($"Rewriting to {Vendor}: this 'tool_choice' value is not supported."),
+        };
+        if (choice is not null)
+        {
+            config["toolChoice"] = choice;
+        }
+
+        body["toolConfig"] = config;
+    }
+}
