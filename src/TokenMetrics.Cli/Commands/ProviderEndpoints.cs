@@ -50,7 +50,7 @@ internal static class ProviderEndpoints
             return "gcp.gemini";
         }
 
-        if (format == BodyFormat.NdJson && (Has("\"done\"") || Has("eval_count")))
+        if (Has("eval_count") || Has("\"done_reason\"") || (format == BodyFormat.NdJson && Has("\"done\"")))
         {
             return "ollama";
         }

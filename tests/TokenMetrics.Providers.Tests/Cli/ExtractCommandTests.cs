@@ -82,3 +82,47 @@ public class ExtractCommandTests
         Assert.Contains("does not exist", error.ToString(), StringComparison.Ordinal);
     }
 }
+
+/// <summary>Every vendor's recorded bodies, through the CLI with provider "auto": the sniffed vendor reads them.</summary>
+public class ExtractCommandVendorFixtureTests
+{
+    [Theory]
+    [InlineData("anthropic/stream-text.sse", "anthropic")]
+    [InlineData("anthropic/stream-cache-cumulative.sse", "anthropic")]
+    [InlineData("anthropic/message-cache.json", "anthropic")]
+    [InlineData("gemini/stream-sse.txt", "gcp.gemini")]
+    [InlineData("gemini/stream-array.json", "gcp.gemini")]
+    [InlineData("gemini/generate-content.json", "gcp.gemini")]
+    [InlineData("ollama/chat-stream.ndjson", "ollama")]
+    [InlineData("ollama/chat.json", "ollama")]
+    [InlineData("dashscope/stream-sse.txt", "dashscope")]
+    [InlineData("dashscope/generation.json", "dashscope")]
+    [InlineData("cohere/chat.json", "cohere")]
+    [InlineData("openai-compatible/deepseek-cache-hit.json", "openai")]
+    public async Task AutoDetectedVendor_ReportsUsage(string fixture, string provider)
+    {
+        var body = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", fixture));
+
+        var record = await ExtractCommand.ExtractAsync("auto", body, null, default);
+
+        Assert.Equal(provider, record.Provider);
+        Assert.Equal(TokenUsageSource.Reported, record.Source);
+        Assert.True(record.Usage.InputTokenCount > 0, $"{fixture}: input {record.Usage.InputTokenCount}");
+    }
+}
+
+public class ExtractCommandBedrockTests
+{
+    [Fact]
+    public async Task BinaryEventStream_IsSniffedAsBedrock_AndItsUsageRead()
+    {
+        var body = TokenMetrics.Providers.Tests.Anthropic.ReaderHarness.EventStream("converse-stream.jsonl");
+
+        var record = await ExtractCommand.ExtractAsync("auto", body, null, default);
+
+        Assert.Equal("aws.bedrock", record.Provider);
+        Assert.Equal(TokenUsageSource.Reported, record.Source);
+        Assert.Equal(375 + 1024, record.Usage.InputTokenCount);
+        Assert.Equal(1024, record.Usage.CachedInputTokenCount);
+    }
+}
