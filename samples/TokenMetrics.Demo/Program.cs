@@ -31,6 +31,14 @@ builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMillisecon
 builder.Services.ConfigureHttpClientDefaults(b => b.AddTokenMetricsHandler());
 builder.Services.AddHttpClient("unmetered").AddTokenMetricsHandler(o => o.Enabled = false);
 
+// And this one's to Anthropic Messages (the key moves to x-api-key; Claude reports cache tokens outside input: normalised).
+builder.Services.AddHttpClient("anthropic").AddTokenMetricsHandler(o =>
+{
+    o.RewriteTo = "anthropic";
+    o.Rewrite.Endpoint = server.BaseAddress;              // omit for api.anthropic.com
+    o.Rewrite.ModelMapping["*"] = "claude-sonnet-4-5";
+});
+
 // This client's OpenAI requests are rewritten to Gemini's API, and the answers back: the unmodified OpenAI SDK talks to Gemini.
 builder.Services.AddHttpClient("gemini").AddTokenMetricsHandler(o =>
 {
@@ -101,7 +109,14 @@ await foreach (var _ in viaGemini.CompleteChatStreamingAsync(prompt))
 {
 }
 
-// 8. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
+// 8. The OpenAI SDK against Claude, through rewriting.
+var viaClaude = new ChatClient("gpt-4o-mini", new ApiKeyCredential("demo-anthropic-key"), SdkOptions("anthropic"));
+_ = await viaClaude.CompleteChatAsync(prompt);
+await foreach (var _ in viaClaude.CompleteChatStreamingAsync(prompt))
+{
+}
+
+// 9. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
 //    client's attribution (user and session from the scope and ChatOptions.ConversationId).
 IChatClient metered = new OpenAISdkChatClient(chat, endpoint).UseTokenMetrics(host.Services, c => c.ClientName = "assistant");
 using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
@@ -112,7 +127,7 @@ using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
     }
 }
 
-// 9. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
+// 10. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
 IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", key, SdkOptions("unmetered")), endpoint)
     .UseTokenMetrics(host.Services, c => c.ClientName = "chat-layer");
 _ = await decorated.GetResponseAsync("Hi from the chat-client layer");
