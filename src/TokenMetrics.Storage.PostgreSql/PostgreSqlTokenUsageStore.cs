@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Collections.Generic;
-using System.Data.Common;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -129,22 +128,17 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         }
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var inserted = 0;
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            for (var start = 0; start < records.Count; start += _options.BatchSize)
-            {
-                inserted += await WriteBatchAsync(connection, records, start, Math.Min(_options.BatchSize, records.Count - start), cancellationToken).ConfigureAwait(false);
-            }
-
+            var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(connection, records, start, count, cancellationToken)).ConfigureAwait(false);
             if (_retention.TryClaim(out var cutoff))
             {
-                await SweepAsync(connection, cutoff, cancellationToken).ConfigureAwait(false);
+                await _retention.SweepAsync(() => DeleteChunkAsync(connection, cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
             }
-        }
 
-        return inserted;
+            return inserted;
+        }
     }
 
     /// <inheritdoc/>
@@ -186,16 +180,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            long total = 0;
-            int deleted;
-            do
-            {
-                deleted = await DeleteChunkAsync(connection, cutoff, cancellationToken).ConfigureAwait(false);
-                total += deleted;
-            }
-            while (deleted == RetentionSchedule.ChunkSize);
-
-            return total;
+            return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(connection, cutoff, cancellationToken)).ConfigureAwait(false);
         }
     }
 
@@ -295,33 +280,6 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
                 cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
-        }
-    }
-
-    private async ValueTask SweepAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        try
-        {
-            long total = 0;
-            for (var chunk = 0; chunk < RetentionSchedule.MaxChunksPerSweep; chunk++)
-            {
-                var deleted = await DeleteChunkAsync(connection, cutoff, cancellationToken).ConfigureAwait(false);
-                total += deleted;
-                if (deleted < RetentionSchedule.ChunkSize)
-                {
-                    StoreLog.RetentionSwept(_logger, StoreName, total, cutoff);
-                    return;
-                }
-            }
-
-            _retention.DueNow();
-            StoreLog.RetentionSwept(_logger, StoreName, total, cutoff);
-        }
-        catch (DbException ex)
-        {
-            // The records were written; retention catches up on a later write.
-            _retention.DueNow();
-            StoreLog.RetentionFailed(_logger, StoreName, ex);
         }
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Data.Common;
 using System.Globalization;
 using System.IO;
 using System.Threading;
@@ -88,15 +87,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
-            var inserted = 0;
-            for (var start = 0; start < records.Count; start += _options.BatchSize)
-            {
-                inserted += await WriteBatchAsync(records, start, Math.Min(_options.BatchSize, records.Count - start), cancellationToken).ConfigureAwait(false);
-            }
-
+            var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(records, start, count, cancellationToken)).ConfigureAwait(false);
             if (_retention.TryClaim(out var cutoff))
             {
-                await SweepAsync(cutoff, cancellationToken).ConfigureAwait(false);
+                await _retention.SweepAsync(() => DeleteChunkAsync(cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
             }
 
             return inserted;
@@ -148,16 +142,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
-            long total = 0;
-            int deleted;
-            do
-            {
-                deleted = await DeleteChunkAsync(cutoff, cancellationToken).ConfigureAwait(false);
-                total += deleted;
-            }
-            while (deleted == RetentionSchedule.ChunkSize);
-
-            return total;
+            return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(cutoff, cancellationToken)).ConfigureAwait(false);
         }
         finally
         {
@@ -382,33 +367,6 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
-        }
-    }
-
-    private async ValueTask SweepAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
-    {
-        try
-        {
-            long total = 0;
-            for (var chunk = 0; chunk < RetentionSchedule.MaxChunksPerSweep; chunk++)
-            {
-                var deleted = await DeleteChunkAsync(cutoff, cancellationToken).ConfigureAwait(false);
-                total += deleted;
-                if (deleted < RetentionSchedule.ChunkSize)
-                {
-                    StoreLog.RetentionSwept(_logger, StoreName, total, cutoff);
-                    return;
-                }
-            }
-
-            _retention.DueNow();
-            StoreLog.RetentionSwept(_logger, StoreName, total, cutoff);
-        }
-        catch (Exception ex) when (ex is DbException or IOException)
-        {
-            // The records were written; retention catches up on a later write.
-            _retention.DueNow();
-            StoreLog.RetentionFailed(_logger, StoreName, ex);
         }
     }
 

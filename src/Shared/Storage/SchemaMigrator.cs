@@ -125,6 +125,72 @@ internal sealed class RetentionSchedule
 
     /// <summary>Makes the next write sweep again (the last sweep stopped at its bound, or failed).</summary>
     public void DueNow() => Interlocked.Exchange(ref _nextUtcTicks, 0);
+
+    /// <summary>Deletes everything older than the cutoff, chunk by chunk.</summary>
+    /// <param name="deleteChunk">Deletes at most <see cref="ChunkSize"/> records older than the cutoff; returns how many.</param>
+    /// <returns>The number deleted.</returns>
+    public static async ValueTask<long> DeleteAllAsync(Func<ValueTask<int>> deleteChunk)
+    {
+        long total = 0;
+        int deleted;
+        do
+        {
+            deleted = await deleteChunk().ConfigureAwait(false);
+            total += deleted;
+        }
+        while (deleted == ChunkSize);
+
+        return total;
+    }
+
+    /// <summary>The on-write sweep: at most <see cref="MaxChunksPerSweep"/> chunks; a failure is logged, never thrown (the
+    /// records were written), and makes the next write sweep again.</summary>
+    /// <param name="deleteChunk">Deletes at most <see cref="ChunkSize"/> records older than <paramref name="cutoff"/>; returns how many.</param>
+    /// <param name="cutoff">The cutoff, for the log.</param>
+    /// <param name="logger">The logger.</param>
+    /// <param name="store">The store name, for the log.</param>
+    /// <returns>A task that completes when the sweep ends.</returns>
+    public async ValueTask SweepAsync(Func<ValueTask<int>> deleteChunk, DateTimeOffset cutoff, ILogger logger, string store)
+    {
+        try
+        {
+            long total = 0;
+            for (var chunk = 0; chunk < MaxChunksPerSweep; chunk++)
+            {
+                var deleted = await deleteChunk().ConfigureAwait(false);
+                total += deleted;
+                if (deleted < ChunkSize)
+                {
+                    StoreLog.RetentionSwept(logger, store, total, cutoff);
+                    return;
+                }
+            }
+
+            DueNow();
+            StoreLog.RetentionSwept(logger, store, total, cutoff);
+        }
+        catch (Exception ex) when (ex is DbException or System.IO.IOException or TimeoutException)
+        {
+            DueNow();
+            StoreLog.RetentionFailed(logger, store, ex);
+        }
+    }
+
+    /// <summary>Writes records in batches of at most <paramref name="batchSize"/>.</summary>
+    /// <param name="records">The records.</param>
+    /// <param name="batchSize">The batch size.</param>
+    /// <param name="writeBatch">Writes records [start, start + count) in one transaction; returns how many were new.</param>
+    /// <returns>The number of records newly stored.</returns>
+    public static async ValueTask<int> WriteBatchesAsync(IReadOnlyList<TokenUsageRecord> records, int batchSize, Func<int, int, ValueTask<int>> writeBatch)
+    {
+        var inserted = 0;
+        for (var start = 0; start < records.Count; start += batchSize)
+        {
+            inserted += await writeBatch(start, Math.Min(batchSize, records.Count - start)).ConfigureAwait(false);
+        }
+
+        return inserted;
+    }
 }
 
 /// <summary>The stores' log messages (no connection strings, no record contents).</summary>
