@@ -62,6 +62,68 @@ internal static class SqliteSchema
             "CREATE INDEX ix_tm_usage_session_ts ON tm_usage (session_id, ts) WHERE session_id IS NOT NULL",
             "CREATE TABLE tm_usage_tag (usage_seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (usage_seq, key)) WITHOUT ROWID",
             "CREATE INDEX ix_tm_usage_tag_key_value ON tm_usage_tag (key, value, usage_seq)",
+
+            // Totals per UTC day and effective model, kept by triggers in the writing transaction, so the FinOps breakdown
+            // (by model and day, whole days) reads about days x models rows instead of every record. mkey is the model, or
+            // the BLOB x'00' for "no model" (a BLOB never equals a TEXT, so it cannot collide with a real model name).
+            """
+            CREATE TABLE tm_usage_daily (
+                day INTEGER NOT NULL,
+                mkey NOT NULL,
+                model TEXT,
+                calls INTEGER NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                total_tokens INTEGER NOT NULL,
+                cached_tokens INTEGER NOT NULL,
+                cache_write_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                estimated_calls INTEGER NOT NULL,
+                missing_calls INTEGER NOT NULL,
+                failed_calls INTEGER NOT NULL,
+                duration_ticks INTEGER NOT NULL,
+                PRIMARY KEY (day, mkey))
+            """,
+            """
+            CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN
+                INSERT INTO tm_usage_daily VALUES (
+                    NEW.ts - NEW.ts % 864000000000, COALESCE(NEW.model, x'00'), NEW.model, 1,
+                    COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
+                    COALESCE(NEW.total_tokens, COALESCE(NEW.input_tokens, 0) + COALESCE(NEW.output_tokens, 0)),
+                    COALESCE(NEW.cached_tokens, 0), COALESCE(NEW.cache_write_tokens, 0), COALESCE(NEW.reasoning_tokens, 0),
+                    NEW.source = 'estimated', NEW.source = 'missing', NEW.status <> 'ok', NEW.duration_ticks)
+                ON CONFLICT (day, mkey) DO UPDATE SET
+                    calls = calls + 1,
+                    input_tokens = input_tokens + excluded.input_tokens,
+                    output_tokens = output_tokens + excluded.output_tokens,
+                    total_tokens = total_tokens + excluded.total_tokens,
+                    cached_tokens = cached_tokens + excluded.cached_tokens,
+                    cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+                    reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+                    estimated_calls = estimated_calls + excluded.estimated_calls,
+                    missing_calls = missing_calls + excluded.missing_calls,
+                    failed_calls = failed_calls + excluded.failed_calls,
+                    duration_ticks = duration_ticks + excluded.duration_ticks;
+            END
+            """,
+            """
+            CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN
+                UPDATE tm_usage_daily SET
+                    calls = calls - 1,
+                    input_tokens = input_tokens - COALESCE(OLD.input_tokens, 0),
+                    output_tokens = output_tokens - COALESCE(OLD.output_tokens, 0),
+                    total_tokens = total_tokens - COALESCE(OLD.total_tokens, COALESCE(OLD.input_tokens, 0) + COALESCE(OLD.output_tokens, 0)),
+                    cached_tokens = cached_tokens - COALESCE(OLD.cached_tokens, 0),
+                    cache_write_tokens = cache_write_tokens - COALESCE(OLD.cache_write_tokens, 0),
+                    reasoning_tokens = reasoning_tokens - COALESCE(OLD.reasoning_tokens, 0),
+                    estimated_calls = estimated_calls - (OLD.source = 'estimated'),
+                    missing_calls = missing_calls - (OLD.source = 'missing'),
+                    failed_calls = failed_calls - (OLD.status <> 'ok'),
+                    duration_ticks = duration_ticks - OLD.duration_ticks
+                WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00');
+                DELETE FROM tm_usage_daily WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00') AND calls = 0;
+            END
+            """,
         ]),
     ];
 }

@@ -12,6 +12,8 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override string UsageTable => "tm_usage";
 
+    public override string? DailyRollupTable => "tm_usage_daily";
+
     public override string JsonAsText(string column) => column;
 
     public override Guid ReadId(DbDataReader reader, int ordinal) => new(reader.GetFieldValue<byte[]>(ordinal), bigEndian: true);

@@ -42,7 +42,8 @@ public class SqliteInsertBenchmark
     }
 }
 
-/// <summary>The FinOps breakdown (tokens by model and UTC day) over 1,000,000 SQLite records built once in GlobalSetup.</summary>
+/// <summary>The FinOps breakdown (tokens by model and UTC day) over 1,000,000 SQLite records built once in GlobalSetup,
+/// plus a breakdown the daily rollup cannot answer (a full scan) for comparison.</summary>
 [MemoryDiagnoser]
 public class SqliteBreakdownQueryBenchmark
 {
@@ -81,7 +82,7 @@ public class SqliteBreakdownQueryBenchmark
         Directory.Delete(_dir, recursive: true);
     }
 
-    [Benchmark(Description = "By model and day, 1M records (90 days, 20 models)")]
+    [Benchmark(Description = "By model and day, 1M records (90 days, 20 models; daily rollup)")]
     public async Task<IReadOnlyList<TokenUsageAggregate>> ByModelAndDay() =>
         await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day, Limit = TokenUsageFilter.MaxLimit }, CancellationToken.None);
 
@@ -94,6 +95,10 @@ public class SqliteBreakdownQueryBenchmark
             From = StorageBenchmarkData.Start.AddDays(83),
             Limit = TokenUsageFilter.MaxLimit,
         }, CancellationToken.None);
+
+    [Benchmark(Description = "By consumer and day, 1M records (full scan, no rollup)")]
+    public async Task<IReadOnlyList<TokenUsageAggregate>> ByConsumerAndDayScan() =>
+        await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Consumer, Bucket = TokenUsageTimeBucket.Day, Limit = TokenUsageFilter.MaxLimit }, CancellationToken.None);
 
     [Benchmark(Description = "Newest page of 100, one user")]
     public async Task<TokenUsagePage> PageForUser() =>

@@ -15,6 +15,12 @@ internal abstract class StoreDialect
     /// <summary>Gets the usage table's name, qualified and quoted as needed (built from constants and validated options only).</summary>
     public abstract string UsageTable { get; }
 
+    /// <summary>Gets the table of per-UTC-day, per-model totals kept by the database (triggers), or <see langword="null"/>.
+    /// Columns: <c>day</c>, <c>model</c>, <c>calls</c>, <c>input_tokens</c>, <c>output_tokens</c>, <c>total_tokens</c>,
+    /// <c>cached_tokens</c>, <c>cache_write_tokens</c>, <c>reasoning_tokens</c>, <c>estimated_calls</c>, <c>missing_calls</c>,
+    /// <c>failed_calls</c>, <c>duration_ticks</c>.</summary>
+    public virtual string? DailyRollupTable => null;
+
     /// <summary>Returns an expression reading a JSON column as text.</summary>
     /// <param name="column">The column.</param>
     /// <returns>The expression.</returns>

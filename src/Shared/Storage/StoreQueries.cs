@@ -26,6 +26,11 @@ internal static class StoreQueries
         "CAST(COALESCE(SUM(CASE WHEN u.status <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(u.duration_ticks), 0) AS BIGINT)";
 
+    private const string RollupSums =
+        "CAST(SUM(u.calls) AS BIGINT), CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), CAST(SUM(u.total_tokens) AS BIGINT), " +
+        "CAST(SUM(u.cached_tokens) AS BIGINT), CAST(SUM(u.cache_write_tokens) AS BIGINT), CAST(SUM(u.reasoning_tokens) AS BIGINT), " +
+        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT)";
+
     private const int SumCount = 11;
 
     private static readonly (TokenUsageDimensions Dimension, string Key, string Column)[] Dimensions =
@@ -164,6 +169,9 @@ internal static class StoreQueries
             throw new ArgumentException("Grouping by tag needs a TagKey.", nameof(query));
         }
 
+        // Totals by model and UTC day (the FinOps breakdown) over whole days, with no other filter, come from the per-day
+        // rollup when the store keeps one: the same numbers without scanning every record.
+        var rollup = dialect.DailyRollupTable is { } rollupTable && CanUseDailyRollup(query) ? rollupTable : null;
         var sql = new SqlText();
         var keys = new List<string>();
         var groups = new List<string>();
@@ -185,7 +193,7 @@ internal static class StoreQueries
         };
         if (bucketTicks != 0)
         {
-            groups.Add(string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})"));
+            groups.Add(rollup is null ? string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})") : "u.day");
         }
 
         sql.Append("SELECT ");
@@ -194,8 +202,24 @@ internal static class StoreQueries
             sql.Append(group).Append(", ");
         }
 
-        sql.Append(Sums + " FROM " + dialect.UsageTable + " u");
-        _ = AppendWhere(sql, query, dialect);
+        if (rollup is null)
+        {
+            sql.Append(Sums + " FROM " + dialect.UsageTable + " u");
+            _ = AppendWhere(sql, query, dialect);
+        }
+        else
+        {
+            sql.Append(RollupSums + " FROM " + rollup + " u WHERE 1 = 1");
+            if (query.From is { } from)
+            {
+                sql.Append(" AND u.day >= " + sql.Add(from.UtcTicks));
+            }
+
+            if (query.To is { } to)
+            {
+                sql.Append(" AND u.day < " + sql.Add(to.UtcTicks));
+            }
+        }
         var ordinals = string.Join(", ", Enumerable.Range(1, groups.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)));
         if (groups.Count > 0)
         {
@@ -203,7 +227,7 @@ internal static class StoreQueries
         }
 
         var totalOrdinal = (groups.Count + 4).ToString(CultureInfo.InvariantCulture);
-        sql.Append(" HAVING COUNT(*) > 0 ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
+        sql.Append((rollup is null ? " HAVING COUNT(*) > 0" : " HAVING SUM(u.calls) > 0") + " ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
 
         var result = new List<TokenUsageAggregate>();
         var command = sql.CreateCommand(connection);
@@ -289,6 +313,14 @@ internal static class StoreQueries
             .ThenBy(s => s.SessionId, StringComparer.Ordinal)
             .ToList();
     }
+
+    private static bool CanUseDailyRollup(TokenUsageAggregateQuery query) =>
+        (query.GroupBy & ~TokenUsageDimensions.Model) == TokenUsageDimensions.None
+        && query.Bucket is TokenUsageTimeBucket.None or TokenUsageTimeBucket.Day
+        && (query.From is null || query.From.Value.UtcTicks % StoreValues.DayTicks == 0)
+        && (query.To is null || query.To.Value.UtcTicks % StoreValues.DayTicks == 0)
+        && query.Provider is null && query.Model is null && query.UserId is null && query.Consumer is null && query.SessionId is null
+        && query.Tags is null && query.Status is null && query.Source is null;
 
     private static async ValueTask<List<TokenUsageRecord>> ReadRecordsAsync(DbConnection connection, StoreDialect dialect, SqlText sql, CancellationToken cancellationToken)
     {
