@@ -25,7 +25,9 @@ var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMilliseconds(100))
     .AddDefaultProviders()
-    .AddInMemoryExporter(out var records);
+    .AddInMemoryExporter(out var records)
+    .AddSqliteStore(o => o.DatabasePath = Path.Combine(".tokenmetrics", "demo-usage.db"));
+var runStarted = DateTimeOffset.UtcNow;
 
 // Every HttpClient from the factory is metered; "unmetered" opts out to show the IChatClient layer recording on its own.
 builder.Services.ConfigureHttpClientDefaults(b => b.AddTokenMetricsHandler());
@@ -138,6 +140,15 @@ await foreach (var _ in decorated.GetStreamingResponseAsync("Stream from the cha
 var recorder = host.Services.GetRequiredService<TokenUsageRecorder>();
 await recorder.FlushAsync(TimeSpan.FromSeconds(10));
 RecordTable.Print(records.Records, recorder.GetStatistics());
+
+// The same records, read back from the SQLite database (this run only; the file keeps earlier runs too).
+var store = host.Services.GetRequiredService<ITokenUsageStore>();
+Console.WriteLine();
+Console.WriteLine($"Stored in SQLite ({Path.GetFullPath(Path.Combine(".tokenmetrics", "demo-usage.db"))}), by model:");
+foreach (var row in await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, From = runStarted.AddSeconds(-1) }, CancellationToken.None))
+{
+    Console.WriteLine($"  {row.Keys["model"] ?? "(none)",-28} calls {row.Calls,3}  input {row.InputTokens,7:N0}  output {row.OutputTokens,7:N0}  total {row.TotalTokens,7:N0}");
+}
 
 if (!once)
 {

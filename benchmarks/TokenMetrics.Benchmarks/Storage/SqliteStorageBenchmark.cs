@@ -1,0 +1,106 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.Data.Sqlite;
+using TokenMetrics.Storage.Sqlite;
+
+namespace TokenMetrics.Benchmarks.Storage;
+
+/// <summary>SQLite batched insert rate: one op = one record (OperationsPerInvoke), so records/s = 1 s / Mean.</summary>
+[MemoryDiagnoser]
+public class SqliteInsertBenchmark
+{
+    private const int Batch = 1000;
+    private string _dir = null!;
+    private SqliteTokenUsageStore _store = null!;
+    private long _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = StorageBenchmarkData.TempDirectory("sqlite-insert");
+        _store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, "usage.db"), BatchSize = Batch });
+        _store.InitializeAsync().AsTask().GetAwaiter().GetResult();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark(OperationsPerInvoke = Batch, Description = "SQLite WriteAsync, batch of 1000 (per record)")]
+    public async Task<int> InsertBatch()
+    {
+        var batch = new TokenUsageRecord[Batch];
+        for (var i = 0; i < Batch; i++)
+        {
+            batch[i] = StorageBenchmarkData.Record(_next++, TimeSpan.FromDays(90));
+        }
+
+        return await _store.WriteAsync(batch, CancellationToken.None);
+    }
+}
+
+/// <summary>The FinOps breakdown (tokens by model and UTC day) over 1,000,000 SQLite records built once in GlobalSetup,
+/// plus a breakdown the daily rollup cannot answer (a full scan) for comparison.</summary>
+[MemoryDiagnoser]
+public class SqliteBreakdownQueryBenchmark
+{
+    private const int Rows = 1_000_000;
+    private string _dir = null!;
+    private SqliteTokenUsageStore _store = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _dir = StorageBenchmarkData.TempDirectory("sqlite-query");
+        _store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, "usage.db"), BatchSize = 10_000 });
+        var batch = new TokenUsageRecord[10_000];
+        for (var start = 0; start < Rows; start += batch.Length)
+        {
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i] = StorageBenchmarkData.Record(start + i, TimeSpan.FromDays(90));
+            }
+
+            _store.WriteAsync(batch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        }
+
+        var check = ByModelAndDay().GetAwaiter().GetResult();
+        if (check.Sum(r => r.Calls) != Rows)
+        {
+            throw new InvalidOperationException("The breakdown does not cover every record.");
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Benchmark(Description = "By model and day, 1M records (90 days, 20 models; daily rollup)")]
+    public async Task<IReadOnlyList<TokenUsageAggregate>> ByModelAndDay() =>
+        await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day, Limit = TokenUsageFilter.MaxLimit }, CancellationToken.None);
+
+    [Benchmark(Description = "By model and day, last 7 of 90 days")]
+    public async Task<IReadOnlyList<TokenUsageAggregate>> ByModelAndDayLastWeek() =>
+        await _store.AggregateAsync(new TokenUsageAggregateQuery
+        {
+            GroupBy = TokenUsageDimensions.Model,
+            Bucket = TokenUsageTimeBucket.Day,
+            From = StorageBenchmarkData.Start.AddDays(83),
+            Limit = TokenUsageFilter.MaxLimit,
+        }, CancellationToken.None);
+
+    [Benchmark(Description = "By consumer and day, 1M records (full scan, no rollup)")]
+    public async Task<IReadOnlyList<TokenUsageAggregate>> ByConsumerAndDayScan() =>
+        await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Consumer, Bucket = TokenUsageTimeBucket.Day, Limit = TokenUsageFilter.MaxLimit }, CancellationToken.None);
+
+    [Benchmark(Description = "Newest page of 100, one user")]
+    public async Task<TokenUsagePage> PageForUser() =>
+        await _store.QueryAsync(new TokenUsageQuery { UserId = "user-42", Limit = 100 }, CancellationToken.None);
+}

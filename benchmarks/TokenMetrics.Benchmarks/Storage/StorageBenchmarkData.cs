@@ -1,0 +1,52 @@
+namespace TokenMetrics.Benchmarks.Storage;
+
+/// <summary>Realistic records: 20 models, 1,000 users, 5,000 sessions, two tags, token counts with cache and reasoning.</summary>
+internal static class StorageBenchmarkData
+{
+    public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private static readonly string[] Models = Enumerable.Range(0, 20).Select(i => "model-" + i).ToArray();
+
+    public static TokenUsageRecord Record(long i, TimeSpan span)
+    {
+        var at = Start + TimeSpan.FromTicks(span.Ticks / 1_000_000 * (i % 1_000_000));
+        return new TokenUsageRecord
+        {
+            Id = Guid.CreateVersion7(at),
+            Timestamp = at,
+            Provider = i % 3 == 0 ? "anthropic" : "openai",
+            Operation = "chat",
+            RequestModel = Models[i % Models.Length],
+            ResponseModel = Models[i % Models.Length] + "-2025-01-01",
+            IsStreaming = i % 2 == 0,
+            Status = i % 50 == 0 ? TokenUsageStatus.Error : TokenUsageStatus.Ok,
+            HttpStatusCode = 200,
+            Duration = TimeSpan.FromMilliseconds(200 + i % 900),
+            TimeToFirstChunk = TimeSpan.FromMilliseconds(50 + i % 100),
+            Endpoint = "https://api.openai.com/v1/chat/completions",
+            ServerAddress = "api.openai.com",
+            ServerPort = 443,
+            Usage = new TokenUsage
+            {
+                InputTokenCount = 500 + i % 3000,
+                OutputTokenCount = 50 + i % 700,
+                CachedInputTokenCount = i % 4 == 0 ? 256 : 0,
+                ReasoningTokenCount = i % 5 == 0 ? 32 : null,
+            },
+            Source = TokenUsageSource.Reported,
+            UserId = "user-" + (i % 1000),
+            Consumer = "team-" + (i % 10),
+            SessionId = "session-" + (i % 5000),
+            Tags = new Dictionary<string, string> { ["feature"] = "f" + (i % 7), ["env"] = "prod" },
+            ClientName = "bench",
+            Layer = TokenUsageLayer.Http,
+        };
+    }
+
+    public static string TempDirectory(string name)
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-bench-" + name + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

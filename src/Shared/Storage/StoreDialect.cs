@@ -1,0 +1,100 @@
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+
+namespace TokenMetrics.Storage.Internal;
+
+/// <summary>What differs between the SQL stores; everything else (filters, grouping, row mapping) is shared.</summary>
+internal abstract class StoreDialect
+{
+    /// <summary>Gets a value indicating whether strings are stored through <see cref="StoreValues.Encode"/> (no U+0000 allowed).</summary>
+    public abstract bool EscapesNul { get; }
+
+    /// <summary>Gets the usage table's name, qualified and quoted as needed (built from constants and validated options only).</summary>
+    public abstract string UsageTable { get; }
+
+    /// <summary>Gets the table of per-UTC-day, per-model totals kept by the database (triggers), or <see langword="null"/>.
+    /// Columns: <c>day</c>, <c>model</c>, <c>calls</c>, <c>input_tokens</c>, <c>output_tokens</c>, <c>total_tokens</c>,
+    /// <c>cached_tokens</c>, <c>cache_write_tokens</c>, <c>reasoning_tokens</c>, <c>estimated_calls</c>, <c>missing_calls</c>,
+    /// <c>failed_calls</c>, <c>duration_ticks</c>.</summary>
+    public virtual string? DailyRollupTable => null;
+
+    /// <summary>Returns an expression reading a JSON column as text.</summary>
+    /// <param name="column">The column.</param>
+    /// <returns>The expression.</returns>
+    public abstract string JsonAsText(string column);
+
+    /// <summary>Reads a record id.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="ordinal">The column.</param>
+    /// <returns>The id.</returns>
+    public abstract Guid ReadId(DbDataReader reader, int ordinal);
+
+    /// <summary>Returns a condition on alias <c>u</c> that is true when the record has the tag.</summary>
+    /// <param name="keyParameter">The key parameter's name.</param>
+    /// <param name="valueParameter">The value parameter's name.</param>
+    /// <returns>The condition.</returns>
+    public abstract string TagEquals(string keyParameter, string valueParameter);
+
+    /// <summary>Returns an expression on alias <c>u</c> giving the record's value of a tag, or NULL.</summary>
+    /// <param name="keyParameter">The key parameter's name.</param>
+    /// <returns>The expression.</returns>
+    public abstract string TagValue(string keyParameter);
+}
+
+/// <summary>SQL text with its parameters; parameter names are generated (<c>@p0</c>, <c>@p1</c>...), values never inlined.</summary>
+internal sealed class SqlText
+{
+    private readonly List<KeyValuePair<string, object>> _parameters = [];
+
+    /// <summary>Gets the SQL being built.</summary>
+    public StringBuilder Sql { get; } = new();
+
+    /// <summary>Gets the parameters.</summary>
+    public IReadOnlyList<KeyValuePair<string, object>> Parameters => _parameters;
+
+    /// <summary>Adds a parameter.</summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The parameter's name, to use in <see cref="Sql"/>.</returns>
+    public string Add(object value)
+    {
+        var name = "@p" + _parameters.Count.ToString(CultureInfo.InvariantCulture);
+        _parameters.Add(new(name, value));
+        return name;
+    }
+
+    /// <summary>Appends SQL.</summary>
+    /// <param name="sql">The SQL (constants and generated parameter names only).</param>
+    /// <returns>This instance.</returns>
+    public SqlText Append(string sql)
+    {
+        Sql.Append(sql);
+        return this;
+    }
+
+    /// <summary>Creates a command for this text.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="transaction">The transaction, if any.</param>
+    /// <returns>The command.</returns>
+    [SuppressMessage("Security", "CA2100:Review SQL queries for security vulnerabilities", Justification = "The text is built from constants, validated identifiers and generated parameter names; every value is a parameter.")]
+    public DbCommand CreateCommand(DbConnection connection, DbTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = Sql.ToString();
+        command.Transaction = transaction;
+        foreach (var (name, value) in _parameters)
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
+        return command;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Sql.ToString();
+}

@@ -1,0 +1,412 @@
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace TokenMetrics.Storage.Internal;
+
+/// <summary>The read side of every SQL store: filters, paging, grouping rules and sessions, over an open connection.</summary>
+/// <remarks>Grouping rules: <c>model</c> is the effective model (response, else routed, else request); <c>status</c> is the
+/// lowercase status name (<c>ok</c>, <c>error</c>, <c>cancelled</c>, <c>truncated</c>); buckets are UTC hours or days;
+/// total tokens are the reported total, else input + output. Groups come largest total first.</remarks>
+internal static class StoreQueries
+{
+    private const string Sums =
+        "COUNT(*), " +
+        "CAST(COALESCE(SUM(u.input_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(u.output_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(u.cached_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(u.cache_write_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(u.reasoning_tokens), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(CASE WHEN u.source = 'estimated' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(CASE WHEN u.source = 'missing' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(CASE WHEN u.status <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(u.duration_ticks), 0) AS BIGINT)";
+
+    private const string RollupSums =
+        "CAST(SUM(u.calls) AS BIGINT), CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), CAST(SUM(u.total_tokens) AS BIGINT), " +
+        "CAST(SUM(u.cached_tokens) AS BIGINT), CAST(SUM(u.cache_write_tokens) AS BIGINT), CAST(SUM(u.reasoning_tokens) AS BIGINT), " +
+        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT)";
+
+    private const int SumCount = 11;
+
+    private static readonly (TokenUsageDimensions Dimension, string Key, string Column)[] Dimensions =
+    [
+        (TokenUsageDimensions.Provider, "provider", "u.provider"),
+        (TokenUsageDimensions.Model, "model", "u.model"),
+        (TokenUsageDimensions.User, "user", "u.user_id"),
+        (TokenUsageDimensions.Consumer, "consumer", "u.consumer"),
+        (TokenUsageDimensions.Session, "session", "u.session_id"),
+        (TokenUsageDimensions.Tag, "tag", string.Empty),
+        (TokenUsageDimensions.Status, "status", "u.status"),
+    ];
+
+    /// <summary>Checks a limit: below 1 throws, above <see cref="TokenUsageFilter.MaxLimit"/> is capped.</summary>
+    /// <param name="limit">The limit asked for.</param>
+    /// <param name="name">The parameter name for the exception.</param>
+    /// <returns>The limit to use.</returns>
+    public static int CapLimit(int limit, string name)
+    {
+        if (limit < 1)
+        {
+            throw new ArgumentOutOfRangeException(name, limit, "The limit must be at least 1.");
+        }
+
+        return Math.Min(limit, TokenUsageFilter.MaxLimit);
+    }
+
+    /// <summary>Appends <c> WHERE ...</c> for a filter on alias <c>u</c> (nothing when the filter is empty).</summary>
+    /// <param name="sql">The SQL.</param>
+    /// <param name="filter">The filter.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="extra">An extra condition (a constant), or <see langword="null"/>.</param>
+    /// <returns>The appended text, to repeat in the same statement with the same parameters.</returns>
+    public static string AppendWhere(SqlText sql, TokenUsageFilter filter, StoreDialect dialect, string? extra = null)
+    {
+        var e = dialect.EscapesNul;
+        var conditions = new List<string>();
+        if (extra is not null)
+        {
+            conditions.Add(extra);
+        }
+
+        if (filter.From is { } from)
+        {
+            conditions.Add("u.ts >= " + sql.Add(StoreValues.ToUtcTicks(from)));
+        }
+
+        if (filter.To is { } to)
+        {
+            conditions.Add("u.ts < " + sql.Add(StoreValues.ToUtcTicks(to)));
+        }
+
+        void Equal(string column, string? value)
+        {
+            if (value is not null)
+            {
+                conditions.Add(column + " = " + sql.Add(StoreValues.Encode(value, e)!));
+            }
+        }
+
+        Equal("u.provider", filter.Provider);
+        Equal("u.user_id", filter.UserId);
+        Equal("u.consumer", filter.Consumer);
+        Equal("u.session_id", filter.SessionId);
+        if (filter.Model is not null)
+        {
+            var p = sql.Add(StoreValues.Encode(filter.Model, e)!);
+            conditions.Add($"(u.model = {p} OR u.request_model = {p} OR u.routed_model = {p})");
+        }
+
+        if (filter.Status is { } status)
+        {
+            conditions.Add("u.status = " + sql.Add(StoreValues.StatusName(status)));
+        }
+
+        if (filter.Source is { } source)
+        {
+            conditions.Add("u.source = " + sql.Add(StoreValues.SourceName(source)));
+        }
+
+        if (filter.Tags is not null)
+        {
+            foreach (var (key, value) in filter.Tags)
+            {
+                ArgumentNullException.ThrowIfNull(key);
+                ArgumentNullException.ThrowIfNull(value);
+                conditions.Add(dialect.TagEquals(sql.Add(StoreValues.Encode(key, e)!), sql.Add(StoreValues.Encode(value, e)!)));
+            }
+        }
+
+        var where = conditions.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", conditions);
+        sql.Append(where);
+        return where;
+    }
+
+    /// <summary>Runs <see cref="ITokenUsageStore.QueryAsync"/>.</summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The page.</returns>
+    public static async ValueTask<TokenUsagePage> QueryAsync(DbConnection connection, StoreDialect dialect, TokenUsageQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = CapLimit(query.Limit, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfNegative(query.Offset, nameof(query));
+
+        var count = new SqlText().Append("SELECT COUNT(*) FROM " + dialect.UsageTable + " u");
+        _ = AppendWhere(count, query, dialect);
+        long total;
+        var countCommand = count.CreateCommand(connection);
+        await using (countCommand.ConfigureAwait(false))
+        {
+            total = Convert.ToInt64(await countCommand.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
+
+        var page = new SqlText().Append("SELECT " + UsageColumns.SelectList("u", dialect) + " FROM " + dialect.UsageTable + " u");
+        _ = AppendWhere(page, query, dialect);
+        page.Append(" ORDER BY u.ts DESC, u.id DESC LIMIT " + page.Add(limit) + " OFFSET " + page.Add((long)query.Offset));
+        var records = await ReadRecordsAsync(connection, dialect, page, cancellationToken).ConfigureAwait(false);
+        return new TokenUsagePage(records, total);
+    }
+
+    /// <summary>Runs <see cref="ITokenUsageStore.AggregateAsync"/>.</summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The groups.</returns>
+    public static async ValueTask<IReadOnlyList<TokenUsageAggregate>> AggregateAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = CapLimit(query.Limit, nameof(query));
+        if (query.GroupBy.HasFlag(TokenUsageDimensions.Tag) && query.TagKey is null)
+        {
+            throw new ArgumentException("Grouping by tag needs a TagKey.", nameof(query));
+        }
+
+        // Totals by model and UTC day (the FinOps breakdown) over whole days, with no other filter, come from the per-day
+        // rollup when the store keeps one: the same numbers without scanning every record.
+        var rollup = dialect.DailyRollupTable is { } rollupTable && CanUseDailyRollup(query) ? rollupTable : null;
+        var sql = new SqlText();
+        var keys = new List<string>();
+        var groups = new List<string>();
+        foreach (var (dimension, key, column) in Dimensions)
+        {
+            if (query.GroupBy.HasFlag(dimension))
+            {
+                keys.Add(key);
+                groups.Add(dimension == TokenUsageDimensions.Tag ? dialect.TagValue(sql.Add(StoreValues.Encode(query.TagKey, dialect.EscapesNul)!)) : column);
+            }
+        }
+
+        var bucketTicks = query.Bucket switch
+        {
+            TokenUsageTimeBucket.None => 0L,
+            TokenUsageTimeBucket.Hour => StoreValues.HourTicks,
+            TokenUsageTimeBucket.Day => StoreValues.DayTicks,
+            _ => throw new ArgumentException("Unknown time bucket.", nameof(query)),
+        };
+        if (bucketTicks != 0)
+        {
+            groups.Add(rollup is null ? string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})") : "u.day");
+        }
+
+        sql.Append("SELECT ");
+        foreach (var group in groups)
+        {
+            sql.Append(group).Append(", ");
+        }
+
+        if (rollup is null)
+        {
+            sql.Append(Sums + " FROM " + dialect.UsageTable + " u");
+            _ = AppendWhere(sql, query, dialect);
+        }
+        else
+        {
+            sql.Append(RollupSums + " FROM " + rollup + " u WHERE 1 = 1");
+            if (query.From is { } from)
+            {
+                sql.Append(" AND u.day >= " + sql.Add(from.UtcTicks));
+            }
+
+            if (query.To is { } to)
+            {
+                sql.Append(" AND u.day < " + sql.Add(to.UtcTicks));
+            }
+        }
+        var ordinals = string.Join(", ", Enumerable.Range(1, groups.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)));
+        if (groups.Count > 0)
+        {
+            sql.Append(" GROUP BY " + ordinals);
+        }
+
+        var totalOrdinal = (groups.Count + 4).ToString(CultureInfo.InvariantCulture);
+        sql.Append((rollup is null ? " HAVING COUNT(*) > 0" : " HAVING SUM(u.calls) > 0") + " ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
+
+        var result = new List<TokenUsageAggregate>();
+        var command = sql.CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                    for (var i = 0; i < keys.Count; i++)
+                    {
+                        values[keys[i]] = reader.IsDBNull(i) ? null : StoreValues.Decode(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture), dialect.EscapesNul);
+                    }
+
+                    DateTimeOffset? bucket = bucketTicks == 0 ? null : new DateTimeOffset(reader.GetInt64(keys.Count), TimeSpan.Zero);
+                    result.Add(ReadSums(reader, groups.Count, values, bucket));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs <see cref="ITokenUsageStore.GetSessionsAsync"/>.</summary>
+    /// <param name="connection">An open connection.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="query">The query.</param>
+    /// <param name="cancellationToken">Cancels the query.</param>
+    /// <returns>The sessions, most recently updated first.</returns>
+    public static async ValueTask<IReadOnlyList<TokenUsageSession>> GetSessionsAsync(DbConnection connection, StoreDialect dialect, TokenUsageSessionQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = CapLimit(query.Limit, nameof(query));
+
+        // The page of sessions (most recently updated first), then one row per session and model within it.
+        var sql = new SqlText().Append("WITH s AS (SELECT u.session_id AS sid, MAX(u.ts) AS last_ts FROM " + dialect.UsageTable + " u");
+        var where = AppendWhere(sql, query, dialect, "u.session_id IS NOT NULL");
+        sql.Append(" GROUP BY u.session_id ORDER BY last_ts DESC, sid LIMIT " + sql.Add(limit) + ") ");
+        var head = sql.ToString();
+        var rounds = new SqlText();
+        foreach (var parameter in sql.Parameters)
+        {
+            _ = rounds.Add(parameter.Value);
+        }
+
+        sql.Append("SELECT u.session_id, u.model, MIN(u.ts), MAX(u.ts), " + Sums + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " GROUP BY u.session_id, u.model");
+
+        var sessions = new Dictionary<string, SessionBuilder>(StringComparer.Ordinal);
+        var command = sql.CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = StoreValues.Decode(reader.GetString(0), dialect.EscapesNul)!;
+                    if (!sessions.TryGetValue(id, out var session))
+                    {
+                        sessions[id] = session = new SessionBuilder(id);
+                    }
+
+                    var model = reader.IsDBNull(1) ? null : StoreValues.Decode(reader.GetString(1), dialect.EscapesNul);
+                    session.Add(model, reader.GetInt64(2), reader.GetInt64(3), ReadSums(reader, 4, new Dictionary<string, string?>(StringComparer.Ordinal) { ["session"] = id }, null));
+                }
+            }
+        }
+
+        if (query.IncludeRounds && sessions.Count > 0)
+        {
+            rounds.Append(head + "SELECT " + UsageColumns.SelectList("u", dialect) + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " ORDER BY u.session_id, u.ts, u.id");
+            foreach (var record in await ReadRecordsAsync(connection, dialect, rounds, cancellationToken).ConfigureAwait(false))
+            {
+                sessions[record.SessionId!].Rounds.Add(record);
+            }
+        }
+
+        return sessions.Values
+            .Select(s => s.Build(query.IncludeRounds))
+            .OrderByDescending(s => s.UpdatedAt)
+            .ThenBy(s => s.SessionId, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static bool CanUseDailyRollup(TokenUsageAggregateQuery query) =>
+        (query.GroupBy & ~TokenUsageDimensions.Model) == TokenUsageDimensions.None
+        && query.Bucket is TokenUsageTimeBucket.None or TokenUsageTimeBucket.Day
+        && (query.From is null || query.From.Value.UtcTicks % StoreValues.DayTicks == 0)
+        && (query.To is null || query.To.Value.UtcTicks % StoreValues.DayTicks == 0)
+        && query.Provider is null && query.Model is null && query.UserId is null && query.Consumer is null && query.SessionId is null
+        && query.Tags is null && query.Status is null && query.Source is null;
+
+    private static async ValueTask<List<TokenUsageRecord>> ReadRecordsAsync(DbConnection connection, StoreDialect dialect, SqlText sql, CancellationToken cancellationToken)
+    {
+        var records = new List<TokenUsageRecord>();
+        var command = sql.CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    records.Add(UsageColumns.Read(reader, dialect));
+                }
+            }
+        }
+
+        return records;
+    }
+
+    private static TokenUsageAggregate ReadSums(DbDataReader reader, int first, Dictionary<string, string?> keys, DateTimeOffset? bucket)
+    {
+        var v = new long[SumCount];
+        for (var i = 0; i < SumCount; i++)
+        {
+            v[i] = reader.GetInt64(first + i);
+        }
+
+        return new TokenUsageAggregate
+        {
+            Keys = keys,
+            BucketStart = bucket,
+            Calls = v[0],
+            InputTokens = v[1],
+            OutputTokens = v[2],
+            TotalTokens = v[3],
+            CachedInputTokens = v[4],
+            CacheWriteInputTokens = v[5],
+            ReasoningTokens = v[6],
+            EstimatedCalls = v[7],
+            MissingCalls = v[8],
+            FailedCalls = v[9],
+            TotalDuration = TimeSpan.FromTicks(v[10]),
+        };
+    }
+
+    private sealed class SessionBuilder(string id)
+    {
+        private readonly List<(string? Model, long First, long Last)> _models = [];
+        private TokenUsageAggregate? _totals;
+
+        public List<TokenUsageRecord> Rounds { get; } = [];
+
+        public void Add(string? model, long first, long last, TokenUsageAggregate sums)
+        {
+            _models.Add((model, first, last));
+            _totals = _totals is null ? sums : _totals with
+            {
+                Calls = _totals.Calls + sums.Calls,
+                InputTokens = _totals.InputTokens + sums.InputTokens,
+                OutputTokens = _totals.OutputTokens + sums.OutputTokens,
+                TotalTokens = _totals.TotalTokens + sums.TotalTokens,
+                CachedInputTokens = _totals.CachedInputTokens + sums.CachedInputTokens,
+                CacheWriteInputTokens = _totals.CacheWriteInputTokens + sums.CacheWriteInputTokens,
+                ReasoningTokens = _totals.ReasoningTokens + sums.ReasoningTokens,
+                EstimatedCalls = _totals.EstimatedCalls + sums.EstimatedCalls,
+                MissingCalls = _totals.MissingCalls + sums.MissingCalls,
+                FailedCalls = _totals.FailedCalls + sums.FailedCalls,
+                TotalDuration = _totals.TotalDuration + sums.TotalDuration,
+            };
+        }
+
+        public TokenUsageSession Build(bool includeRounds)
+        {
+            var byFirstUse = _models.OrderBy(m => m.First).ThenBy(m => m.Model, StringComparer.Ordinal).ToList();
+            var last = _models.OrderByDescending(m => m.Last).ThenBy(m => m.Model, StringComparer.Ordinal).First();
+            return new TokenUsageSession
+            {
+                SessionId = id,
+                CreatedAt = new DateTimeOffset(byFirstUse[0].First, TimeSpan.Zero),
+                UpdatedAt = new DateTimeOffset(last.Last, TimeSpan.Zero),
+                LastModel = last.Model,
+                Models = byFirstUse.Where(m => m.Model is not null).Select(m => m.Model!).ToList(),
+                Totals = _totals!,
+                Rounds = includeRounds ? Rounds : null,
+            };
+        }
+    }
+}

@@ -1,0 +1,210 @@
+using System.Buffers;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace TokenMetrics.Storage.Internal;
+
+/// <summary>How record values are written to and read from SQL columns, the same for every SQL store.</summary>
+/// <remarks>
+/// <para>Time is stored as UTC <see cref="DateTime.Ticks"/> (100 ns since 0001-01-01, always positive) plus the original
+/// offset in minutes, so a record round-trips to the tick and hour/day buckets are integer arithmetic in any SQL dialect.</para>
+/// <para>Enums are stored as stable lowercase names (<c>ok</c>, <c>chat_client</c>), never as the CLR ordinal.</para>
+/// <para>PostgreSQL text and jsonb cannot hold U+0000. Stores that set <c>escapeNul</c> store strings through
+/// <see cref="Encode"/>: U+0000 becomes U+E000 '0' and U+E000 becomes U+E000 U+E000, a bijection that leaves every string
+/// without those two characters unchanged, so equality filters still work on the encoded form.</para>
+/// </remarks>
+internal static class StoreValues
+{
+    /// <summary>Ticks in one hour.</summary>
+    public const long HourTicks = TimeSpan.TicksPerHour;
+
+    /// <summary>Ticks in one day.</summary>
+    public const long DayTicks = TimeSpan.TicksPerDay;
+
+    private const char Escape = '\uE000';
+
+    public static string? Encode(string? value, bool escapeNul)
+    {
+        if (!escapeNul || value is null || value.AsSpan().IndexOfAny('\0', Escape) < 0)
+        {
+            return value;
+        }
+
+        var builder = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\0' => builder.Append(Escape).Append('0'),
+                Escape => builder.Append(Escape).Append(Escape),
+                _ => builder.Append(c),
+            };
+        }
+
+        return builder.ToString();
+    }
+
+    public static string? Decode(string? value, bool escapeNul)
+    {
+        if (!escapeNul || value is null || !value.Contains(Escape, StringComparison.Ordinal))
+        {
+            return value;
+        }
+
+        var builder = new StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] == Escape && i + 1 < value.Length)
+            {
+                builder.Append(value[++i] == '0' ? '\0' : Escape);
+            }
+            else
+            {
+                builder.Append(value[i]);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    public static long ToUtcTicks(DateTimeOffset value) => value.UtcTicks;
+
+    public static DateTimeOffset FromUtcTicks(long utcTicks, int offsetMinutes)
+    {
+        var offset = TimeSpan.FromMinutes(offsetMinutes);
+        return new DateTimeOffset(utcTicks + offset.Ticks, offset);
+    }
+
+    public static string StatusName(TokenUsageStatus status) => status switch
+    {
+        TokenUsageStatus.Ok => "ok",
+        TokenUsageStatus.Error => "error",
+        TokenUsageStatus.Cancelled => "cancelled",
+        TokenUsageStatus.Truncated => "truncated",
+        _ => ((int)status).ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static TokenUsageStatus ParseStatus(string value) => value switch
+    {
+        "ok" => TokenUsageStatus.Ok,
+        "error" => TokenUsageStatus.Error,
+        "cancelled" => TokenUsageStatus.Cancelled,
+        "truncated" => TokenUsageStatus.Truncated,
+        _ => (TokenUsageStatus)int.Parse(value, CultureInfo.InvariantCulture),
+    };
+
+    public static string SourceName(TokenUsageSource source) => source switch
+    {
+        TokenUsageSource.Missing => "missing",
+        TokenUsageSource.Reported => "reported",
+        TokenUsageSource.Estimated => "estimated",
+        _ => ((int)source).ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static TokenUsageSource ParseSource(string value) => value switch
+    {
+        "missing" => TokenUsageSource.Missing,
+        "reported" => TokenUsageSource.Reported,
+        "estimated" => TokenUsageSource.Estimated,
+        _ => (TokenUsageSource)int.Parse(value, CultureInfo.InvariantCulture),
+    };
+
+    public static string LayerName(TokenUsageLayer layer) => layer switch
+    {
+        TokenUsageLayer.Http => "http",
+        TokenUsageLayer.ChatClient => "chat_client",
+        TokenUsageLayer.Manual => "manual",
+        _ => ((int)layer).ToString(CultureInfo.InvariantCulture),
+    };
+
+    public static TokenUsageLayer ParseLayer(string value) => value switch
+    {
+        "http" => TokenUsageLayer.Http,
+        "chat_client" => TokenUsageLayer.ChatClient,
+        "manual" => TokenUsageLayer.Manual,
+        _ => (TokenUsageLayer)int.Parse(value, CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>The effective model a record is grouped under: response, else routed, else request model.</summary>
+    public static string? EffectiveModel(TokenUsageRecord record) => record.ResponseModel ?? record.RoutedModel ?? record.RequestModel;
+
+    public static string? CountsToJson(IReadOnlyDictionary<string, long>? counts, bool escapeNul)
+    {
+        if (counts is null)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in counts)
+            {
+                writer.WriteNumber(Encode(key, escapeNul)!, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static string? TagsToJson(IReadOnlyDictionary<string, string>? tags, bool escapeNul)
+    {
+        if (tags is null)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(64);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (key, value) in tags)
+            {
+                writer.WriteString(Encode(key, escapeNul)!, Encode(value, escapeNul));
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static Dictionary<string, long>? CountsFromJson(string? json, bool escapeNul)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            result[Decode(property.Name, escapeNul)!] = property.Value.GetInt64();
+        }
+
+        return result;
+    }
+
+    public static Dictionary<string, string>? TagsFromJson(string? json, bool escapeNul)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            result[Decode(property.Name, escapeNul)!] = Decode(property.Value.GetString(), escapeNul) ?? string.Empty;
+        }
+
+        return result;
+    }
+}

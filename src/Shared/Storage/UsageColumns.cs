@@ -1,0 +1,141 @@
+using System.Collections.Generic;
+using System.Data.Common;
+using System.Linq;
+
+namespace TokenMetrics.Storage.Internal;
+
+/// <summary>The kind of a stored column, which each store maps to its own SQL and parameter types.</summary>
+internal enum ColumnKind
+{
+    /// <summary>The record id (SQLite: 16-byte big-endian BLOB; PostgreSQL: uuid).</summary>
+    Id,
+
+    /// <summary>Text.</summary>
+    Text,
+
+    /// <summary>JSON text (PostgreSQL: jsonb).</summary>
+    Json,
+
+    /// <summary>64-bit integer.</summary>
+    Int64,
+
+    /// <summary>32-bit integer.</summary>
+    Int32,
+
+    /// <summary>Boolean (SQLite: 0/1).</summary>
+    Bool,
+}
+
+/// <summary>One column of the usage table: its name, kind and how its value comes from a record.</summary>
+/// <param name="Name">The column name (a constant, never from input).</param>
+/// <param name="Kind">The kind.</param>
+/// <param name="Get">Reads the value from a record (strings already encoded for the store); <see langword="null"/> for SQL NULL.</param>
+internal sealed record UsageColumn(string Name, ColumnKind Kind, Func<TokenUsageRecord, bool, object?> Get);
+
+/// <summary>The columns of the usage table, shared by every SQL store, and the mapping between a row and a record.</summary>
+internal static class UsageColumns
+{
+    /// <summary>Gets the stored columns in insert and select order.</summary>
+    public static IReadOnlyList<UsageColumn> All { get; } =
+    [
+        new("id", ColumnKind.Id, static (r, _) => r.Id),
+        new("ts", ColumnKind.Int64, static (r, _) => StoreValues.ToUtcTicks(r.Timestamp)),
+        new("ts_offset_min", ColumnKind.Int32, static (r, _) => (int)r.Timestamp.Offset.TotalMinutes),
+        new("provider", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Provider, e)),
+        new("operation", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Operation, e)),
+        new("request_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.RequestModel, e)),
+        new("routed_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.RoutedModel, e)),
+        new("response_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ResponseModel, e)),
+        new("model", ColumnKind.Text, static (r, e) => StoreValues.Encode(StoreValues.EffectiveModel(r), e)),
+        new("response_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ResponseId, e)),
+        new("is_streaming", ColumnKind.Bool, static (r, _) => r.IsStreaming),
+        new("status", ColumnKind.Text, static (r, _) => StoreValues.StatusName(r.Status)),
+        new("error_type", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ErrorType, e)),
+        new("http_status", ColumnKind.Int32, static (r, _) => r.HttpStatusCode),
+        new("duration_ticks", ColumnKind.Int64, static (r, _) => r.Duration.Ticks),
+        new("first_chunk_ticks", ColumnKind.Int64, static (r, _) => r.TimeToFirstChunk?.Ticks),
+        new("endpoint", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Endpoint, e)),
+        new("server_address", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ServerAddress, e)),
+        new("server_port", ColumnKind.Int32, static (r, _) => r.ServerPort),
+        new("input_tokens", ColumnKind.Int64, static (r, _) => r.Usage.InputTokenCount),
+        new("output_tokens", ColumnKind.Int64, static (r, _) => r.Usage.OutputTokenCount),
+        new("total_tokens", ColumnKind.Int64, static (r, _) => r.Usage.TotalTokenCount),
+        new("cached_tokens", ColumnKind.Int64, static (r, _) => r.Usage.CachedInputTokenCount),
+        new("cache_write_tokens", ColumnKind.Int64, static (r, _) => r.Usage.CacheWriteInputTokenCount),
+        new("reasoning_tokens", ColumnKind.Int64, static (r, _) => r.Usage.ReasoningTokenCount),
+        new("input_details", ColumnKind.Json, static (r, e) => StoreValues.CountsToJson(r.Usage.InputTokenDetails, e)),
+        new("output_details", ColumnKind.Json, static (r, e) => StoreValues.CountsToJson(r.Usage.OutputTokenDetails, e)),
+        new("source", ColumnKind.Text, static (r, _) => StoreValues.SourceName(r.Source)),
+        new("estimation_method", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.EstimationMethod, e)),
+        new("user_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.UserId, e)),
+        new("consumer", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Consumer, e)),
+        new("session_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.SessionId, e)),
+        new("tags", ColumnKind.Json, static (r, e) => StoreValues.TagsToJson(r.Tags, e)),
+        new("client_name", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ClientName, e)),
+        new("layer", ColumnKind.Text, static (r, _) => StoreValues.LayerName(r.Layer)),
+    ];
+
+    /// <summary>Gets the comma-separated column names, in <see cref="All"/> order.</summary>
+    public static string NameList { get; } = string.Join(", ", All.Select(static c => c.Name));
+
+    /// <summary>Returns the column names prefixed with a table alias, for a select list whose first column is <see cref="All"/>[0].</summary>
+    /// <param name="alias">The alias (a constant).</param>
+    /// <param name="dialect">How JSON columns are read back as text.</param>
+    /// <returns>The select list.</returns>
+    public static string SelectList(string alias, StoreDialect dialect) =>
+        string.Join(", ", All.Select(c => c.Kind == ColumnKind.Json ? dialect.JsonAsText(alias + "." + c.Name) : alias + "." + c.Name));
+
+    /// <summary>Reads a record from a row selected with <see cref="SelectList"/>.</summary>
+    /// <param name="reader">The reader, on the row.</param>
+    /// <param name="dialect">The dialect (id and string decoding).</param>
+    /// <returns>The record.</returns>
+    public static TokenUsageRecord Read(DbDataReader reader, StoreDialect dialect)
+    {
+        var e = dialect.EscapesNul;
+        string? S(int i) => reader.IsDBNull(i) ? null : StoreValues.Decode(reader.GetString(i), e);
+        long? L(int i) => reader.IsDBNull(i) ? null : reader.GetInt64(i);
+        int? I(int i) => reader.IsDBNull(i) ? null : reader.GetInt32(i);
+        string? J(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+
+        return new TokenUsageRecord
+        {
+            Id = dialect.ReadId(reader, 0),
+            Timestamp = StoreValues.FromUtcTicks(reader.GetInt64(1), reader.GetInt32(2)),
+            Provider = S(3),
+            Operation = S(4),
+            RequestModel = S(5),
+            RoutedModel = S(6),
+            ResponseModel = S(7),
+            //// 8 is the derived effective model.
+            ResponseId = S(9),
+            IsStreaming = reader.GetBoolean(10),
+            Status = StoreValues.ParseStatus(reader.GetString(11)),
+            ErrorType = S(12),
+            HttpStatusCode = I(13),
+            Duration = TimeSpan.FromTicks(reader.GetInt64(14)),
+            TimeToFirstChunk = L(15) is { } ttfc ? TimeSpan.FromTicks(ttfc) : null,
+            Endpoint = S(16),
+            ServerAddress = S(17),
+            ServerPort = I(18),
+            Usage = new TokenUsage
+            {
+                InputTokenCount = L(19),
+                OutputTokenCount = L(20),
+                TotalTokenCount = L(21),
+                CachedInputTokenCount = L(22),
+                CacheWriteInputTokenCount = L(23),
+                ReasoningTokenCount = L(24),
+                InputTokenDetails = StoreValues.CountsFromJson(J(25), e),
+                OutputTokenDetails = StoreValues.CountsFromJson(J(26), e),
+            },
+            Source = StoreValues.ParseSource(reader.GetString(27)),
+            EstimationMethod = S(28),
+            UserId = S(29),
+            Consumer = S(30),
+            SessionId = S(31),
+            Tags = StoreValues.TagsFromJson(J(32), e),
+            ClientName = S(33),
+            Layer = StoreValues.ParseLayer(reader.GetString(34)),
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Generic;
+using TokenMetrics.Storage.Internal;
+
+namespace TokenMetrics.Storage.PostgreSql;
+
+/// <summary>The PostgreSQL schema, one migration per version (append new versions; never edit a shipped one).</summary>
+internal static class PostgreSqlSchema
+{
+    /// <summary>Returns the migrations for a schema.</summary>
+    /// <param name="s">The validated, quoted schema name.</param>
+    /// <returns>The migrations.</returns>
+    public static IReadOnlyList<StoreMigration> Migrations(string s) =>
+    [
+        new(1, "usage records, indexes",
+        [
+            $"""
+            CREATE TABLE {s}.tm_usage (
+                id uuid NOT NULL PRIMARY KEY,
+                ts bigint NOT NULL,
+                ts_offset_min integer NOT NULL,
+                provider text,
+                operation text,
+                request_model text,
+                routed_model text,
+                response_model text,
+                model text,
+                response_id text,
+                is_streaming boolean NOT NULL,
+                status text NOT NULL,
+                error_type text,
+                http_status integer,
+                duration_ticks bigint NOT NULL,
+                first_chunk_ticks bigint,
+                endpoint text,
+                server_address text,
+                server_port integer,
+                input_tokens bigint,
+                output_tokens bigint,
+                total_tokens bigint,
+                cached_tokens bigint,
+                cache_write_tokens bigint,
+                reasoning_tokens bigint,
+                input_details jsonb,
+                output_details jsonb,
+                source text NOT NULL,
+                estimation_method text,
+                user_id text,
+                consumer text,
+                session_id text,
+                tags jsonb,
+                client_name text,
+                layer text NOT NULL)
+            """,
+            $"CREATE INDEX ix_tm_usage_ts ON {s}.tm_usage (ts)",
+
+            // Hash indexes for equality filters: no btree row-size limit, so very long ids and models still insert.
+            $"CREATE INDEX ix_tm_usage_model ON {s}.tm_usage USING hash (model)",
+            $"CREATE INDEX ix_tm_usage_request_model ON {s}.tm_usage USING hash (request_model)",
+            $"CREATE INDEX ix_tm_usage_routed_model ON {s}.tm_usage USING hash (routed_model)",
+            $"CREATE INDEX ix_tm_usage_provider ON {s}.tm_usage USING hash (provider)",
+            $"CREATE INDEX ix_tm_usage_user ON {s}.tm_usage USING hash (user_id)",
+            $"CREATE INDEX ix_tm_usage_consumer ON {s}.tm_usage USING hash (consumer)",
+            $"CREATE INDEX ix_tm_usage_session ON {s}.tm_usage USING hash (session_id)",
+            $"CREATE INDEX ix_tm_usage_tags ON {s}.tm_usage USING gin (tags jsonb_path_ops)",
+        ]),
+    ];
+}

@@ -1,0 +1,129 @@
+using System.Collections.Generic;
+using TokenMetrics.Storage.Internal;
+
+namespace TokenMetrics.Storage.Sqlite;
+
+/// <summary>The SQLite schema, one migration per version (append new versions; never edit a shipped one).</summary>
+internal static class SqliteSchema
+{
+    public const string VersionTable = "tm_schema_version";
+
+    public static IReadOnlyList<StoreMigration> Migrations { get; } =
+    [
+        new(1, "usage records, tags, indexes",
+        [
+            """
+            CREATE TABLE tm_usage (
+                seq INTEGER PRIMARY KEY,
+                id BLOB NOT NULL,
+                ts INTEGER NOT NULL,
+                ts_offset_min INTEGER NOT NULL,
+                provider TEXT,
+                operation TEXT,
+                request_model TEXT,
+                routed_model TEXT,
+                response_model TEXT,
+                model TEXT,
+                response_id TEXT,
+                is_streaming INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                error_type TEXT,
+                http_status INTEGER,
+                duration_ticks INTEGER NOT NULL,
+                first_chunk_ticks INTEGER,
+                endpoint TEXT,
+                server_address TEXT,
+                server_port INTEGER,
+                input_tokens INTEGER,
+                output_tokens INTEGER,
+                total_tokens INTEGER,
+                cached_tokens INTEGER,
+                cache_write_tokens INTEGER,
+                reasoning_tokens INTEGER,
+                input_details TEXT,
+                output_details TEXT,
+                source TEXT NOT NULL,
+                estimation_method TEXT,
+                user_id TEXT,
+                consumer TEXT,
+                session_id TEXT,
+                tags TEXT,
+                client_name TEXT,
+                layer TEXT NOT NULL)
+            """,
+            "CREATE UNIQUE INDEX ux_tm_usage_id ON tm_usage (id)",
+            "CREATE INDEX ix_tm_usage_ts ON tm_usage (ts)",
+            "CREATE INDEX ix_tm_usage_model_ts ON tm_usage (model, ts)",
+            "CREATE INDEX ix_tm_usage_request_model ON tm_usage (request_model) WHERE request_model IS NOT NULL",
+            "CREATE INDEX ix_tm_usage_routed_model ON tm_usage (routed_model) WHERE routed_model IS NOT NULL",
+            "CREATE INDEX ix_tm_usage_provider_ts ON tm_usage (provider, ts)",
+            "CREATE INDEX ix_tm_usage_user_ts ON tm_usage (user_id, ts) WHERE user_id IS NOT NULL",
+            "CREATE INDEX ix_tm_usage_consumer_ts ON tm_usage (consumer, ts) WHERE consumer IS NOT NULL",
+            "CREATE INDEX ix_tm_usage_session_ts ON tm_usage (session_id, ts) WHERE session_id IS NOT NULL",
+            "CREATE TABLE tm_usage_tag (usage_seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (usage_seq, key)) WITHOUT ROWID",
+            "CREATE INDEX ix_tm_usage_tag_key_value ON tm_usage_tag (key, value, usage_seq)",
+
+            // Totals per UTC day and effective model, kept by triggers in the writing transaction, so the FinOps breakdown
+            // (by model and day, whole days) reads about days x models rows instead of every record. mkey is the model, or
+            // the BLOB x'00' for "no model" (a BLOB never equals a TEXT, so it cannot collide with a real model name).
+            """
+            CREATE TABLE tm_usage_daily (
+                day INTEGER NOT NULL,
+                mkey NOT NULL,
+                model TEXT,
+                calls INTEGER NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                total_tokens INTEGER NOT NULL,
+                cached_tokens INTEGER NOT NULL,
+                cache_write_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                estimated_calls INTEGER NOT NULL,
+                missing_calls INTEGER NOT NULL,
+                failed_calls INTEGER NOT NULL,
+                duration_ticks INTEGER NOT NULL,
+                PRIMARY KEY (day, mkey))
+            """,
+            """
+            CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN
+                INSERT INTO tm_usage_daily VALUES (
+                    NEW.ts - NEW.ts % 864000000000, COALESCE(NEW.model, x'00'), NEW.model, 1,
+                    COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
+                    COALESCE(NEW.total_tokens, COALESCE(NEW.input_tokens, 0) + COALESCE(NEW.output_tokens, 0)),
+                    COALESCE(NEW.cached_tokens, 0), COALESCE(NEW.cache_write_tokens, 0), COALESCE(NEW.reasoning_tokens, 0),
+                    NEW.source = 'estimated', NEW.source = 'missing', NEW.status <> 'ok', NEW.duration_ticks)
+                ON CONFLICT (day, mkey) DO UPDATE SET
+                    calls = calls + 1,
+                    input_tokens = input_tokens + excluded.input_tokens,
+                    output_tokens = output_tokens + excluded.output_tokens,
+                    total_tokens = total_tokens + excluded.total_tokens,
+                    cached_tokens = cached_tokens + excluded.cached_tokens,
+                    cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+                    reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+                    estimated_calls = estimated_calls + excluded.estimated_calls,
+                    missing_calls = missing_calls + excluded.missing_calls,
+                    failed_calls = failed_calls + excluded.failed_calls,
+                    duration_ticks = duration_ticks + excluded.duration_ticks;
+            END
+            """,
+            """
+            CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN
+                UPDATE tm_usage_daily SET
+                    calls = calls - 1,
+                    input_tokens = input_tokens - COALESCE(OLD.input_tokens, 0),
+                    output_tokens = output_tokens - COALESCE(OLD.output_tokens, 0),
+                    total_tokens = total_tokens - COALESCE(OLD.total_tokens, COALESCE(OLD.input_tokens, 0) + COALESCE(OLD.output_tokens, 0)),
+                    cached_tokens = cached_tokens - COALESCE(OLD.cached_tokens, 0),
+                    cache_write_tokens = cache_write_tokens - COALESCE(OLD.cache_write_tokens, 0),
+                    reasoning_tokens = reasoning_tokens - COALESCE(OLD.reasoning_tokens, 0),
+                    estimated_calls = estimated_calls - (OLD.source = 'estimated'),
+                    missing_calls = missing_calls - (OLD.source = 'missing'),
+                    failed_calls = failed_calls - (OLD.status <> 'ok'),
+                    duration_ticks = duration_ticks - OLD.duration_ticks
+                WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00');
+                DELETE FROM tm_usage_daily WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00') AND calls = 0;
+            END
+            """,
+        ]),
+    ];
+}

@@ -1,0 +1,403 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TokenMetrics.Storage.Internal;
+
+namespace TokenMetrics.Storage.Sqlite;
+
+/// <summary>An <see cref="ITokenUsageStore"/> in one SQLite database file: WAL mode, one serialized writer connection with
+/// batched, idempotent inserts, pooled reader connections, schema migrations and optional retention.</summary>
+/// <remarks>The schema is created or migrated on first use. Several processes may share the file (SQLite locking, busy
+/// timeout); for several app instances on several machines use the PostgreSQL store.</remarks>
+public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
+{
+    private const string StoreName = "SQLite";
+
+    private readonly SqliteTokenUsageStoreOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly RetentionSchedule _retention;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly string _connectionString;
+    private SqliteConnection? _writer;
+    private SqliteCommand? _insert;
+    private SqliteCommand? _insertTag;
+    private bool _disposed;
+
+    /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="logger">The logger, if any.</param>
+    /// <param name="timeProvider">The clock for retention; <see cref="TimeProvider.System"/> by default.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    public SqliteTokenUsageStore(SqliteTokenUsageStoreOptions options, ILogger<SqliteTokenUsageStore>? logger = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.BatchSize, 100_000, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.BusyTimeout, TimeSpan.Zero, nameof(options));
+        _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _retention = new RetentionSchedule(options.Retention, options.RetentionSweepInterval, _timeProvider);
+        _connectionString = BuildConnectionString(options);
+    }
+
+    /// <summary>Gets the full path of the database file, or <see langword="null"/> when a connection string was given.</summary>
+    public string? DatabaseFullPath => _options.ConnectionString is null ? Path.GetFullPath(_options.DatabasePath) : null;
+
+    /// <summary>Creates or migrates the schema now rather than on first use.</summary>
+    /// <param name="cancellationToken">Cancels the initialization.</param>
+    /// <returns>A task that completes when the store is ready.</returns>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Volatile.Read(ref _writer) is not null)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> WriteAsync(IReadOnlyList<TokenUsageRecord> records, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (records.Count == 0)
+        {
+            return 0;
+        }
+
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(records, start, count, cancellationToken)).ConfigureAwait(false);
+            if (_retention.TryClaim(out var cutoff))
+            {
+                await _retention.SweepAsync(() => DeleteChunkAsync(cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
+            }
+
+            return inserted;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<TokenUsagePage> QueryAsync(TokenUsageQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await StoreQueries.QueryAsync(connection, SqliteStoreDialect.Instance, query, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<TokenUsageAggregate>> AggregateAsync(TokenUsageAggregateQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await StoreQueries.AggregateAsync(connection, SqliteStoreDialect.Instance, query, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<IReadOnlyList<TokenUsageSession>> GetSessionsAsync(TokenUsageSessionQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await StoreQueries.GetSessionsAsync(connection, SqliteStoreDialect.Instance, query, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<long> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(cutoff, cancellationToken)).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _disposed = true;
+            if (_insert is not null)
+            {
+                await _insert.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_insertTag is not null)
+            {
+                await _insertTag.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_writer is not null)
+            {
+                SqliteConnection.ClearPool(_writer);
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+
+        _writeLock.Dispose();
+    }
+
+    private static string BuildConnectionString(SqliteTokenUsageStoreOptions options)
+    {
+        var builder = options.ConnectionString is { } cs
+            ? new SqliteConnectionStringBuilder(cs)
+            : new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(options.DatabasePath), Mode = SqliteOpenMode.ReadWriteCreate };
+        builder.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds));
+        return builder.ToString();
+    }
+
+    private void PrepareDatabaseFile()
+    {
+        if (_options.ConnectionString is not null)
+        {
+            return;
+        }
+
+        var path = Path.GetFullPath(_options.DatabasePath);
+        var directory = Path.GetDirectoryName(path);
+        if (OperatingSystem.IsWindows())
+        {
+            if (directory is not null)
+            {
+                _ = Directory.CreateDirectory(directory);
+            }
+
+            return;
+        }
+
+        if (directory is not null && !Directory.Exists(directory))
+        {
+            _ = Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        if (!File.Exists(path))
+        {
+            using var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+    }
+
+    private async ValueTask<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            var busy = new SqlText().Append("PRAGMA busy_timeout = " + ((long)_options.BusyTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)).CreateCommand(connection);
+            await using (busy.ConfigureAwait(false))
+            {
+                _ = await busy.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        return await OpenAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask InitializeLockedAsync(CancellationToken cancellationToken)
+    {
+        if (_writer is not null)
+        {
+            return;
+        }
+
+        PrepareDatabaseFile();
+        var writer = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").CreateCommand(writer);
+            await using (pragmas.ConfigureAwait(false))
+            {
+                _ = await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                var (from, to) = await SchemaMigrator.MigrateAsync(writer, transaction, SqliteSchema.VersionTable, SqliteSchema.Migrations, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (from != to)
+                {
+                    StoreLog.Migrated(_logger, StoreName, from, to);
+                }
+            }
+
+            _insert = CreateInsertCommand(writer);
+            _insertTag = writer.CreateCommand();
+            _insertTag.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) VALUES (@seq, @key, @value)";
+            _ = _insertTag.Parameters.Add("@seq", SqliteType.Integer);
+            _ = _insertTag.Parameters.Add("@key", SqliteType.Text);
+            _ = _insertTag.Parameters.Add("@value", SqliteType.Text);
+            Volatile.Write(ref _writer, writer);
+        }
+        catch
+        {
+            await writer.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static SqliteCommand CreateInsertCommand(SqliteConnection connection)
+    {
+        var columns = UsageColumns.All;
+        var values = new string[columns.Count];
+        var command = connection.CreateCommand();
+        for (var i = 0; i < columns.Count; i++)
+        {
+            values[i] = "@c" + i.ToString(CultureInfo.InvariantCulture);
+            _ = command.Parameters.Add(values[i], columns[i].Kind switch
+            {
+                ColumnKind.Id => SqliteType.Blob,
+                ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool => SqliteType.Integer,
+                _ => SqliteType.Text,
+            });
+        }
+
+        command.CommandText = new SqlText()
+            .Append("INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES (" + string.Join(", ", values) + ") ON CONFLICT (id) DO NOTHING RETURNING seq")
+            .ToString();
+        return command;
+    }
+
+    private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
+    {
+        var writer = _writer!;
+        var insert = _insert!;
+        var insertTag = _insertTag!;
+        var columns = UsageColumns.All;
+        var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            insert.Transaction = transaction;
+            insertTag.Transaction = transaction;
+            var inserted = 0;
+            for (var r = start; r < start + count; r++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
+                for (var c = 0; c < columns.Count; c++)
+                {
+                    var value = columns[c].Kind == ColumnKind.Id ? record.Id.ToByteArray(bigEndian: true) : columns[c].Get(record, false);
+                    insert.Parameters[c].Value = value ?? DBNull.Value;
+                }
+
+                var seq = await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+                if (seq is null or DBNull)
+                {
+                    continue;
+                }
+
+                inserted++;
+                if (record.Tags is { Count: > 0 } tags)
+                {
+                    insertTag.Parameters[0].Value = seq;
+                    foreach (var (key, value) in tags)
+                    {
+                        insertTag.Parameters[1].Value = key;
+                        insertTag.Parameters[2].Value = value;
+                        _ = await insertTag.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return inserted;
+        }
+    }
+
+    private async ValueTask<int> DeleteChunkAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var writer = _writer!;
+        var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var sql = new SqlText();
+            var cutoffParameter = sql.Add(cutoff.UtcTicks);
+            var limitParameter = sql.Add(RetentionSchedule.ChunkSize);
+            sql.Append("CREATE TEMP TABLE IF NOT EXISTS tm_doomed (seq INTEGER PRIMARY KEY); DELETE FROM tm_doomed; ")
+                .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter + " ORDER BY ts LIMIT " + limitParameter + "; ")
+                .Append("DELETE FROM tm_usage_tag WHERE usage_seq IN (SELECT seq FROM tm_doomed); ")
+                .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed);");
+            int deleted;
+            var command = sql.CreateCommand(writer, transaction);
+            await using (command.ConfigureAwait(false))
+            {
+                _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var changes = new SqlText().Append("SELECT changes()").CreateCommand(writer, transaction);
+            await using (changes.ConfigureAwait(false))
+            {
+                deleted = Convert.ToInt32(await changes.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return deleted;
+        }
+    }
+}

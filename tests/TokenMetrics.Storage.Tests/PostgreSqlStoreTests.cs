@@ -1,0 +1,113 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using TokenMetrics.Storage.PostgreSql;
+
+namespace TokenMetrics.Storage.Tests;
+
+/// <summary>The store contract and PostgreSQL specifics, on a real server (one schema per test).</summary>
+[Collection(PostgreSqlCollection.Name)]
+public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : StoreContractTests
+{
+    private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
+
+    private PostgreSqlTokenUsageStore NewPgStore(string schema, TimeSpan? retention = null, TimeProvider? timeProvider = null) =>
+        new(new PostgreSqlTokenUsageStoreOptions { ConnectionString = server.ConnectionString, Schema = schema, Retention = retention, BatchSize = 700 }, timeProvider: timeProvider);
+
+    protected override Task<ITokenUsageStore> CreateStoreAsync(TimeSpan? retention = null, TimeProvider? timeProvider = null) =>
+        Task.FromResult<ITokenUsageStore>(NewPgStore(NewSchema(), retention, timeProvider));
+
+    [Fact]
+    public async Task TwoInstancesStartingTogether_MigrateOnceAndShareTheStore()
+    {
+        var schema = NewSchema();
+        var instances = Enumerable.Range(0, 6).Select(_ => NewPgStore(schema)).ToList();
+        try
+        {
+            // Six instances race to create the schema: the advisory lock serialises them, so none fails.
+            await Task.WhenAll(instances.Select(i => Task.Run(async () => await i.InitializeAsync())));
+
+            var records = Enumerable.Range(0, 3000).Select(i => Rec(T0.AddMilliseconds(i))).ToList();
+            var inserted = await Task.WhenAll(instances.Select((store, w) => Task.Run(async () =>
+            {
+                var n = 0;
+                foreach (var chunk in records.Skip(w * 400).Take(1000).Chunk(250))
+                {
+                    n += await store.WriteAsync(chunk, CancellationToken.None);
+                }
+
+                return n;
+            })));
+
+            Assert.Equal(3000, inserted.Sum());
+            Assert.Equal(3000, (await instances[0].QueryAsync(new TokenUsageQuery(), Ct)).Total);
+
+            await using var connection = new NpgsqlConnection(server.ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
+            Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            foreach (var i in instances)
+            {
+                await i.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Initialize_DatabaseFromNewerVersion_Throws()
+    {
+        var schema = NewSchema();
+        await using (var store = NewPgStore(schema))
+        {
+            await store.InitializeAsync();
+        }
+
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"INSERT INTO \"{schema}\".tm_schema_version VALUES (99, 'future', 0)", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        await using var newer = NewPgStore(schema);
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync());
+        Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("1abc")]
+    [InlineData("tokenmetrics\"; DROP SCHEMA public; --")]
+    [InlineData("a b")]
+    public void Options_InvalidSchema_Throws(string schema) =>
+        Assert.Throws<ArgumentException>(() => new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions { ConnectionString = "Host=127.0.0.1", Schema = schema }));
+
+    [Fact]
+    public async Task ConnectionFailure_DoesNotLeakThePassword()
+    {
+        await using var store = new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions
+        {
+            ConnectionString = "Host=127.0.0.1;Port=1;Username=x;Password=s3cr3t-canary;Timeout=2",
+        });
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () => await store.WriteAsync([Rec()], Ct));
+        Assert.DoesNotContain("s3cr3t-canary", ex.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddPostgreSqlStore_RegistersStoreAndExporter()
+    {
+        var services = new ServiceCollection();
+        var schema = NewSchema();
+        services.AddTokenMetrics().RemoveMeterExporter().AddPostgreSqlStore(o => { o.ConnectionString = server.ConnectionString; o.Schema = schema; });
+        await using var provider = services.BuildServiceProvider();
+
+        var store = provider.GetRequiredService<ITokenUsageStore>();
+        Assert.IsType<PostgreSqlTokenUsageStore>(store);
+        var exporter = Assert.Single(provider.GetServices<ITokenUsageExporter>().OfType<StoreTokenUsageExporter>());
+        Assert.Same(store, exporter.Store);
+        await exporter.ExportAsync([Rec()], Ct);
+        Assert.Equal(1, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
+    }
+}

@@ -1,0 +1,170 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using TokenMetrics.Storage.Sqlite;
+
+namespace TokenMetrics.Storage.Tests;
+
+/// <summary>The store contract and SQLite specifics, on a temp database file per test.</summary>
+public sealed class SqliteStoreTests : StoreContractTests
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-sqlite-" + Guid.NewGuid().ToString("N"));
+
+    protected override Task<ITokenUsageStore> CreateStoreAsync(TimeSpan? retention = null, TimeProvider? timeProvider = null) =>
+        Task.FromResult<ITokenUsageStore>(new SqliteTokenUsageStore(
+            new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, Guid.NewGuid().ToString("N"), "usage.db"), Retention = retention, BatchSize = 300 },
+            timeProvider: timeProvider));
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private string DbPath(string name = "usage.db") => Path.Combine(_dir, name);
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Initialize_CreatesWalDatabaseOwnerOnly()
+    {
+        var path = Path.Combine(_dir, "nested", "usage.db");
+        await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        await store.WriteAsync([Rec()], Ct);
+
+        Assert.Equal(Path.GetFullPath(path), store.DatabaseFullPath);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
+        command.CommandText = "SELECT version FROM tm_schema_version";
+        Assert.Equal(1L, (long?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Initialize_DatabaseFromNewerVersion_Throws()
+    {
+        var path = DbPath();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.InitializeAsync();
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO tm_schema_version (version, description, applied_at_utc_ticks) VALUES (99, 'future', 0)";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using var newer = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync());
+        Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TwoStoresOnOneFile_WriteConcurrently_AllRecordsStoredOnce()
+    {
+        var path = DbPath();
+        await using var a = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        await using var b = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        var records = Enumerable.Range(0, 3000).Select(i => Rec(T0.AddMilliseconds(i))).ToList();
+
+        var inserted = await Task.WhenAll(
+            Task.Run(async () => { var n = 0; foreach (var c in records.Take(2000).Chunk(50)) { n += await a.WriteAsync(c, CancellationToken.None); } return n; }),
+            Task.Run(async () => { var n = 0; foreach (var c in records.Skip(1000).Chunk(50)) { n += await b.WriteAsync(c, CancellationToken.None); } return n; }));
+
+        Assert.Equal(3000, inserted.Sum());
+        Assert.Equal(3000, (await a.QueryAsync(new TokenUsageQuery(), Ct)).Total);
+    }
+
+    [Fact]
+    public async Task AddSqliteStore_RegistersStoreAndExporter()
+    {
+        var services = new ServiceCollection();
+        services.AddTokenMetrics().RemoveMeterExporter().AddSqliteStore(o => o.DatabasePath = DbPath());
+        await using var provider = services.BuildServiceProvider();
+
+        var store = provider.GetRequiredService<ITokenUsageStore>();
+        Assert.IsType<SqliteTokenUsageStore>(store);
+        Assert.Same(store, provider.GetRequiredService<SqliteTokenUsageStore>());
+        var exporter = Assert.Single(provider.GetServices<ITokenUsageExporter>().OfType<StoreTokenUsageExporter>());
+        Assert.Same(store, exporter.Store);
+
+        await exporter.ExportAsync([Rec()], Ct);
+        Assert.Equal(1, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
+    }
+
+    [Fact]
+    public void Options_DefaultDatabasePath_IsExplicit()
+    {
+        Assert.Equal("./.tokenmetrics/usage.db", new SqliteTokenUsageStoreOptions().DatabasePath);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { BatchSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { Retention = TimeSpan.Zero }));
+    }
+}
+
+/// <summary>The per-day rollup that answers "by model and day" must agree with a scan of the records, also after deletes.</summary>
+public sealed class SqliteDailyRollupTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-rollup-" + Guid.NewGuid().ToString("N"));
+    private SqliteTokenUsageStore _store = null!;
+
+    public Task InitializeAsync()
+    {
+        _store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, "usage.db") });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task ByModelAndDay_RollupEqualsScan_AfterWritesReplaysAndDeletes()
+    {
+        var day0 = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var random = new Random(42);
+        var records = Enumerable.Range(0, 3000).Select(i => new TokenUsageRecord
+        {
+            Timestamp = day0.AddMinutes(random.Next(0, 10 * 24 * 60)).ToOffset(TimeSpan.FromHours(random.Next(-12, 13))),
+            RequestModel = i % 11 == 0 ? null : "m" + (i % 4),
+            ResponseModel = i % 7 == 0 ? "r" + (i % 3) : null,
+            Status = (TokenUsageStatus)(i % 4),
+            Source = (TokenUsageSource)(i % 3),
+            Duration = TimeSpan.FromMilliseconds(i),
+            Usage = i % 5 == 0 ? TokenUsage.Empty : new TokenUsage
+            {
+                InputTokenCount = i, OutputTokenCount = i % 13, TotalTokenCount = i % 3 == 0 ? i * 2 : null,
+                CachedInputTokenCount = i % 2, CacheWriteInputTokenCount = i % 3, ReasoningTokenCount = i % 9 == 0 ? null : 1,
+            },
+        }).ToList();
+        await _store.WriteAsync(records, CancellationToken.None);
+        await _store.WriteAsync(records.Take(500).ToList(), CancellationToken.None); // a replay changes nothing
+        await _store.DeleteOlderThanAsync(day0.AddDays(3).AddHours(5), CancellationToken.None); // cuts a day in two
+
+        foreach (var (groupBy, bucket) in new[] { (TokenUsageDimensions.Model, TokenUsageTimeBucket.Day), (TokenUsageDimensions.None, TokenUsageTimeBucket.Day), (TokenUsageDimensions.Model, TokenUsageTimeBucket.None), (TokenUsageDimensions.None, TokenUsageTimeBucket.None) })
+        {
+            var rollup = await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = groupBy, Bucket = bucket, From = day0.AddDays(1), To = day0.AddDays(9) }, CancellationToken.None);
+
+            // From one tick earlier is not a whole day, so this one scans the records (none sits on that tick).
+            var scan = await _store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = groupBy, Bucket = bucket, From = day0.AddDays(1).AddTicks(-1), To = day0.AddDays(9) }, CancellationToken.None);
+            Assert.NotEmpty(rollup);
+            Assert.Equal(Describe(scan), Describe(rollup));
+        }
+    }
+
+    private static List<string> Describe(IReadOnlyList<TokenUsageAggregate> rows) =>
+        rows.Select(r => $"{string.Join(',', r.Keys.OrderBy(k => k.Key).Select(k => k.Key + "=" + k.Value))}|{r.BucketStart:O}|{r.Calls}|{r.InputTokens}|{r.OutputTokens}|{r.TotalTokens}|{r.CachedInputTokens}|{r.CacheWriteInputTokens}|{r.ReasoningTokens}|{r.EstimatedCalls}|{r.MissingCalls}|{r.FailedCalls}|{r.TotalDuration}")
+            .Order(StringComparer.Ordinal).ToList();
+}
