@@ -29,6 +29,34 @@ builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMillisecon
     .AddSqliteStore(o => o.DatabasePath = Path.Combine(".tokenmetrics", "demo-usage.db"));
 var runStarted = DateTimeOffset.UtcNow;
 
+// Optional backends, from the command line or configuration (see README "Pointing the demo at real backends"):
+//   --Demo:PostgreSql "Host=127.0.0.1;Port=5432;Username=...;Password=...;Database=..."
+//   --Demo:InfluxDb http://127.0.0.1:8086/ [--Demo:InfluxDbDatabase tokenmetrics] [--Demo:InfluxDbUser u --Demo:InfluxDbPassword p]
+//   --Demo:PrometheusPort 9464   (serves http://127.0.0.1:9464/metrics while the demo runs; use without --once)
+var demo = builder.Configuration.GetSection("Demo");
+if (demo["PostgreSql"] is { Length: > 0 } postgres)
+{
+    builder.Services.AddTokenMetrics().AddPostgreSqlStore(o => o.ConnectionString = postgres);
+}
+
+if (demo["InfluxDb"] is { Length: > 0 } influx)
+{
+    builder.Services.AddTokenMetrics().AddInfluxDbExporter(o =>
+    {
+        o.Endpoint = new Uri(influx);
+        o.ApiVersion = InfluxDbApiVersion.V1;
+        o.Database = demo["InfluxDbDatabase"] ?? "tokenmetrics";
+        o.Username = demo["InfluxDbUser"];
+        o.Password = demo["InfluxDbPassword"];
+    });
+}
+
+var prometheusPort = int.TryParse(demo["PrometheusPort"], NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0;
+if (prometheusPort > 0)
+{
+    builder.Services.AddTokenMetrics().AddPrometheusExporter();
+}
+
 // Every HttpClient from the factory is metered; "unmetered" opts out to show the IChatClient layer recording on its own.
 builder.Services.ConfigureHttpClientDefaults(b => b.AddTokenMetricsHandler());
 builder.Services.AddHttpClient("unmetered").AddTokenMetricsHandler(o => o.Enabled = false);
@@ -150,6 +178,8 @@ foreach (var row in await store.AggregateAsync(new TokenUsageAggregateQuery { Gr
     Console.WriteLine($"  {row.Keys["model"] ?? "(none)",-28} calls {row.Calls,3}  input {row.InputTokens,7:N0}  output {row.OutputTokens,7:N0}  total {row.TotalTokens,7:N0}");
 }
 
+using var metricsListener = prometheusPort > 0 ? ServePrometheus(host.Services.GetRequiredService<TokenMetricsPrometheus>(), prometheusPort) : null;
+
 if (!once)
 {
     Console.WriteLine();
@@ -160,6 +190,33 @@ if (!once)
 }
 
 await host.StopAsync();
+
+// A scrape endpoint without ASP.NET Core: TokenMetricsPrometheus writes the text format to any stream.
+static System.Net.HttpListener ServePrometheus(TokenMetricsPrometheus prometheus, int port)
+{
+    var listener = new System.Net.HttpListener();
+    listener.Prefixes.Add($"http://127.0.0.1:{port}/metrics/");
+    listener.Start();
+    Console.WriteLine($"Prometheus metrics at http://127.0.0.1:{port}/metrics");
+    _ = Task.Run(async () =>
+    {
+        while (listener.IsListening)
+        {
+            try
+            {
+                var context = await listener.GetContextAsync();
+                context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                await prometheus.WriteAsync(context.Response.OutputStream);
+                context.Response.Close();
+            }
+            catch (Exception) when (!listener.IsListening)
+            {
+                return;
+            }
+        }
+    });
+    return listener;
+}
 
 internal static class RecordTable
 {
