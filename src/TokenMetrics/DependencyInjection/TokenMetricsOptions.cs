@@ -38,6 +38,11 @@ public sealed class TokenMetricsOptions
     /// <value>Between 10 ms and 10 minutes. The default is 30 seconds.</value>
     public TimeSpan ExportTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Gets or sets the longest one batch may take across all its attempts and retry delays; past it the batch goes
+    /// to the spool (or is dropped and counted).</summary>
+    /// <value>Between 10 ms and 1 hour, and at least <see cref="ExportTimeout"/>. The default is 2 minutes.</value>
+    public TimeSpan ExportTotalTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Gets or sets how long shutdown (host stop or dispose) waits to flush queued records.</summary>
     /// <value>Between 0 and 10 minutes. The default is 5 seconds.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -30,6 +30,12 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         CheckRange(builder, options.ExportInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ExportInterval));
         CheckRange(builder, options.ExportTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ExportTimeout));
         CheckRange(builder, options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ShutdownTimeout));
+        CheckRange(builder, options.ExportTotalTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ExportTotalTimeout));
+        if (options.ExportTotalTimeout < options.ExportTimeout)
+        {
+            builder.AddError($"must be at least ExportTimeout ({options.ExportTimeout})", nameof(TokenMetricsOptions.ExportTotalTimeout));
+        }
+
         CheckRange(builder, options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(TokenMetricsOptions.RetryBaseDelay));
         CheckRange(builder, options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.CircuitBreakDuration));
         CheckRange(builder, options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ReplayInterval));

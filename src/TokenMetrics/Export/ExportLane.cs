@@ -504,7 +504,8 @@ internal sealed partial class ExportLane : IDisposable
         var shouldHandle = new PredicateBuilder<TokenUsageExportResult>()
             .HandleResult(TokenUsageExportResult.Failure)
             .Handle<Exception>(IsTransient);
-        var builder = new ResiliencePipelineBuilder<TokenUsageExportResult> { TimeProvider = timeProvider };
+        // Outermost: the total budget of one batch, attempts and retry delays included.
+        var builder = new ResiliencePipelineBuilder<TokenUsageExportResult> { TimeProvider = timeProvider }.AddTimeout(options.ExportTotalTimeout);
         if (options.MaxRetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions<TokenUsageExportResult>

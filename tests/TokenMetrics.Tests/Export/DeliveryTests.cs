@@ -176,6 +176,27 @@ public sealed class DeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task TotalTimeout_BoundsRetries_ThenTheBatchIsSpooled()
+    {
+        var calls = 0;
+        var exporter = new DelegateExporter((_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            throw new TokenUsageExportException("slow down", isTransient: true, retryAfter: TimeSpan.FromSeconds(30));
+        });
+        await using var recorder = new TokenUsageRecorder(Options(o => { o.MaxRetryAttempts = 10; o.ExportTimeout = TimeSpan.FromMilliseconds(100); o.ExportTotalTimeout = TimeSpan.FromMilliseconds(500); o.ReplayInterval = TimeSpan.FromMinutes(5); }), [exporter]);
+        var started = Environment.TickCount64;
+
+        recorder.Record(TokenUsageRecorderTests.NewRecord());
+        Assert.Equal(TokenMetricsFlushResult.Failed, await recorder.FlushAsync(TimeSpan.FromSeconds(20)));
+
+        // Without the total budget the 30 s Retry-After would hold the batch for minutes.
+        Assert.True(Environment.TickCount64 - started < 10_000, $"took {Environment.TickCount64 - started} ms");
+        Assert.Equal(1, calls);
+        Assert.Equal(1, recorder.GetStatistics().Exporters[nameof(DelegateExporter)].Spilled);
+    }
+
+    [Fact]
     public async Task PermanentFailure_IsNotRetried()
     {
         var calls = 0;

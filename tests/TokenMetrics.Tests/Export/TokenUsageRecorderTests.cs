@@ -150,7 +150,7 @@ public class TokenUsageRecorderTests
             await Task.Delay(Timeout.Infinite);
             return TokenUsageExportResult.Success;
         });
-        var t = new TestRecorder(o => { o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); o.ExportTimeout = TimeSpan.FromMinutes(5); o.MaxExportBatchSize = 1; }, hanging);
+        var t = new TestRecorder(o => { o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); o.ExportTimeout = TimeSpan.FromMinutes(5); o.ExportTotalTimeout = TimeSpan.FromMinutes(5); o.MaxExportBatchSize = 1; }, hanging);
         for (var i = 0; i < 5; i++)
         {
             t.Recorder.Record(NewRecord());
@@ -194,6 +194,7 @@ public class TokenUsageRecorderTests
                 RetryBaseDelay = TimeSpan.FromMilliseconds(baseDelayMs),
                 CircuitBreakDuration = TimeSpan.FromMilliseconds(breakMs),
                 ExportTimeout = TimeSpan.FromMilliseconds(timeoutMs),
+                ExportTotalTimeout = TimeSpan.FromMilliseconds(timeoutMs * 2),
             },
             [new InMemoryTokenUsageExporter()]);
 
