@@ -1,12 +1,13 @@
+// Shared by the test projects (linked, not copied): see their .csproj files.
 
-namespace TokenMetrics.Providers.Tests.Support;
+namespace TokenMetrics.Tests.Shared;
 
 /// <summary>A recorder with an in-memory exporter, a short export interval and a meter name of its own (tests run in parallel).</summary>
 public sealed class TestRecorder : IAsyncDisposable
 {
     public TestRecorder(Action<TokenMetricsOptions>? configure = null, params ITokenUsageExporter[] extraExporters)
     {
-        var options = new TokenMetricsOptions { ExportInterval = TimeSpan.FromMilliseconds(20), MeterName = "TokenMetrics.Providers.Tests." + Guid.NewGuid().ToString("N") };
+        var options = new TokenMetricsOptions { ExportInterval = TimeSpan.FromMilliseconds(20), MeterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N") };
         configure?.Invoke(options);
         Exporter = new InMemoryTokenUsageExporter();
         Recorder = new TokenUsageRecorder(options, [Exporter, .. extraExporters]);

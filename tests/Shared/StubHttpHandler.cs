@@ -1,7 +1,8 @@
+// Shared by the test projects (linked, not copied): see their .csproj files.
 using System.Net;
 using System.Text;
 
-namespace TokenMetrics.Providers.Tests.Support;
+namespace TokenMetrics.Tests.Shared;
 
 /// <summary>A primary handler that answers from a delegate; no network.</summary>
 public sealed class StubHttpHandler(Func<HttpRequestMessage, CancellationToken, Task<HttpResponseMessage>> respond) : HttpMessageHandler
