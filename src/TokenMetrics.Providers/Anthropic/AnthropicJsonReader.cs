@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using TokenMetrics.Providers.Json;
+
 namespace TokenMetrics.Providers.Anthropic;
 
 /// <summary>Reads a non-streamed Anthropic Messages body (<c>{"type":"message",...,"usage":{...}}</c>) or an error body

@@ -1,5 +1,6 @@
 using System.Text.Json;
-using TokenMetrics.Providers.Anthropic;
+
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.Bedrock;
 

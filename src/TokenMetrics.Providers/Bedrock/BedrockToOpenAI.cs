@@ -1,8 +1,9 @@
 using System.Buffers;
 using System.Collections.Generic;
 using System.Text.Json;
-using TokenMetrics.Providers.Anthropic;
 using TokenMetrics.Providers.Rewriting;
+
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.Bedrock;
 

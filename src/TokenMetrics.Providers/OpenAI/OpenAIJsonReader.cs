@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Text.Json;
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.OpenAI;
 
@@ -9,66 +9,27 @@ namespace TokenMetrics.Providers.OpenAI;
 /// so it is still found; nothing is ever buffered without bound.</remarks>
 internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader, IDisposable
 {
-    private const int HeadBytes = 64 * 1024;
-    private const int TailBytes = 256 * 1024;
+    private readonly BoundedBody _body = new(maxBytes);
 
-    private byte[]? _buffer;
-    private int _length;
-    private byte[]? _tail;
-    private int _tailStart;
-    private long _tailTotal;
-    private bool _overflow;
-
-    public override void Write(ReadOnlySpan<byte> data)
-    {
-        if (_overflow)
-        {
-            AppendTail(data);
-            return;
-        }
-
-        var needed = _length + data.Length;
-        if (needed > maxBytes)
-        {
-            _overflow = true;
-            AppendTail(_buffer.AsSpan(Math.Min(HeadBytes, _length), _length - Math.Min(HeadBytes, _length)));
-            _length = Math.Min(HeadBytes, _length);
-            AppendTail(data);
-            return;
-        }
-
-        if (_buffer is null || _buffer.Length < needed)
-        {
-            var next = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(4096, (_buffer?.Length ?? 0) * 2)));
-            _buffer?.AsSpan(0, _length).CopyTo(next);
-            if (_buffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_buffer);
-            }
-
-            _buffer = next;
-        }
-
-        data.CopyTo(_buffer.AsSpan(_length));
-        _length = needed;
-    }
+    public override void Write(ReadOnlySpan<byte> data) => _body.Write(data);
 
     public override void Complete()
     {
-        if (_overflow)
+        if (_body.Overflowed)
         {
             CompleteFromHeadAndTail();
             return;
         }
 
-        if (_buffer is null || _length == 0)
+        var json = _body.Body;
+        if (json.IsEmpty)
         {
             return;
         }
 
         try
         {
-            Scan(_buffer.AsSpan(0, _length), collectText: false);
+            Scan(json, collectText: false);
             Completed = true;
         }
         catch (JsonException)
@@ -81,7 +42,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             // Only now is the answer text worth keeping: a second pass, for the estimate.
             try
             {
-                Scan(_buffer.AsSpan(0, _length), collectText: true);
+                Scan(json, collectText: true);
             }
             catch (JsonException)
             {
@@ -89,20 +50,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
         }
     }
 
-    public void Dispose()
-    {
-        if (_buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = null;
-        }
-
-        if (_tail is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_tail);
-            _tail = null;
-        }
-    }
+    public void Dispose() => _body.Dispose();
 
     private void Scan(ReadOnlySpan<byte> json, bool collectText)
     {
@@ -225,75 +173,34 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
         }
     }
 
-    private void AppendTail(ReadOnlySpan<byte> data)
-    {
-        _tail ??= ArrayPool<byte>.Shared.Rent(TailBytes);
-        var size = _tail.Length;
-        if (data.Length >= size)
-        {
-            data[^size..].CopyTo(_tail);
-            _tailStart = 0;
-            _tailTotal += data.Length;
-            return;
-        }
-
-        // Ring buffer: write at (start + count) % size.
-        var count = (int)Math.Min(_tailTotal, size);
-        var write = (_tailStart + count) % size;
-        var first = Math.Min(data.Length, size - write);
-        data[..first].CopyTo(_tail.AsSpan(write));
-        data[first..].CopyTo(_tail);
-        _tailTotal += data.Length;
-        if (count + data.Length > size)
-        {
-            _tailStart = (_tailStart + count + data.Length - size) % size;
-        }
-    }
-
     private void CompleteFromHeadAndTail()
     {
         // We saw the whole body but could not keep it; the answer is complete if it ended.
         Completed = true;
-        if (_buffer is not null)
+        var head = _body.Body;
+        if (FindStringValue(head, "\"model\":\""u8) is { } model)
         {
-            var head = _buffer.AsSpan(0, _length);
-            if (FindStringValue(head, "\"model\":\""u8) is { } model)
-            {
-                ResponseModel = model;
-            }
-
-            if (FindStringValue(head, "\"id\":\""u8) is { } id)
-            {
-                ResponseId = id;
-            }
+            ResponseModel = model;
         }
 
-        if (_tail is null)
+        if (FindStringValue(head, "\"id\":\""u8) is { } id)
+        {
+            ResponseId = id;
+        }
+
+        var tail = _body.Tail;
+        var at = tail.LastIndexOf("\"usage\":"u8);
+        if (at < 0)
         {
             return;
         }
 
-        var count = (int)Math.Min(_tailTotal, _tail.Length);
-        var linear = ArrayPool<byte>.Shared.Rent(count);
         try
         {
-            var firstPart = Math.Min(count, _tail.Length - _tailStart);
-            _tail.AsSpan(_tailStart, firstPart).CopyTo(linear);
-            _tail.AsSpan(0, count - firstPart).CopyTo(linear.AsSpan(firstPart));
-            var tail = linear.AsSpan(0, count);
-            var at = tail.LastIndexOf("\"usage\":"u8);
-            if (at >= 0)
-            {
-                var value = tail[(at + 8)..].TrimStart(" \t\r\n"u8);
-                Usage = OpenAIUsage.Parse(value) ?? Usage;
-            }
+            Usage = OpenAIUsage.Parse(tail[(at + 8)..].TrimStart(" \t\r\n"u8)) ?? Usage;
         }
         catch (JsonException)
         {
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(linear);
         }
     }
 

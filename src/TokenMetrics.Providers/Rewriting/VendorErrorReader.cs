@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
-using TokenMetrics.Providers.Anthropic;
+
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.Rewriting;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace TokenMetrics.Providers.Anthropic;
+namespace TokenMetrics.Providers.Json;
 
 /// <summary>Keeps a non-streamed body for a scan at its end, bounded: up to <c>maxBytes</c> whole; past that only the head
 /// (ids and model come first) and a tail window (usage comes last) are kept, so nothing is ever buffered without bound.</summary>
