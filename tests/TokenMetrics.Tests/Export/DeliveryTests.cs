@@ -122,7 +122,8 @@ public sealed class DeliveryTests : IDisposable
 
         backend.Down = false;
         await WaitUntilAsync(() => backend.Received.Count == 50, "replayed after recovery");
-        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)].SpoolFiles == 0, "spool emptied");
+        // The file is deleted just before the replayed count moves: wait for both.
+        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)] is { SpoolFiles: 0, Replayed: 50 }, "spool emptied and counted");
         var up = recorder.GetStatistics().Exporters[nameof(Backend)];
         Assert.Equal(50, up.Replayed);
         Assert.Equal(0, up.SpoolBytes);
