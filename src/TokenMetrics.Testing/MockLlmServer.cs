@@ -44,7 +44,7 @@ public sealed class MockLlmServer : IAsyncDisposable
     {
         _app = app;
         _options = options;
-        _router = new MockRouter(new OpenAIProtocol(), new AnthropicProtocol(), new BedrockProtocol(), new GeminiMockProtocol(), new DashScopeMockProtocol(), new OllamaMockProtocol());
+        _router = new MockRouter(new OpenAIProtocol(), new AnthropicProtocol(), new BedrockProtocol(), new GeminiMockProtocol(), new DashScopeMockProtocol(), new OllamaMockProtocol(), new DeepLMockProtocol(), new CohereMockProtocol());
         BaseAddress = new Uri("http://127.0.0.1/");
     }
 
