@@ -26,7 +26,7 @@ public sealed class PrometheusServerTests(ITestOutputHelper output)
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Services.AddTokenMetrics(o => o.MeterName = "PrometheusServerTests").RemoveMeterExporter().AddPrometheusExporter();
         await using var app = builder.Build();
-        app.MapTokenMetricsPrometheus();
+        app.MapTokenMetricsPrometheus(allowAnonymous: true); // loopback-only test app: the explicit opt-out of the secure default
         await app.StartAsync();
         var appPort = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
 
