@@ -116,8 +116,7 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
         }
 
         // JSON, or no content type at all: many compatible servers omit it.
-        var mediaType = response.Content.Headers.ContentType?.MediaType;
-        return mediaType is null || mediaType.Contains("json", StringComparison.OrdinalIgnoreCase)
+        return TokenUsageProtocolContext.MediaTypeContains(response.Content.Headers, "json", whenAbsent: true)
             ? new OpenAIJsonReader(context.Options.MaxInspectedResponseBytes)
             : null;
     }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO;
 using System.IO.Compression;
-using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
@@ -99,10 +98,11 @@ internal sealed class HttpCallMeter
                 return;
             }
 
-            var encodings = response.Content.Headers.ContentEncoding;
-            if (encodings.Count > 0)
+            // Raw header read: the common, uncompressed answer allocates nothing here.
+            if (response.Content.Headers.NonValidated.TryGetValues("Content-Encoding", out var encodings) && encodings.Count > 0)
             {
-                _contentEncoding = encodings.Last();
+                var last = encodings.ToString().Split(',')[^1].Trim();
+                _contentEncoding = last.Length == 0 || last.Equals("identity", StringComparison.OrdinalIgnoreCase) ? null : last;
             }
 
             response.Content = new MeteringHttpContent(response.Content, this);

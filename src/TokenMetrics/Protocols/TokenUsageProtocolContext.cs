@@ -145,10 +145,35 @@ public sealed class TokenUsageProtocolContext
         _requestBodyRead = true;
     }
 
-    /// <summary>Returns whether the response's media type is <paramref name="mediaType"/> (case-insensitive).</summary>
+    /// <summary>Returns whether the response's media type is <paramref name="mediaType"/> (case-insensitive, parameters ignored).</summary>
     /// <param name="headers">The response content headers.</param>
     /// <param name="mediaType">The media type, for example <c>text/event-stream</c>.</param>
     /// <returns><see langword="true"/> when it matches.</returns>
+    /// <remarks>Reads the raw header without parsing it, so metering allocates nothing for it.</remarks>
     public static bool IsMediaType(HttpContentHeaders? headers, string mediaType) =>
-        string.Equals(headers?.ContentType?.MediaType, mediaType, StringComparison.OrdinalIgnoreCase);
+        RawMediaType(headers).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Returns whether the response's media type contains <paramref name="fragment"/> (for example <c>json</c>), or
+    /// <paramref name="whenAbsent"/> when the response has no content type.</summary>
+    /// <param name="headers">The response content headers.</param>
+    /// <param name="fragment">The text to look for, case-insensitive.</param>
+    /// <param name="whenAbsent">The answer when there is no <c>Content-Type</c>.</param>
+    /// <returns>Whether it matches.</returns>
+    public static bool MediaTypeContains(HttpContentHeaders? headers, string fragment, bool whenAbsent)
+    {
+        var raw = RawMediaType(headers);
+        return raw.IsEmpty ? whenAbsent : raw.Contains(fragment, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static ReadOnlySpan<char> RawMediaType(HttpContentHeaders? headers)
+    {
+        if (headers is null || !headers.NonValidated.TryGetValues("Content-Type", out var values) || values.Count == 0)
+        {
+            return default;
+        }
+
+        var raw = values.ToString().AsSpan();
+        var semicolon = raw.IndexOf(';');
+        return (semicolon < 0 ? raw : raw[..semicolon]).Trim();
+    }
 }

@@ -56,3 +56,31 @@ public class JsonTextTests
         Assert.False(JsonText.TryGetTopLevelValue(json, "model"u8, out _));
     }
 }
+
+public class MediaTypeTests
+{
+    [Theory]
+    [InlineData("text/event-stream", "text/event-stream", true)]
+    [InlineData("Text/Event-Stream; charset=utf-8", "text/event-stream", true)]
+    [InlineData(" text/event-stream ;charset=utf-8", "text/event-stream", true)]
+    [InlineData("application/json", "text/event-stream", false)]
+    [InlineData("text/event-streamx", "text/event-stream", false)]
+    public void IsMediaType_ComparesTheRawMediaType(string header, string mediaType, bool expected)
+    {
+        using var content = new ByteArrayContent([]);
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", header));
+
+        Assert.Equal(expected, TokenUsageProtocolContext.IsMediaType(content.Headers, mediaType));
+    }
+
+    [Fact]
+    public void MediaTypeContains_AnswersForAbsentHeaders()
+    {
+        using var none = new ByteArrayContent([]);
+        using var json = new StringContent("{}", System.Text.Encoding.UTF8, "application/vnd.api+json");
+
+        Assert.True(TokenUsageProtocolContext.MediaTypeContains(none.Headers, "json", whenAbsent: true));
+        Assert.False(TokenUsageProtocolContext.MediaTypeContains(none.Headers, "json", whenAbsent: false));
+        Assert.True(TokenUsageProtocolContext.MediaTypeContains(json.Headers, "JSON", whenAbsent: false));
+    }
+}
