@@ -209,10 +209,19 @@ internal struct GeminiUsage
 
             if (modality is not null && count is { } c)
             {
-                (target ??= new TokenCountDictionary()).Set(prefix + modality, c);
+                (target ??= new TokenCountDictionary()).Set(DetailName(prefix, modality), c);
             }
         }
     }
+
+    // Every chunk of a stream repeats the same few names: build "prompt.TEXT" and friends once, not per chunk. Only the known
+    // modalities are cached, so a hostile body cannot grow the cache.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Prefix, string Modality), string> DetailNames = new();
+
+    private static string DetailName(string prefix, string modality) =>
+        modality is "TEXT" or "IMAGE" or "AUDIO" or "VIDEO" or "DOCUMENT"
+            ? DetailNames.GetOrAdd((prefix, modality), static key => key.Prefix + key.Modality)
+            : prefix + modality;
 
     private static string ModalityName(ref Utf8JsonReader reader) =>
         reader.ValueTextEquals("TEXT"u8) ? "TEXT"
