@@ -61,8 +61,9 @@ internal sealed class GeminiProtocol(GeminiProtocolOptions options) : ITokenUsag
             return null;
         }
 
-        // The JSON-array stream is framed element by element; a non-streamed body is one object.
-        var max = context.IsStreaming ? context.Options.MaxSseEventBytes : context.Options.MaxInspectedResponseBytes;
-        return new GeminiResponseReader(DocumentFraming.Objects, max, context.IsStreaming);
+        // The JSON-array stream is framed element by element; a non-streamed body is one object, read with head and tail windows.
+        return context.IsStreaming
+            ? new GeminiResponseReader(DocumentFraming.Objects, context.Options.MaxSseEventBytes, streaming: true)
+            : new GeminiBodyReader(context.Options.MaxInspectedResponseBytes);
     }
 }

@@ -134,6 +134,32 @@ public class GeminiExtractionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(64 * 1024)]        // past the limit: head and tail windows
+    [InlineData(8 * 1024 * 1024)]  // within it: the whole body
+    public async Task HugeNonStreamedBody_InlineImageData_UsageStillFound(int maxInspectedBytes)
+    {
+        // An image answer: megabytes of base64 before the usage, which Gemini writes last.
+        var image = Convert.ToBase64String(new byte[2_000_000]);
+        var body = "{\n  \"candidates\": [{\"content\": {\"parts\": [{\"inlineData\": {\"mimeType\": \"image/png\", \"data\": \"" + image + "\"}}], \"role\": \"model\"}, \"finishReason\": \"STOP\"}],\n"
+            + "  \"usageMetadata\": {\"promptTokenCount\": 12, \"candidatesTokenCount\": 1290, \"totalTokenCount\": 1302},\n  \"modelVersion\": \"gemini-2.5-flash-image\",\n  \"responseId\": \"resp-42\"\n}";
+        const string Url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash-image:generateContent";
+        await using var recorder = new TestRecorder();
+        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [GeminiBuilderExtensions.CreateGeminiProtocol()], StubHttpHandler.Returning((_, _) =>
+            new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") }), new TokenMetricsHandlerOptions { MaxInspectedResponseBytes = maxInspectedBytes }));
+
+        using var response = await client.PostAsync(Url, new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(body.Length, (await response.Content.ReadAsByteArrayAsync()).Length);
+
+        var record = Assert.Single(await recorder.RecordsAsync(1));
+        Assert.Equal(TokenUsageSource.Reported, record.Source);
+        Assert.Equal(12, record.Usage.InputTokenCount);
+        Assert.Equal(1290, record.Usage.OutputTokenCount);
+        Assert.Equal("gemini-2.5-flash-image", record.ResponseModel);
+        Assert.Equal("resp-42", record.ResponseId);
+        Assert.Equal(TokenUsageStatus.Ok, record.Status);
+    }
+
+    [Theory]
     [InlineData("https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4:rawPredict")]
     [InlineData("https://us-east5-aiplatform.googleapis.com/v1/projects/p/locations/us-east5/publishers/anthropic/models/claude-sonnet-4:generateContent")]
     [InlineData("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:countTokens")]
