@@ -15,10 +15,11 @@ namespace TokenMetrics;
 /// Exporters run on a background dispatcher, each fenced and timed out.</para>
 /// <para>One instance per application (a singleton under dependency injection). Dispose it, or stop the host, to flush.</para>
 /// </remarks>
-public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
+public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 {
     private readonly TokenUsageExportWorker _worker;
     private readonly Meter? _ownedMeter;
+    private readonly ILogger _logger;
     private long _received;
     private long _filtered;
     private long _callbackFailures;
@@ -47,8 +48,8 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Options = options;
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
-        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
-        _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, logger);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
+        _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
         CreateCounters(Meter);
@@ -140,13 +141,22 @@ public sealed class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         Interlocked.Increment(ref _internalErrors);
         TokenMetricsEventSource.Log.InternalError(where, exception);
+        LogInternalError(_logger, where, exception);
     }
 
     internal void ReportCallbackFailure(string callback, Exception exception)
     {
         Interlocked.Increment(ref _callbackFailures);
         TokenMetricsEventSource.Log.CallbackFailed(callback, exception);
+        LogCallbackFailed(_logger, callback, exception);
     }
+
+    // Debug: swallowed by design (the app never sees them); counted in GetStatistics() and on the event source.
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "TokenMetrics swallowed an internal error in {Where}; the call was not affected.")]
+    private static partial void LogInternalError(ILogger logger, string where, Exception exception);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "TokenMetrics user callback {Callback} threw; the exception was swallowed and counted.")]
+    private static partial void LogCallbackFailed(ILogger logger, string callback, Exception exception);
 
     /// <summary>Returns reported usage (total filled in) when there is any.</summary>
     internal static bool TryUseReported(TokenUsage? reported, out TokenUsage usage)
