@@ -142,8 +142,9 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return true;
         }
 
-        // Deltas, tool arguments and finish reasons live inside "choices": search only from there on.
-        var choicesAt = data.IndexOf("\"choices\":"u8);
+        // Deltas, tool arguments and finish reasons live inside "choices", which OpenAI writes near the end of a chunk:
+        // find it from the end and search only from there on.
+        var choicesAt = data.LastIndexOf("\"choices\":"u8);
         if (choicesAt >= 0)
         {
             var choices = data[choicesAt..];
@@ -155,10 +156,8 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
                     AppendAll(choices, "\"text\":\""u8);
                 }
 
-                if (choices.IndexOf("\"tool_calls\""u8) >= 0 || choices.IndexOf("\"function_call\""u8) >= 0)
-                {
-                    AppendAll(choices, "\"arguments\":\""u8);
-                }
+                // Only tool calls (and legacy function calls) carry "arguments".
+                AppendAll(choices, "\"arguments\":\""u8);
 
                 if (choices.IndexOf("\"finish_reason\":\""u8) >= 0)
                 {
