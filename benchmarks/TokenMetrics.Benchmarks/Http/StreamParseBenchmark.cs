@@ -24,6 +24,21 @@ public class StreamParseBenchmark
         return tokens;
     }
 
+    /// <summary>The SSE framing alone (no JSON work), to see where the per-event time goes.</summary>
+    [Benchmark(OperationsPerInvoke = BenchmarkPayloads.StreamEvents)]
+    public long SseFramingOnly_PerEvent()
+    {
+        using var reader = new SseEventReader();
+        var sink = new CountingSink();
+        for (var pos = 0; pos < _stream.Length; pos += 4096)
+        {
+            reader.Feed(_stream.AsSpan(pos, Math.Min(4096, _stream.Length - pos)), sink);
+        }
+
+        reader.Complete(sink);
+        return sink.Bytes;
+    }
+
     [Benchmark]
     public long? OpenAIJson_2KB()
     {
@@ -32,5 +47,16 @@ public class StreamParseBenchmark
         reader.Complete();
         reader.ResetOutputText();
         return reader.Usage?.InputTokenCount;
+    }
+
+    private sealed class CountingSink : ISseEventSink
+    {
+        public long Bytes;
+
+        public void OnEvent(SseEvent sseEvent) => Bytes += sseEvent.Data.Length;
+
+        public void OnPassthrough(ReadOnlySpan<byte> raw)
+        {
+        }
     }
 }

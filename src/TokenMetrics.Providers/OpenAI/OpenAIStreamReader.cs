@@ -159,7 +159,9 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
                 // Only tool calls (and legacy function calls) carry "arguments".
                 AppendAll(choices, "\"arguments\":\""u8);
 
-                if (choices.IndexOf("\"finish_reason\":\""u8) >= 0)
+                // finish_reason is the last member of a choice: look from the end; a string (not null) ends the answer.
+                var finishAt = choices.LastIndexOf("\"finish_reason\":"u8);
+                if (finishAt >= 0 && choices[(finishAt + 16)..].TrimStart(" \t\r\n"u8) is [(byte)'"', ..])
                 {
                     Completed = true;
                 }
