@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -59,13 +58,13 @@ internal static class AnthropicRequestBuilder
 
                     break;
                 case "user":
-                    Append(messages, "user", UserBlocks(message["content"], index));
+                    RewriteChecks.AppendBlocks(messages, "user", UserBlocks(message["content"], index));
                     break;
                 case "assistant":
-                    Append(messages, "assistant", AssistantBlocks(message, index));
+                    RewriteChecks.AppendBlocks(messages, "assistant", AssistantBlocks(message, index));
                     break;
                 case "tool":
-                    Append(messages, "user", [new JsonObject
+                    RewriteChecks.AppendBlocks(messages, "user", [new JsonObject
                     {
                         ["type"] = "tool_result",
                         ["tool_use_id"] = (string?)message["tool_call_id"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_call_id is missing."),
@@ -118,31 +117,11 @@ internal static class AnthropicRequestBuilder
             body["metadata"] = new JsonObject { ["user_id"] = user };
         }
 
-        return RewriteChecks.ToUtf8(body);
+        return JsonNodes.ToUtf8(body);
     }
 
     internal static int DefaultMaxTokens(TokenMetricsRewriteOptions options) =>
         options.Settings.TryGetValue("DefaultMaxTokens", out var text) && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 4096;
-
-    private static void Append(JsonArray messages, string role, List<JsonNode> blocks)
-    {
-        if (blocks.Count == 0)
-        {
-            return;
-        }
-
-        if (messages.Count > 0 && messages[^1] is JsonObject last && (string?)last["role"] == role && last["content"] is JsonArray content)
-        {
-            foreach (var block in blocks)
-            {
-                content.Add(block);
-            }
-
-            return;
-        }
-
-        messages.Add((JsonNode)new JsonObject { ["role"] = role, ["content"] = new JsonArray([.. blocks]) });
-    }
 
     private static List<JsonNode> UserBlocks(JsonNode? content, int index)
     {
@@ -190,7 +169,7 @@ internal static class AnthropicRequestBuilder
 
     private static JsonObject ImageSource(string url, string field)
     {
-        if (RewriteChecks.TryParseDataUrl(url, out var mediaType, out var data))
+        if (MediaUrls.TryParseDataUrl(url, out var mediaType, out var data))
         {
             return new JsonObject { ["type"] = "base64", ["media_type"] = mediaType, ["data"] = data };
         }
@@ -349,35 +328,25 @@ internal static class RewriteChecks
         return function;
     }
 
-    /// <summary>Parses <c>data:image/png;base64,....</c>.</summary>
-    public static bool TryParseDataUrl(string url, out string mediaType, out string data)
+    /// <summary>Appends content blocks to the conversation, merging into the last message when it has the same role (both
+    /// Anthropic and Converse require alternating roles).</summary>
+    public static void AppendBlocks(JsonArray messages, string role, List<JsonNode> blocks)
     {
-        mediaType = data = string.Empty;
-        if (!url.StartsWith("data:", StringComparison.OrdinalIgnoreCase))
+        if (blocks.Count == 0)
         {
-            return false;
+            return;
         }
 
-        var comma = url.IndexOf(',', StringComparison.Ordinal);
-        var meta = comma > 5 ? url[5..comma] : string.Empty;
-        if (!meta.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
+        if (messages.Count > 0 && messages[^1] is JsonObject last && (string?)last["role"] == role && last["content"] is JsonArray content)
         {
-            return false;
+            foreach (var block in blocks)
+            {
+                content.Add(block);
+            }
+
+            return;
         }
 
-        mediaType = meta[..^7];
-        data = url[(comma + 1)..];
-        return mediaType.Length > 0;
-    }
-
-    public static byte[] ToUtf8(JsonNode node)
-    {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            node.WriteTo(writer);
-        }
-
-        return buffer.WrittenSpan.ToArray();
+        messages.Add((JsonNode)new JsonObject { ["role"] = role, ["content"] = new JsonArray([.. blocks]) });
     }
 }

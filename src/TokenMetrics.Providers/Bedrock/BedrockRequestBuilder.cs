@@ -50,13 +50,13 @@ internal static class BedrockRequestBuilder
 
                     break;
                 case "user":
-                    Append(messages, "user", UserBlocks(message["content"], index));
+                    RewriteChecks.AppendBlocks(messages, "user", UserBlocks(message["content"], index));
                     break;
                 case "assistant":
-                    Append(messages, "assistant", AssistantBlocks(message, index));
+                    RewriteChecks.AppendBlocks(messages, "assistant", AssistantBlocks(message, index));
                     break;
                 case "tool":
-                    Append(messages, "user", [new JsonObject
+                    RewriteChecks.AppendBlocks(messages, "user", [new JsonObject
                     {
                         ["toolResult"] = new JsonObject
                         {
@@ -112,27 +112,7 @@ internal static class BedrockRequestBuilder
         }
 
         AddTools(chat, body);
-        return RewriteChecks.ToUtf8(body);
-    }
-
-    private static void Append(JsonArray messages, string role, List<JsonNode> blocks)
-    {
-        if (blocks.Count == 0)
-        {
-            return;
-        }
-
-        if (messages.Count > 0 && messages[^1] is JsonObject last && (string?)last["role"] == role && last["content"] is JsonArray content)
-        {
-            foreach (var block in blocks)
-            {
-                content.Add(block);
-            }
-
-            return;
-        }
-
-        messages.Add((JsonNode)new JsonObject { ["role"] = role, ["content"] = new JsonArray([.. blocks]) });
+        return JsonNodes.ToUtf8(body);
     }
 
     private static List<JsonNode> UserBlocks(JsonNode? content, int index)
@@ -152,7 +132,7 @@ internal static class BedrockRequestBuilder
                 {
                     var field = $"messages[{index}].content[{p}].image_url.url";
                     var url = (string?)part!["image_url"]?["url"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: {field} is missing.");
-                    if (!RewriteChecks.TryParseDataUrl(url, out var mediaType, out var data) || !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+                    if (!MediaUrls.TryParseDataUrl(url, out var mediaType, out var data) || !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
                     {
                         throw new NotSupportedException($"Rewriting to {Vendor}: {field} must be a data:image/...;base64 URL (Converse takes image bytes, not http URLs).");
                     }

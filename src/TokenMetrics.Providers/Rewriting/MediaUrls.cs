@@ -19,14 +19,14 @@ internal static class MediaUrls
             return false;
         }
 
+        // RFC 2397: ";base64" ends the metadata.
         var header = url.AsSpan(5, comma - 5);
-        var marker = header.IndexOf(";base64", StringComparison.OrdinalIgnoreCase);
-        if (marker < 0)
+        if (!header.EndsWith(";base64", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        mimeType = header[..marker].ToString();
+        mimeType = header[..^7].ToString();
         base64 = url[(comma + 1)..];
         return mimeType.Length > 0;
     }
