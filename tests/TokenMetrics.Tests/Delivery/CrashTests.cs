@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Xunit.Abstractions;
 
-namespace TokenMetrics.Tests.Export;
+namespace TokenMetrics.Tests.Delivery;
 
 /// <summary>kill -9 while the backend is down: after a restart, every record that had been spooled is delivered, exactly once.</summary>
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using TokenMetrics.Tests.TestHelpers;
 
-namespace TokenMetrics.Tests.Export;
+namespace TokenMetrics.Tests.Delivery;
 
 /// <summary>Retries, circuit breaking, the spool and its replay: nothing is lost while a backend is flaky or down.</summary>
 public sealed class DeliveryTests : IDisposable

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TokenMetrics.Tests.TestHelpers;
 
-namespace TokenMetrics.Tests.Export;
+namespace TokenMetrics.Tests.Delivery;
 
 public class TokenUsageRecorderTests
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
-namespace TokenMetrics.Tests.Export;
+namespace TokenMetrics.Tests.Exporters;
 
 public class ExporterTests
 {
