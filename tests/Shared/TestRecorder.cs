@@ -17,7 +17,7 @@ public sealed class TestRecorder : IAsyncDisposable
 
     public InMemoryTokenUsageExporter Exporter { get; }
 
-    public static ITokenUsageProtocol OpenAI => TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol();
+    public static ITokenUsageProtocol OpenAI => OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol();
 
     public HttpClient CreateClient(HttpMessageHandler primary, TokenMetricsHandlerOptions? options = null) =>
         new(new TokenMetricsHandler(Recorder, [OpenAI], primary, options)) { BaseAddress = new Uri("https://api.openai.com/v1/") };

@@ -20,7 +20,7 @@ public class HandlerOverheadBenchmark
         // No exporters: the benchmark measures the app-facing path (the dispatcher drains the queue on another thread).
         // Records die young, as in a running app where the dispatcher exports them every interval.
         _recorder = new TokenUsageRecorder(new TokenMetricsOptions { MaxQueueSize = 100_000, MaxExportBatchSize = 1024, ExportInterval = TimeSpan.FromMilliseconds(10) }, []);
-        var protocol = TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol();
+        var protocol = OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol();
         _bareJson = new HttpClient(new NoRemoteCallHandler(BenchmarkPayloads.ChatJson, "application/json"));
         _meteredJson = new HttpClient(new TokenMetricsHandler(_recorder, [protocol], new NoRemoteCallHandler(BenchmarkPayloads.ChatJson, "application/json")));
         _bareSse = new HttpClient(new NoRemoteCallHandler(BenchmarkPayloads.ChatStream, "text/event-stream"));

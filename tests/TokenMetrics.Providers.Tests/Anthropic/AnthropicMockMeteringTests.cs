@@ -14,7 +14,7 @@ public sealed class AnthropicMockMeteringTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private HttpClient Client(TestRecorder t, params (string, string)[] headers) =>
-        new(new TokenMetricsHandler(t.Recorder, [AnthropicBuilderExtensions.CreateAnthropicProtocol(), AnthropicBuilderExtensions.CreateVertexAnthropicProtocol(), TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers)))
+        new(new TokenMetricsHandler(t.Recorder, [AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol(), AnthropicTokenMetricsBuilderExtensions.CreateVertexAnthropicProtocol(), OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers)))
         {
             BaseAddress = _server.BaseAddress,
         };

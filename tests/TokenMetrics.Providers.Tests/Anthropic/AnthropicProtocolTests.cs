@@ -26,7 +26,7 @@ public class AnthropicProtocolTests
     [InlineData("https://api.openai.com/v1/chat/completions", true, false)]
     public void CanHandle_ByHostPathAndVersionHeader(string url, bool versionHeader, bool expected)
     {
-        var protocol = AnthropicBuilderExtensions.CreateAnthropicProtocol();
+        var protocol = AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol();
 
         Assert.Equal(expected, protocol.CanHandle(Post(url, versionHeader)));
         Assert.False(protocol.CanHandle(new HttpRequestMessage(HttpMethod.Get, url)));
@@ -35,7 +35,7 @@ public class AnthropicProtocolTests
     [Fact]
     public void CanHandle_ConfiguredHost_WithoutTheHeader()
     {
-        var protocol = AnthropicBuilderExtensions.CreateAnthropicProtocol(o => o.Hosts.Add("claude.internal"));
+        var protocol = AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol(o => o.Hosts.Add("claude.internal"));
 
         Assert.True(protocol.CanHandle(Post("http://claude.internal/v1/messages")));
     }
@@ -46,7 +46,7 @@ public class AnthropicProtocolTests
     [InlineData("https://us-central1-aiplatform.googleapis.com/v1/projects/p1/locations/us-central1/publishers/google/models/gemini-2.5-pro:generateContent", null, false, false)]
     public async Task Vertex_DetectsClaudeRawPredict_AndTakesTheModelFromThePath(string url, string? model, bool streaming, bool handled)
     {
-        var protocol = AnthropicBuilderExtensions.CreateVertexAnthropicProtocol();
+        var protocol = AnthropicTokenMetricsBuilderExtensions.CreateVertexAnthropicProtocol();
         using var request = Post(url);
         Assert.Equal(handled, protocol.CanHandle(request));
         if (!handled)
@@ -66,7 +66,7 @@ public class AnthropicProtocolTests
     [Fact]
     public async Task OnRequest_ReadsModelAndStream()
     {
-        var protocol = AnthropicBuilderExtensions.CreateAnthropicProtocol();
+        var protocol = AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol();
         using var request = Post("https://api.anthropic.com/v1/messages");
         request.Content = new StringContent("{\"max_tokens\":10,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"model\":\"claude-haiku-4-5\",\"stream\":true}", Encoding.UTF8, "application/json");
         var context = ProtocolContexts.Create(request, protocol);

@@ -22,8 +22,8 @@ public class AnthropicRegistrationTests
     [Fact]
     public void Extensions_RejectNullBuilders()
     {
-        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => AnthropicBuilderExtensions.AddAnthropic(null!)).ParamName);
-        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => AnthropicBuilderExtensions.AddBedrock(null!)).ParamName);
+        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => AnthropicTokenMetricsBuilderExtensions.AddAnthropic(null!)).ParamName);
+        Assert.Equal("builder", Assert.Throws<ArgumentNullException>(() => BedrockTokenMetricsBuilderExtensions.AddBedrock(null!)).ParamName);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class AnthropicRewriteTests : IAsyncLifetime
     }
 
     private HttpClient Http(TestRecorder t, TokenMetricsHandlerOptions options, params (string, string)[] headers) =>
-        new(new TokenMetricsHandler(t.Recorder, [AnthropicBuilderExtensions.CreateAnthropicRewriter(), AnthropicBuilderExtensions.CreateAnthropicProtocol(), TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
+        new(new TokenMetricsHandler(t.Recorder, [AnthropicTokenMetricsBuilderExtensions.CreateAnthropicRewriter(), AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol(), OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
 
     private static ChatClient Sdk(HttpClient http) => new("gpt-4o", new ApiKeyCredential("sk-openai-app-key"), new OpenAIClientOptions
     {

@@ -16,7 +16,7 @@ public sealed class BedrockMockMeteringTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private HttpClient Client(TestRecorder t, params (string, string)[] headers) =>
-        new(new TokenMetricsHandler(t.Recorder, [AnthropicBuilderExtensions.CreateBedrockProtocol(o => o.Hosts.Add("127.0.0.1"))], new HeaderHandler(new SocketsHttpHandler(), headers)))
+        new(new TokenMetricsHandler(t.Recorder, [BedrockTokenMetricsBuilderExtensions.CreateBedrockProtocol(o => o.Hosts.Add("127.0.0.1"))], new HeaderHandler(new SocketsHttpHandler(), headers)))
         {
             BaseAddress = _server.BaseAddress,
         };

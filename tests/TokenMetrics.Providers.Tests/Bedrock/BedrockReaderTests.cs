@@ -173,7 +173,7 @@ public class BedrockReaderTests(ITestOutputHelper output)
     [InlineData("https://bedrock-runtime.us-east-1.amazonaws.com/guardrail/g1/version/1/apply", false, null, false)]
     public async Task Protocol_DetectsRuntimeCalls_AndDecodesTheModel(string url, bool handled, string? model, bool streaming)
     {
-        var protocol = AnthropicBuilderExtensions.CreateBedrockProtocol();
+        var protocol = BedrockTokenMetricsBuilderExtensions.CreateBedrockProtocol();
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
         Assert.Equal(handled, protocol.CanHandle(request));
         if (!handled)

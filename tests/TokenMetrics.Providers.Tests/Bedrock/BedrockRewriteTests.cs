@@ -39,7 +39,7 @@ public sealed class BedrockRewriteTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     private HttpClient Http(TestRecorder t, TokenMetricsHandlerOptions options, params (string, string)[] headers) =>
-        new(new TokenMetricsHandler(t.Recorder, [AnthropicBuilderExtensions.CreateBedrockRewriter(o => o.TimeProvider = new FixedTime(Now)), TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
+        new(new TokenMetricsHandler(t.Recorder, [BedrockTokenMetricsBuilderExtensions.CreateBedrockRewriter(o => o.TimeProvider = new FixedTime(Now)), OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
 
     private static ChatClient Sdk(HttpClient http) => new("gpt-4o", new ApiKeyCredential("sk-openai-app-key"), new OpenAIClientOptions
     {

@@ -19,7 +19,7 @@ public sealed class CohereMockMeteringTests : IAsyncLifetime
 
     /// <summary>The mock listens on 127.0.0.1, not api.cohere.com: the host is configured, as an app with a proxy would.</summary>
     private HttpClient Client(TestRecorder recorder) =>
-        new(new TokenMetricsHandler(recorder.Recorder, [GeminiBuilderExtensions.CreateCohereProtocol(o => o.Hosts.Add("127.0.0.1")), TestRecorder.OpenAI], new SocketsHttpHandler()))
+        new(new TokenMetricsHandler(recorder.Recorder, [CohereTokenMetricsBuilderExtensions.CreateCohereProtocol(o => o.Hosts.Add("127.0.0.1")), TestRecorder.OpenAI], new SocketsHttpHandler()))
         {
             BaseAddress = _server.BaseAddress,
         };

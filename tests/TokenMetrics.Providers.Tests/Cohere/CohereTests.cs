@@ -40,7 +40,7 @@ public class CohereTests(ITestOutputHelper output)
     {
         using var chat = new HttpRequestMessage(HttpMethod.Post, "https://api.cohere.com/v2/chat");
         using var other = new HttpRequestMessage(HttpMethod.Post, "https://example.com/v2/chat");
-        var protocol = GeminiBuilderExtensions.CreateCohereProtocol();
+        var protocol = CohereTokenMetricsBuilderExtensions.CreateCohereProtocol();
         Assert.True(protocol.CanHandle(chat));
         Assert.False(protocol.CanHandle(other));
     }

@@ -88,6 +88,6 @@ public class DashScopeTests(ITestOutputHelper output)
     public void Detection(string url, bool expected)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
-        Assert.Equal(expected, GeminiBuilderExtensions.CreateDashScopeProtocol().CanHandle(request));
+        Assert.Equal(expected, DashScopeTokenMetricsBuilderExtensions.CreateDashScopeProtocol().CanHandle(request));
     }
 }

@@ -16,7 +16,7 @@ public sealed class DeepLMockMeteringTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private HttpClient Client(TestRecorder recorder) =>
-        new(new TokenMetricsHandler(recorder.Recorder, [GeminiBuilderExtensions.CreateDeepLProtocol(o => o.Hosts.Add("127.0.0.1")), TestRecorder.OpenAI], new SocketsHttpHandler()))
+        new(new TokenMetricsHandler(recorder.Recorder, [DeepLTokenMetricsBuilderExtensions.CreateDeepLProtocol(o => o.Hosts.Add("127.0.0.1")), TestRecorder.OpenAI], new SocketsHttpHandler()))
         {
             BaseAddress = _server.BaseAddress,
         };

@@ -27,7 +27,7 @@ public class DeepLTests
     public async Task Record_IsNotReported_WhenOnlyCharactersAreKnown()
     {
         await using var recorder = new TestRecorder(o => o.EstimateMissingUsage = false);
-        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [GeminiBuilderExtensions.CreateDeepLProtocol()], StubHttpHandler.Returning((_, _) =>
+        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [DeepLTokenMetricsBuilderExtensions.CreateDeepLProtocol()], StubHttpHandler.Returning((_, _) =>
             StubHttpHandler.Json(Encoding.UTF8.GetString(VendorHarness.Load("deepl/translate.json"))))));
         using var response = await client.PostAsync("https://api-free.deepl.com/v2/translate", new StringContent("{\"text\":[\"Hello, world!\"],\"target_lang\":\"DE\",\"show_billed_characters\":true}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -116,7 +116,7 @@ public class GeminiExtractionTests(ITestOutputHelper output)
     [InlineData("https://aiplatform.googleapis.com/v1/publishers/google/models/gemini-2.5-flash:generateContent?key=EXPRESS-SECRET", "gcp.vertex_ai", "gemini-2.5-flash", false)]
     public async Task Detection_ProviderModelAndStreaming(string url, string provider, string model, bool streaming)
     {
-        var protocol = GeminiBuilderExtensions.CreateGeminiProtocol();
+        var protocol = GeminiTokenMetricsBuilderExtensions.CreateGeminiProtocol();
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
         Assert.True(protocol.CanHandle(request));
         await using var recorder = new TestRecorder();
@@ -144,7 +144,7 @@ public class GeminiExtractionTests(ITestOutputHelper output)
             + "  \"usageMetadata\": {\"promptTokenCount\": 12, \"candidatesTokenCount\": 1290, \"totalTokenCount\": 1302},\n  \"modelVersion\": \"gemini-2.5-flash-image\",\n  \"responseId\": \"resp-42\"\n}";
         const string Url = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash-image:generateContent";
         await using var recorder = new TestRecorder();
-        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [GeminiBuilderExtensions.CreateGeminiProtocol()], StubHttpHandler.Returning((_, _) =>
+        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [GeminiTokenMetricsBuilderExtensions.CreateGeminiProtocol()], StubHttpHandler.Returning((_, _) =>
             new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") }), new TokenMetricsHandlerOptions { MaxInspectedResponseBytes = maxInspectedBytes }));
 
         using var response = await client.PostAsync(Url, new StringContent("{}", Encoding.UTF8, "application/json"));
@@ -167,6 +167,6 @@ public class GeminiExtractionTests(ITestOutputHelper output)
     public void Detection_LeavesOtherPathsAlone(string url)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
-        Assert.False(GeminiBuilderExtensions.CreateGeminiProtocol().CanHandle(request));
+        Assert.False(GeminiTokenMetricsBuilderExtensions.CreateGeminiProtocol().CanHandle(request));
     }
 }

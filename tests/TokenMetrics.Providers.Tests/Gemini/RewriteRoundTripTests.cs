@@ -27,9 +27,9 @@ public sealed class RewriteRoundTripTests : IAsyncLifetime
 
     private static ITokenUsageRewriter Rewriter(string target) => target switch
     {
-        "gcp.gemini" => GeminiBuilderExtensions.CreateGeminiRewriter(),
-        "dashscope" => GeminiBuilderExtensions.CreateDashScopeRewriter(),
-        _ => GeminiBuilderExtensions.CreateOllamaRewriter(),
+        "gcp.gemini" => GeminiTokenMetricsBuilderExtensions.CreateGeminiRewriter(),
+        "dashscope" => DashScopeTokenMetricsBuilderExtensions.CreateDashScopeRewriter(),
+        _ => OllamaTokenMetricsBuilderExtensions.CreateOllamaRewriter(),
     };
 
     private static string VendorModel(string target) => target switch
@@ -45,7 +45,7 @@ public sealed class RewriteRoundTripTests : IAsyncLifetime
         var options = new TokenMetricsHandlerOptions { RewriteTo = target };
         options.Rewrite.Endpoint = _server.BaseAddress;
         options.Rewrite.ModelMapping["gpt-*"] = vendorModel ?? VendorModel(target);
-        var http = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol(), Rewriter(target)], new SocketsHttpHandler(), options));
+        var http = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol(), Rewriter(target)], new SocketsHttpHandler(), options));
         var client = new ChatClient(appModel, new ApiKeyCredential("sk-app-key"), new OpenAIClientOptions
         {
             Endpoint = new Uri("https://api.openai.com/v1"),

@@ -80,6 +80,6 @@ public class OllamaTests(ITestOutputHelper output)
     public void Detection(string url, bool expected)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
-        Assert.Equal(expected, GeminiBuilderExtensions.CreateOllamaProtocol().CanHandle(request));
+        Assert.Equal(expected, OllamaTokenMetricsBuilderExtensions.CreateOllamaProtocol().CanHandle(request));
     }
 }

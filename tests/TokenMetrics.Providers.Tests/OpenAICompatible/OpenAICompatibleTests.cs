@@ -33,7 +33,7 @@ public class OpenAICompatibleTests
     [Fact]
     public async Task ProviderNames_AreConfigurable()
     {
-        var protocol = TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol(o =>
+        var protocol = OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol(o =>
         {
             o.ProviderNames["vllm.internal:8000"] = "vllm";
             o.CompatibleProviderName = "self_hosted";
@@ -88,7 +88,7 @@ public class OpenAICompatibleTests
     private static async Task<TokenUsageRecord> SendAsync(string url, byte[] answer, ITokenUsageProtocol? protocol = null)
     {
         await using var recorder = new TestRecorder();
-        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [protocol ?? TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol()],
+        using var client = new HttpClient(new TokenMetricsHandler(recorder.Recorder, [protocol ?? OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()],
             StubHttpHandler.Returning((_, _) => StubHttpHandler.Json(Encoding.UTF8.GetString(answer)))));
         using var response = await client.PostAsync(url, new StringContent("{\"model\":\"m\",\"messages\":[]}", Encoding.UTF8, "application/json"));
         _ = await response.Content.ReadAsByteArrayAsync();
