@@ -6,7 +6,7 @@ using TokenMetrics.Providers.Rewriting;
 namespace TokenMetrics.Providers.Anthropic;
 
 /// <summary>Transforms a non-streamed Anthropic message into an OpenAI <c>chat.completion</c>, and meters it.</summary>
-internal sealed class AnthropicToOpenAIJsonReader(AnswerState state, int maxBytes) : TokenUsageResponseReader, IDisposable
+internal sealed class AnthropicToOpenAIJsonReader(RewriteState state, int maxBytes) : TokenUsageResponseReader, IDisposable
 {
     private readonly AnthropicJsonReader _inner = new(maxBytes);
     private bool _done;
@@ -78,7 +78,7 @@ internal sealed class AnthropicToOpenAIJsonReader(AnswerState state, int maxByte
                 }
             }
 
-            var writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.Model, includeUsage: false);
+            var writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.RoutedModel, includeUsage: false);
             writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -92,7 +92,7 @@ internal sealed class AnthropicToOpenAIJsonReader(AnswerState state, int maxByte
 }
 
 /// <summary>Transforms an Anthropic event stream into OpenAI <c>chat.completion.chunk</c> events, and meters it.</summary>
-internal sealed class AnthropicToOpenAIStreamReader(AnswerState state, int maxEventBytes) : AnthropicEventReader, ISseEventSink, IDisposable
+internal sealed class AnthropicToOpenAIStreamReader(RewriteState state, int maxEventBytes) : AnthropicEventReader, ISseEventSink, IDisposable
 {
     private readonly SseEventReader _sse = new(maxEventBytes);
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
@@ -150,7 +150,7 @@ internal sealed class AnthropicToOpenAIStreamReader(AnswerState state, int maxEv
     {
         if (_writer is null)
         {
-            _writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.Model, state.IncludeUsage);
+            _writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.RoutedModel, state.IncludeUsage);
             _writer.WriteRoleChunk(output);
         }
 

@@ -1,9 +1,6 @@
 using System.Linq;
 using System.Net.Http;
 using System.Net.Http.Headers;
-using System.Threading;
-using System.Threading.Tasks;
-using TokenMetrics.Providers.Anthropic;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Bedrock;
@@ -17,36 +14,27 @@ namespace TokenMetrics.Providers.Bedrock;
 /// wins; else SigV4 with <c>Settings["AccessKeyId"]</c>, <c>["SecretAccessKey"]</c>, <c>["SessionToken"]</c> and <c>["Region"]</c>;
 /// else the key the app sent, as a bearer key. The app's OpenAI headers are always removed.</para>
 /// </remarks>
-internal sealed class BedrockRewriter(TimeProvider timeProvider) : ITokenUsageRewriter
+internal sealed class BedrockRewriter(TimeProvider timeProvider) : OpenAIChatRewriter(timeProvider)
 {
-    private const string Vendor = "aws.bedrock";
+    public override string Name => BedrockProtocol.ProviderName;
 
-    public string Name => BedrockProtocol.ProviderName;
+    protected override StringComparison PathComparison => StringComparison.OrdinalIgnoreCase;
 
-    public bool CanHandle(HttpRequestMessage request) =>
-        request.Method == HttpMethod.Post && request.RequestUri is { IsAbsoluteUri: true } uri
-        && uri.AbsolutePath.AsSpan().TrimEnd('/').EndsWith("/chat/completions", StringComparison.OrdinalIgnoreCase);
+    protected override byte[] BuildBody(OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite) => BedrockRequestBuilder.Build(chat);
 
-    public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
+    protected override void Route(HttpRequestMessage request, OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite, byte[] body)
     {
-        var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new NotSupportedException($"Rewriting to {Vendor}: the request body could not be read (streamed or too large).");
-        var rewrite = context.Options.Rewrite;
         var settings = rewrite.Settings;
-        var chat = OpenAIChatRequest.Parse(body.Span, rewrite);
-        var bytes = BedrockRequestBuilder.Build(chat);
         var region = settings.TryGetValue("Region", out var r) && r.Length > 0 ? r : null;
         var endpoint = rewrite.Endpoint ?? (region is null
             ? throw new InvalidOperationException("Rewriting to aws.bedrock needs Rewrite.Endpoint or Rewrite.Settings[\"Region\"].")
             : new Uri($"https://bedrock-runtime.{region}.amazonaws.com/"));
 
-        var request = context.Request;
         var action = chat.Stream ? "converse-stream" : "converse";
-        request.RequestUri = new Uri(AnthropicRewriter.EnsureSlash(endpoint), "model/" + Uri.EscapeDataString(chat.RoutedModel) + "/" + action);
+        request.RequestUri = new Uri(EnsureSlash(endpoint), "model/" + Uri.EscapeDataString(chat.RoutedModel) + "/" + action);
         request.Headers.AcceptEncoding.Clear();
         request.Headers.Accept.Clear();
         request.Headers.Accept.ParseAdd(chat.Stream ? "application/vnd.amazon.eventstream" : "application/json");
-        context.ReplaceRequestBody(bytes);
         request.Content!.Headers.ContentType = new MediaTypeHeaderValue("application/json");
 
         var appKey = ApiKeys.Take(request, rewrite);
@@ -54,10 +42,10 @@ internal sealed class BedrockRewriter(TimeProvider timeProvider) : ITokenUsageRe
         if (bearer is null && settings.TryGetValue("AccessKeyId", out var accessKey) && settings.TryGetValue("SecretAccessKey", out var secret))
         {
             var sessionToken = settings.TryGetValue("SessionToken", out var st) && st.Length > 0 ? st : null;
-            var time = timeProvider.GetUtcNow();
+            var time = TimeProvider.GetUtcNow();
             var signingRegion = region ?? RegionFromHost(request.RequestUri.Host)
                 ?? throw new InvalidOperationException("Rewriting to aws.bedrock with SigV4 needs Rewrite.Settings[\"Region\"].");
-            var authorization = SigV4.Authorization("POST", request.RequestUri, [new("content-type", "application/json")], bytes, accessKey, secret, sessionToken, signingRegion, "bedrock", time);
+            var authorization = SigV4.Authorization("POST", request.RequestUri, [new("content-type", "application/json")], body, accessKey, secret, sessionToken, signingRegion, "bedrock", time);
             request.Headers.TryAddWithoutValidation("X-Amz-Date", SigV4.AmzDate(time));
             if (sessionToken is not null)
             {
@@ -70,18 +58,10 @@ internal sealed class BedrockRewriter(TimeProvider timeProvider) : ITokenUsageRe
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
         }
-
-        context.Provider = BedrockProtocol.ProviderName;
-        context.Operation = "chat";
-        context.RequestModel = chat.RequestModel;
-        context.RoutedModel = chat.RoutedModel;
-        context.IsStreaming = chat.Stream;
-        context.ProtocolState = new AnswerState(chat.IncludeUsage, chat.RoutedModel, timeProvider.GetUtcNow().ToUnixTimeSeconds());
     }
 
-    public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
+    protected override TokenUsageResponseReader CreateAnswerReader(TokenUsageProtocolContext context, HttpResponseMessage response, RewriteState state)
     {
-        var state = context.ProtocolState as AnswerState ?? new AnswerState(false, context.RoutedModel ?? "unknown", timeProvider.GetUtcNow().ToUnixTimeSeconds());
         var requestId = BedrockProtocol.RequestId(response);
         if (!response.IsSuccessStatusCode)
         {

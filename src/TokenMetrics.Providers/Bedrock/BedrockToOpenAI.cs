@@ -8,7 +8,7 @@ using TokenMetrics.Providers.Json;
 namespace TokenMetrics.Providers.Bedrock;
 
 /// <summary>Transforms a non-streamed Converse answer into an OpenAI <c>chat.completion</c>, and meters it.</summary>
-internal sealed class BedrockToOpenAIJsonReader(AnswerState state, string? requestId, int maxBytes) : TokenUsageResponseReader, IDisposable
+internal sealed class BedrockToOpenAIJsonReader(RewriteState state, string? requestId, int maxBytes) : TokenUsageResponseReader, IDisposable
 {
     private readonly BoundedBody _body = new(maxBytes);
     private readonly BedrockConverseJsonReader _inner = new(maxBytes, requestId);
@@ -76,7 +76,7 @@ internal sealed class BedrockToOpenAIJsonReader(AnswerState state, string? reque
                 }
             }
 
-            var writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.Model, includeUsage: false);
+            var writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.RoutedModel, includeUsage: false);
             writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -96,7 +96,7 @@ internal sealed class BedrockToOpenAIJsonReader(AnswerState state, string? reque
 /// <summary>Transforms a ConverseStream event stream into OpenAI <c>chat.completion.chunk</c> server-sent events, and meters it.</summary>
 /// <remarks>The finish chunk (and usage chunk, when the app asked) is written at <c>metadata</c>, which follows <c>messageStop</c>
 /// and carries the usage; tool-call arguments are forwarded as the fragments Bedrock streams.</remarks>
-internal sealed class BedrockToOpenAIStreamReader(AnswerState state, string? requestId) : BedrockConverseStreamReader(requestId)
+internal sealed class BedrockToOpenAIStreamReader(RewriteState state, string? requestId) : BedrockConverseStreamReader(requestId)
 {
     private readonly Dictionary<int, int> _toolIndexByBlock = [];
     private IBufferWriter<byte>? _output;
@@ -154,7 +154,7 @@ internal sealed class BedrockToOpenAIStreamReader(AnswerState state, string? req
     {
         if (_writer is null)
         {
-            _writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.Model, state.IncludeUsage);
+            _writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.RoutedModel, state.IncludeUsage);
             _writer.WriteRoleChunk(output);
         }
 

@@ -2,8 +2,6 @@ using System.Collections.Generic;
 using System.Net.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading;
-using System.Threading.Tasks;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.DashScope;
@@ -17,7 +15,7 @@ namespace TokenMetrics.Providers.DashScope;
 /// <para>Images and other non-text parts, and any other field, fail with <see cref="NotSupportedException"/> naming the field
 /// (use the compatible mode for them: it is plain OpenAI).</para>
 /// </remarks>
-internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : ITokenUsageRewriter
+internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
     {
@@ -25,20 +23,12 @@ internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : ITok
         "tools", "tool_choice", "response_format", "seed", "presence_penalty",
     };
 
-    public string Name => DashScopeProtocol.ProviderName;
+    public override string Name => DashScopeProtocol.ProviderName;
 
-    public bool CanHandle(HttpRequestMessage request) =>
-        request.Method == HttpMethod.Post && request.RequestUri is { IsAbsoluteUri: true } uri
-        && uri.AbsolutePath.TrimEnd('/').EndsWith("/chat/completions", StringComparison.Ordinal);
+    protected override ISet<string> SupportedFields => Supported;
 
-    public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
+    protected override byte[] BuildBody(OpenAIChatRequest request, TokenMetricsRewriteOptions rewrite)
     {
-        var rewrite = context.Options.Rewrite;
-        var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new NotSupportedException("Rewriting to dashscope: the request body could not be read.");
-        var request = OpenAIChatRequest.Parse(body.Span, rewrite);
-        request.EnsureOnly(Supported, Name);
-
         var messages = new JsonArray();
         for (var i = 0; i < request.Messages.Count; i++)
         {
@@ -111,33 +101,28 @@ internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : ITok
             ["parameters"] = parameters,
         };
 
-        context.Operation = "chat";
-        context.Provider = Name;
-        context.RequestModel = request.RequestModel;
-        context.RoutedModel = request.RoutedModel;
-        context.IsStreaming = request.Stream;
-        context.ProtocolState = new RewriteState(request.Stream, request.IncludeUsage, request.RoutedModel, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-
-        var key = ApiKeys.Take(context.Request, rewrite);
-        var baseUri = rewrite.Endpoint ?? options.DefaultEndpoint;
-        context.Request.RequestUri = new Uri(baseUri, "api/v1/services/aigc/text-generation/generation");
-        if (key is not null)
-        {
-            context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-
-        context.Request.Headers.Remove("X-DashScope-SSE");
-        if (request.Stream)
-        {
-            context.Request.Headers.TryAddWithoutValidation("X-DashScope-SSE", "enable");
-        }
-
-        context.ReplaceRequestBody(JsonNodes.ToUtf8(native));
+        return JsonNodes.ToUtf8(native);
     }
 
-    public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
+    protected override void Route(HttpRequestMessage request, OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite, byte[] body)
     {
-        var state = context.ProtocolState as RewriteState ?? new RewriteState(context.IsStreaming, false, context.RoutedModel ?? string.Empty, 0);
+        var key = ApiKeys.Take(request, rewrite);
+        var baseUri = rewrite.Endpoint ?? options.DefaultEndpoint;
+        request.RequestUri = new Uri(baseUri, "api/v1/services/aigc/text-generation/generation");
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+
+        request.Headers.Remove("X-DashScope-SSE");
+        if (chat.Stream)
+        {
+            request.Headers.TryAddWithoutValidation("X-DashScope-SSE", "enable");
+        }
+    }
+
+    protected override TokenUsageResponseReader CreateAnswerReader(TokenUsageProtocolContext context, HttpResponseMessage response, RewriteState state)
+    {
         var sse = TokenUsageProtocolContext.IsMediaType(response.Content.Headers, "text/event-stream");
         var max = state.Stream ? context.Options.MaxSseEventBytes : context.Options.MaxInspectedResponseBytes;
         return new DashScopeRewriteReader(sse ? DocumentFraming.Sse : DocumentFraming.Objects, max, state, (int)response.StatusCode);
@@ -157,23 +142,20 @@ internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : ITok
 internal sealed class DashScopeRewriteReader : DashScopeResponseReader
 {
     private readonly RewriteState _state;
+    private readonly RewrittenAnswer _rewritten;
     private readonly OpenAIAnswerBuilder _answer;
-    private readonly int _status;
-    private string? _errorMessage;
 
     public DashScopeRewriteReader(DocumentFraming framing, int maxDocumentBytes, RewriteState state, int status)
         : base(framing, maxDocumentBytes, state.Stream)
     {
         _state = state;
-        _status = status;
-        _answer = state.CreateBuilder();
+        _rewritten = new RewrittenAnswer(state, status, "DashScope");
+        _answer = _rewritten.Builder;
     }
-
-    private bool Success => _status is >= 200 and < 300;
 
     public override bool TransformsContent => true;
 
-    public override string? TransformedMediaType => Success && _state.Stream ? "text/event-stream" : "application/json";
+    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
@@ -182,16 +164,11 @@ internal sealed class DashScopeRewriteReader : DashScopeResponseReader
         var root = document.RootElement;
         if (ErrorType is not null)
         {
-            _errorMessage = root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : ErrorType;
-            if (Success)
-            {
-                _answer.Error(Output, _errorMessage ?? "error", ErrorType);
-            }
-
+            _rewritten.VendorError(Output, root.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : ErrorType, ErrorType);
             return;
         }
 
-        if (!Success)
+        if (!_rewritten.Success)
         {
             return;
         }
@@ -255,15 +232,6 @@ internal sealed class DashScopeRewriteReader : DashScopeResponseReader
     protected override void OnEnd()
     {
         base.OnEnd();
-        if (!Success)
-        {
-            _answer.Error(Output, _errorMessage ?? $"DashScope answered HTTP {_status}.", OpenAIAnswerBuilder.ErrorType(_status));
-            return;
-        }
-
-        if (Completed && ErrorType is null)
-        {
-            _answer.End(Output, Usage);
-        }
+        _rewritten.End(Output, Completed, ErrorType, Usage);
     }
 }

@@ -9,23 +9,20 @@ namespace TokenMetrics.Providers.Gemini;
 internal sealed class GeminiRewriteReader : GeminiResponseReader
 {
     private readonly RewriteState _state;
+    private readonly RewrittenAnswer _rewritten;
     private readonly OpenAIAnswerBuilder _answer;
-    private readonly int _status;
-    private string? _errorMessage;
 
     public GeminiRewriteReader(DocumentFraming framing, int maxDocumentBytes, RewriteState state, int status)
         : base(framing, maxDocumentBytes, state.Stream)
     {
         _state = state;
-        _status = status;
-        _answer = state.CreateBuilder();
+        _rewritten = new RewrittenAnswer(state, status, "The Gemini API");
+        _answer = _rewritten.Builder;
     }
-
-    private bool Success => _status is >= 200 and < 300;
 
     public override bool TransformsContent => true;
 
-    public override string? TransformedMediaType => Success && _state.Stream ? "text/event-stream" : "application/json";
+    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
@@ -34,18 +31,14 @@ internal sealed class GeminiRewriteReader : GeminiResponseReader
         var root = document.RootElement;
         if (root.TryGetProperty("error", out var error))
         {
-            _errorMessage = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
+            var message = error.ValueKind == JsonValueKind.Object && error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String
                 ? m.GetString()
                 : error.ToString();
-            if (Success)
-            {
-                _answer.Error(Output, _errorMessage ?? "error", ErrorType ?? "server_error");
-            }
-
+            _rewritten.VendorError(Output, message, ErrorType ?? "server_error");
             return;
         }
 
-        if (!Success)
+        if (!_rewritten.Success)
         {
             return;
         }
@@ -92,15 +85,6 @@ internal sealed class GeminiRewriteReader : GeminiResponseReader
     protected override void OnEnd()
     {
         base.OnEnd();
-        if (!Success)
-        {
-            _answer.Error(Output, _errorMessage ?? $"The Gemini API answered HTTP {_status}.", OpenAIAnswerBuilder.ErrorType(_status));
-            return;
-        }
-
-        if (Completed && ErrorType is null)
-        {
-            _answer.End(Output, Usage);
-        }
+        _rewritten.End(Output, Completed, ErrorType, Usage);
     }
 }

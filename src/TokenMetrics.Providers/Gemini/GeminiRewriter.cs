@@ -2,8 +2,6 @@ using System.Collections.Generic;
 using System.Net.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading;
-using System.Threading.Tasks;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Gemini;
@@ -21,7 +19,7 @@ namespace TokenMetrics.Providers.Gemini;
 /// <para>Anything else (for example <c>n</c>, <c>logprobs</c>, <c>audio</c>, <c>user</c>, http image URLs) fails the call with <see cref="NotSupportedException"/>
 /// naming the field.</para>
 /// </remarks>
-internal sealed class GeminiRewriter(GeminiProtocolOptions options) : ITokenUsageRewriter
+internal sealed class GeminiRewriter(GeminiProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
     {
@@ -29,44 +27,27 @@ internal sealed class GeminiRewriter(GeminiProtocolOptions options) : ITokenUsag
         "tools", "tool_choice", "response_format", "seed", "presence_penalty", "frequency_penalty",
     };
 
-    public string Name => GeminiProtocol.GeminiName;
+    public override string Name => GeminiProtocol.GeminiName;
 
-    public bool CanHandle(HttpRequestMessage request) =>
-        request.Method == HttpMethod.Post && request.RequestUri is { IsAbsoluteUri: true } uri
-        && uri.AbsolutePath.TrimEnd('/').EndsWith("/chat/completions", StringComparison.Ordinal);
+    protected override ISet<string> SupportedFields => Supported;
 
-    public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
+    protected override byte[] BuildBody(OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite) => JsonNodes.ToUtf8(Convert(chat));
+
+    protected override void Route(HttpRequestMessage request, OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite, byte[] body)
     {
-        var rewrite = context.Options.Rewrite;
-        var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new NotSupportedException("Rewriting to gcp.gemini: the request body could not be read.");
-        var request = OpenAIChatRequest.Parse(body.Span, rewrite);
-        request.EnsureOnly(Supported, Name);
-        var gemini = Convert(request);
-
-        context.Operation = "chat";
-        context.Provider = Name;
-        context.RequestModel = request.RequestModel;
-        context.RoutedModel = request.RoutedModel;
-        context.IsStreaming = request.Stream;
-        context.ProtocolState = new RewriteState(request.Stream, request.IncludeUsage, request.RoutedModel, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-
-        var key = ApiKeys.Take(context.Request, rewrite);
+        var key = ApiKeys.Take(request, rewrite);
         var baseUri = rewrite.Endpoint ?? options.DefaultEndpoint;
-        var action = request.Stream ? "streamGenerateContent?alt=sse" : "generateContent";
-        context.Request.RequestUri = new Uri(baseUri, $"{options.ApiVersion.Trim('/')}/models/{Uri.EscapeDataString(request.RoutedModel)}:{action}");
+        var action = chat.Stream ? "streamGenerateContent?alt=sse" : "generateContent";
+        request.RequestUri = new Uri(baseUri, $"{options.ApiVersion.Trim('/')}/models/{Uri.EscapeDataString(chat.RoutedModel)}:{action}");
         if (key is not null)
         {
-            context.Request.Headers.Remove("x-goog-api-key");
-            context.Request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
+            request.Headers.Remove("x-goog-api-key");
+            request.Headers.TryAddWithoutValidation("x-goog-api-key", key);
         }
-
-        context.ReplaceRequestBody(JsonNodes.ToUtf8(gemini));
     }
 
-    public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
+    protected override TokenUsageResponseReader CreateAnswerReader(TokenUsageProtocolContext context, HttpResponseMessage response, RewriteState state)
     {
-        var state = context.ProtocolState as RewriteState ?? new RewriteState(context.IsStreaming, false, context.RoutedModel ?? string.Empty, 0);
         var sse = TokenUsageProtocolContext.IsMediaType(response.Content.Headers, "text/event-stream");
         var max = state.Stream ? context.Options.MaxSseEventBytes : context.Options.MaxInspectedResponseBytes;
         return new GeminiRewriteReader(sse ? DocumentFraming.Sse : DocumentFraming.Objects, max, state, (int)response.StatusCode);

@@ -2,8 +2,6 @@ using System.Collections.Generic;
 using System.Net.Http;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading;
-using System.Threading.Tasks;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Ollama;
@@ -17,7 +15,7 @@ namespace TokenMetrics.Providers.Ollama;
 /// <c>response_format</c> → <c>format</c> (<c>"json"</c> or the schema). A key, when there is one, goes to <c>Authorization: Bearer</c>.</para>
 /// <para>Ollama sends whole tool calls without ids: ids are generated. Other fields fail with <see cref="NotSupportedException"/>.</para>
 /// </remarks>
-internal sealed class OllamaRewriter(OllamaProtocolOptions options) : ITokenUsageRewriter
+internal sealed class OllamaRewriter(OllamaProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
     {
@@ -25,20 +23,12 @@ internal sealed class OllamaRewriter(OllamaProtocolOptions options) : ITokenUsag
         "tools", "response_format", "seed", "presence_penalty", "frequency_penalty",
     };
 
-    public string Name => OllamaProtocol.ProviderName;
+    public override string Name => OllamaProtocol.ProviderName;
 
-    public bool CanHandle(HttpRequestMessage request) =>
-        request.Method == HttpMethod.Post && request.RequestUri is { IsAbsoluteUri: true } uri
-        && uri.AbsolutePath.TrimEnd('/').EndsWith("/chat/completions", StringComparison.Ordinal);
+    protected override ISet<string> SupportedFields => Supported;
 
-    public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
+    protected override byte[] BuildBody(OpenAIChatRequest request, TokenMetricsRewriteOptions rewrite)
     {
-        var rewrite = context.Options.Rewrite;
-        var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new NotSupportedException("Rewriting to ollama: the request body could not be read.");
-        var request = OpenAIChatRequest.Parse(body.Span, rewrite);
-        request.EnsureOnly(Supported, Name);
-
         var messages = new JsonArray();
         for (var i = 0; i < request.Messages.Count; i++)
         {
@@ -104,26 +94,21 @@ internal sealed class OllamaRewriter(OllamaProtocolOptions options) : ITokenUsag
             }
         }
 
-        context.Operation = "chat";
-        context.Provider = Name;
-        context.RequestModel = request.RequestModel;
-        context.RoutedModel = request.RoutedModel;
-        context.IsStreaming = request.Stream;
-        context.ProtocolState = new RewriteState(request.Stream, request.IncludeUsage, request.RoutedModel, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-
-        var key = ApiKeys.Take(context.Request, rewrite);
-        context.Request.RequestUri = new Uri(rewrite.Endpoint ?? options.DefaultEndpoint, "api/chat");
-        if (key is not null)
-        {
-            context.Request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-
-        context.ReplaceRequestBody(JsonNodes.ToUtf8(native));
+        return JsonNodes.ToUtf8(native);
     }
 
-    public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
+    protected override void Route(HttpRequestMessage request, OpenAIChatRequest chat, TokenMetricsRewriteOptions rewrite, byte[] body)
     {
-        var state = context.ProtocolState as RewriteState ?? new RewriteState(context.IsStreaming, false, context.RoutedModel ?? string.Empty, 0);
+        var key = ApiKeys.Take(request, rewrite);
+        request.RequestUri = new Uri(rewrite.Endpoint ?? options.DefaultEndpoint, "api/chat");
+        if (key is not null)
+        {
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        }
+    }
+
+    protected override TokenUsageResponseReader CreateAnswerReader(TokenUsageProtocolContext context, HttpResponseMessage response, RewriteState state)
+    {
         var max = state.Stream ? context.Options.MaxSseEventBytes : context.Options.MaxInspectedResponseBytes;
         return new OllamaRewriteReader(max, state, (int)response.StatusCode);
     }
@@ -205,23 +190,20 @@ internal sealed class OllamaRewriter(OllamaProtocolOptions options) : ITokenUsag
 internal sealed class OllamaRewriteReader : OllamaResponseReader
 {
     private readonly RewriteState _state;
+    private readonly RewrittenAnswer _rewritten;
     private readonly OpenAIAnswerBuilder _answer;
-    private readonly int _status;
-    private string? _errorMessage;
 
     public OllamaRewriteReader(int maxDocumentBytes, RewriteState state, int status)
         : base(maxDocumentBytes)
     {
         _state = state;
-        _status = status;
-        _answer = state.CreateBuilder();
+        _rewritten = new RewrittenAnswer(state, status, "Ollama");
+        _answer = _rewritten.Builder;
     }
-
-    private bool Success => _status is >= 200 and < 300;
 
     public override bool TransformsContent => true;
 
-    public override string? TransformedMediaType => Success && _state.Stream ? "text/event-stream" : "application/json";
+    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
@@ -230,16 +212,11 @@ internal sealed class OllamaRewriteReader : OllamaResponseReader
         var root = document.RootElement;
         if (root.TryGetProperty("error", out var error))
         {
-            _errorMessage = error.ValueKind == JsonValueKind.String ? error.GetString() : error.ToString();
-            if (Success)
-            {
-                _answer.Error(Output, _errorMessage ?? "error", "server_error");
-            }
-
+            _rewritten.VendorError(Output, error.ValueKind == JsonValueKind.String ? error.GetString() : error.ToString(), "server_error");
             return;
         }
 
-        if (!Success)
+        if (!_rewritten.Success)
         {
             return;
         }
@@ -278,15 +255,6 @@ internal sealed class OllamaRewriteReader : OllamaResponseReader
     protected override void OnEnd()
     {
         base.OnEnd();
-        if (!Success)
-        {
-            _answer.Error(Output, _errorMessage ?? $"Ollama answered HTTP {_status}.", OpenAIAnswerBuilder.ErrorType(_status));
-            return;
-        }
-
-        if (Completed && ErrorType is null)
-        {
-            _answer.End(Output, Usage);
-        }
+        _rewritten.End(Output, Completed, ErrorType, Usage);
     }
 }

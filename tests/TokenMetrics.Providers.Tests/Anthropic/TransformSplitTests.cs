@@ -11,7 +11,7 @@ namespace TokenMetrics.Providers.Tests.Anthropic;
 /// <summary>The rewriters' answer transforms: the OpenAI bytes the app reads do not depend on how the vendor's bytes were split.</summary>
 public class TransformSplitTests(ITestOutputHelper output)
 {
-    private static readonly AnswerState State = new(IncludeUsage: true, "claude-routed", 1_700_000_000);
+    private static readonly RewriteState State = new(Stream: true, IncludeUsage: true, "claude-routed", 1_700_000_000);
 
     private static string Run(TokenUsageResponseReader reader, byte[] body, IEnumerable<int> cuts)
     {
