@@ -137,31 +137,6 @@ internal sealed class AnthropicJsonReader(int maxBytes, TokenUsage? fallback = n
     }
 
     /// <summary>Keeps text, thinking and tool inputs' strings, only for estimation; cheap because the body is already here.</summary>
-    private void CollectText(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.StartArray)
-        {
-            reader.Skip();
-            return;
-        }
-
-        var depth = reader.CurrentDepth;
-        var take = false;
-        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName)
-            {
-                take = reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("thinking"u8);
-            }
-            else if (take && reader.TokenType == JsonTokenType.String)
-            {
-                OutputText.AppendJsonEscaped(reader.ValueSpan);
-                take = false;
-            }
-            else
-            {
-                take = false;
-            }
-        }
-    }
+    private void CollectText(ref Utf8JsonReader reader) =>
+        AnswerText.Collect(ref reader, OutputText, static (ref Utf8JsonReader r) => r.ValueTextEquals("text"u8) || r.ValueTextEquals("thinking"u8));
 }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Text.Json.Nodes;
-using TokenMetrics.Providers.Anthropic;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Bedrock;
@@ -17,6 +16,8 @@ internal static class BedrockRequestBuilder
 {
     private const string Vendor = "aws.bedrock";
 
+    private static readonly BedrockBlocks Blocks = new();
+
     private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
     {
         "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options",
@@ -28,50 +29,7 @@ internal static class BedrockRequestBuilder
         chat.EnsureOnly(Supported, Vendor);
         RewriteChecks.EnsureSingleChoice(chat, Vendor);
         RewriteChecks.EnsureTextResponseFormat(chat, Vendor);
-        var system = new JsonArray();
-        var messages = new JsonArray();
-        var index = 0;
-        foreach (var node in chat.Messages)
-        {
-            if (node is not JsonObject message)
-            {
-                throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}] is not an object.");
-            }
-
-            var role = (string?)message["role"];
-            switch (role)
-            {
-                case "system" or "developer":
-                    var text = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor);
-                    if (text.Length > 0)
-                    {
-                        system.Add((JsonNode)new JsonObject { ["text"] = text });
-                    }
-
-                    break;
-                case "user":
-                    RewriteChecks.AppendBlocks(messages, "user", UserBlocks(message["content"], index));
-                    break;
-                case "assistant":
-                    RewriteChecks.AppendBlocks(messages, "assistant", AssistantBlocks(message, index));
-                    break;
-                case "tool":
-                    RewriteChecks.AppendBlocks(messages, "user", [new JsonObject
-                    {
-                        ["toolResult"] = new JsonObject
-                        {
-                            ["toolUseId"] = (string?)message["tool_call_id"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_call_id is missing."),
-                            ["content"] = new JsonArray(new JsonObject { ["text"] = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor) }),
-                        },
-                    }]);
-                    break;
-                default:
-                    throw new NotSupportedException($"Rewriting to {Vendor}: the message role '{role}' (messages[{index}].role) is not supported.");
-            }
-
-            index++;
-        }
-
+        var (system, messages) = Blocks.Map(chat);
         var body = new JsonObject { ["messages"] = messages };
         if (system.Count > 0)
         {
@@ -94,16 +52,9 @@ internal static class BedrockRequestBuilder
             inference["topP"] = topP;
         }
 
-        var stop = chat.Stop();
-        if (stop.Count > 0)
+        if (chat.StopSequences() is { } stop)
         {
-            var sequences = new JsonArray();
-            foreach (var s in stop)
-            {
-                sequences.Add((JsonNode?)JsonValue.Create(s));
-            }
-
-            inference["stopSequences"] = sequences;
+            inference["stopSequences"] = stop;
         }
 
         if (inference.Count > 0)
@@ -113,86 +64,6 @@ internal static class BedrockRequestBuilder
 
         AddTools(chat, body);
         return JsonNodes.ToUtf8(body);
-    }
-
-    private static List<JsonNode> UserBlocks(JsonNode? content, int index)
-    {
-        var blocks = new List<JsonNode>();
-        if (content is JsonArray parts)
-        {
-            var p = 0;
-            foreach (var part in parts)
-            {
-                var type = (string?)part?["type"];
-                if (type == "text")
-                {
-                    blocks.Add((JsonNode)new JsonObject { ["text"] = (string?)part!["text"] ?? string.Empty });
-                }
-                else if (type == "image_url")
-                {
-                    var field = $"messages[{index}].content[{p}].image_url.url";
-                    var url = (string?)part!["image_url"]?["url"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: {field} is missing.");
-                    if (!MediaUrls.TryParseDataUrl(url, out var mediaType, out var data) || !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
-                    {
-                        throw new NotSupportedException($"Rewriting to {Vendor}: {field} must be a data:image/...;base64 URL (Converse takes image bytes, not http URLs).");
-                    }
-
-                    var format = mediaType[6..].ToLowerInvariant() switch
-                    {
-                        "jpg" => "jpeg",
-                        var f => f,
-                    };
-                    blocks.Add((JsonNode)new JsonObject { ["image"] = new JsonObject { ["format"] = format, ["source"] = new JsonObject { ["bytes"] = data } } });
-                }
-                else
-                {
-                    throw new NotSupportedException($"Rewriting to {Vendor}: the content part type '{type}' (messages[{index}].content[{p}].type) is not supported.");
-                }
-
-                p++;
-            }
-        }
-        else
-        {
-            var text = RewriteChecks.TextOf(content, $"messages[{index}].content", Vendor);
-            if (text.Length > 0)
-            {
-                blocks.Add((JsonNode)new JsonObject { ["text"] = text });
-            }
-        }
-
-        return blocks;
-    }
-
-    private static List<JsonNode> AssistantBlocks(JsonObject message, int index)
-    {
-        var blocks = new List<JsonNode>();
-        var text = RewriteChecks.TextOf(message["content"], $"messages[{index}].content", Vendor);
-        if (text.Length > 0)
-        {
-            blocks.Add((JsonNode)new JsonObject { ["text"] = text });
-        }
-
-        if (message["tool_calls"] is JsonArray calls)
-        {
-            var c = 0;
-            foreach (var call in calls)
-            {
-                var function = call?["function"];
-                blocks.Add((JsonNode)new JsonObject
-                {
-                    ["toolUse"] = new JsonObject
-                    {
-                        ["toolUseId"] = (string?)call?["id"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_calls[{c}].id is missing."),
-                        ["name"] = (string?)function?["name"] ?? throw new NotSupportedException($"Rewriting to {Vendor}: messages[{index}].tool_calls[{c}].function.name is missing."),
-                        ["input"] = RewriteChecks.ParseArguments((string?)function?["arguments"], $"messages[{index}].tool_calls[{c}].function.arguments", Vendor),
-                    },
-                });
-                c++;
-            }
-        }
-
-        return blocks;
     }
 
     private static void AddTools(OpenAIChatRequest chat, JsonObject body)
@@ -238,5 +109,32 @@ internal static class BedrockRequestBuilder
         }
 
         body["toolConfig"] = config;
+    }
+
+    /// <summary>Converse's block shapes.</summary>
+    private sealed class BedrockBlocks() : ChatBlocks(BedrockRequestBuilder.Vendor)
+    {
+        protected override JsonNode TextBlock(string text) => new JsonObject { ["text"] = text };
+
+        protected override JsonNode ImageBlock(string url, string field)
+        {
+            if (!MediaUrls.TryParseDataUrl(url, out var mediaType, out var data) || !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new NotSupportedException($"Rewriting to {Vendor}: {field} must be a data:image/...;base64 URL (Converse takes image bytes, not http URLs).");
+            }
+
+            var format = mediaType[6..].ToLowerInvariant() switch
+            {
+                "jpg" => "jpeg",
+                var f => f,
+            };
+            return new JsonObject { ["image"] = new JsonObject { ["format"] = format, ["source"] = new JsonObject { ["bytes"] = data } } };
+        }
+
+        protected override JsonNode ToolUseBlock(string id, string name, JsonNode input) =>
+            new JsonObject { ["toolUse"] = new JsonObject { ["toolUseId"] = id, ["name"] = name, ["input"] = input } };
+
+        protected override JsonNode ToolResultBlock(string toolUseId, string text) =>
+            new JsonObject { ["toolResult"] = new JsonObject { ["toolUseId"] = toolUseId, ["content"] = new JsonArray(new JsonObject { ["text"] = text }) } };
     }
 }

@@ -74,16 +74,9 @@ internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : Open
             parameters["max_tokens"] = max;
         }
 
-        var stop = request.Stop();
-        if (stop.Count > 0)
+        if (request.StopSequences() is { } stop)
         {
-            var array = new JsonArray();
-            foreach (var s in stop)
-            {
-                array.Add((JsonNode?)JsonValue.Create(s));
-            }
-
-            parameters["stop"] = array;
+            parameters["stop"] = stop;
         }
 
         foreach (var name in new[] { "tools", "tool_choice", "response_format" })

@@ -173,16 +173,9 @@ internal sealed class GeminiRewriter(GeminiProtocolOptions options) : OpenAIChat
             config["seed"] = (long)seed;
         }
 
-        var stop = request.Stop();
-        if (stop.Count > 0)
+        if (request.StopSequences() is { } stop)
         {
-            var sequences = new JsonArray();
-            foreach (var s in stop)
-            {
-                sequences.Add((JsonNode?)JsonValue.Create(s));
-            }
-
-            config["stopSequences"] = sequences;
+            config["stopSequences"] = stop;
         }
 
         if (request.Body["response_format"] is JsonObject format)

@@ -60,16 +60,9 @@ internal sealed class OllamaRewriter(OllamaProtocolOptions options) : OpenAIChat
             opts["num_predict"] = max;
         }
 
-        var stop = request.Stop();
-        if (stop.Count > 0)
+        if (request.StopSequences() is { } stop)
         {
-            var array = new JsonArray();
-            foreach (var s in stop)
-            {
-                array.Add((JsonNode?)JsonValue.Create(s));
-            }
-
-            opts["stop"] = array;
+            opts["stop"] = stop;
         }
 
         if (opts.Count > 0)

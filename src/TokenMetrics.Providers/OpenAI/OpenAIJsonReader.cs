@@ -145,33 +145,8 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
     }
 
     /// <summary>Keeps the answer text (message content, tool arguments, output_text), only for estimation.</summary>
-    private void CollectText(ref Utf8JsonReader reader)
-    {
-        if (reader.TokenType != JsonTokenType.StartArray)
-        {
-            reader.Skip();
-            return;
-        }
-
-        var depth = reader.CurrentDepth;
-        var take = false;
-        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
-        {
-            if (reader.TokenType == JsonTokenType.PropertyName)
-            {
-                take = reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("arguments"u8) || reader.ValueTextEquals("refusal"u8);
-            }
-            else if (take && reader.TokenType == JsonTokenType.String)
-            {
-                OutputText.AppendJsonEscaped(reader.ValueSpan);
-                take = false;
-            }
-            else
-            {
-                take = false;
-            }
-        }
-    }
+    private void CollectText(ref Utf8JsonReader reader) =>
+        AnswerText.Collect(ref reader, OutputText, static (ref Utf8JsonReader r) => r.ValueTextEquals("content"u8) || r.ValueTextEquals("text"u8) || r.ValueTextEquals("arguments"u8) || r.ValueTextEquals("refusal"u8));
 
     private void CompleteFromHeadAndTail()
     {

@@ -77,6 +77,24 @@ internal sealed class OpenAIChatRequest
         Body["max_completion_tokens"] is JsonValue a && a.TryGetValue<int>(out var x) ? x
         : Body["max_tokens"] is JsonValue b && b.TryGetValue<int>(out var y) ? y : null;
 
+    /// <summary>Reads <c>stop</c> (a string or an array) as a new JSON array, or <see langword="null"/> when there is none.</summary>
+    public JsonArray? StopSequences()
+    {
+        var stop = Stop();
+        if (stop.Count == 0)
+        {
+            return null;
+        }
+
+        var sequences = new JsonArray();
+        foreach (var s in stop)
+        {
+            sequences.Add((JsonNode?)JsonValue.Create(s));
+        }
+
+        return sequences;
+    }
+
     /// <summary>Reads <c>stop</c> (a string or an array) as a list.</summary>
     public List<string> Stop()
     {
