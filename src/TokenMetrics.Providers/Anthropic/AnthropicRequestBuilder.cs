@@ -19,17 +19,11 @@ internal static class AnthropicRequestBuilder
 
     private static readonly AnthropicBlocks Blocks = new();
 
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options",
-        "tools", "tool_choice", "parallel_tool_calls", "user", "n", "response_format",
-    };
+    private static readonly HashSet<string> Supported = RewriteChecks.SupportedFields("tools", "tool_choice", "parallel_tool_calls", "user", "n", "response_format");
 
     public static byte[] Build(OpenAIChatRequest chat, TokenMetricsRewriteOptions options)
     {
-        chat.EnsureOnly(Supported, Vendor);
-        RewriteChecks.EnsureSingleChoice(chat, Vendor);
-        RewriteChecks.EnsureTextResponseFormat(chat, Vendor);
+        RewriteChecks.EnsureExpressible(chat, Supported, Vendor);
         var body = new JsonObject
         {
             ["model"] = chat.RoutedModel,
@@ -98,14 +92,8 @@ internal static class AnthropicRequestBuilder
             var i = 0;
             foreach (var tool in tools)
             {
-                var function = RewriteChecks.Function(tool, i++, Vendor);
-                var spec = new JsonObject { ["name"] = (string?)function["name"] };
-                if ((string?)function["description"] is { } description)
-                {
-                    spec["description"] = description;
-                }
-
-                spec["input_schema"] = function["parameters"]?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
+                var (spec, schema) = RewriteChecks.FunctionSpec(tool, i++, Vendor);
+                spec["input_schema"] = schema;
                 list.Add((JsonNode)spec);
             }
 

@@ -6,25 +6,14 @@ using TokenMetrics.Providers.Rewriting;
 namespace TokenMetrics.Providers.Anthropic;
 
 /// <summary>Transforms a non-streamed Anthropic message into an OpenAI <c>chat.completion</c>, and meters it.</summary>
-internal sealed class AnthropicToOpenAIJsonReader(RewriteState state, int maxBytes) : TokenUsageResponseReader, IDisposable
+internal sealed class AnthropicToOpenAIJsonReader(RewriteState state, int maxBytes) : ToOpenAIJsonReader, IDisposable
 {
     private readonly AnthropicJsonReader _inner = new(maxBytes);
-    private bool _done;
-
-    public override bool TransformsContent => true;
-
-    public override string? TransformedMediaType => "application/json";
 
     public override void Write(ReadOnlySpan<byte> data) => _inner.Write(data);
 
-    public override void Complete()
+    protected override void CompleteMetering()
     {
-        if (_done)
-        {
-            return;
-        }
-
-        _done = true;
         _inner.Complete();
         Usage = _inner.Usage;
         ResponseModel = _inner.ResponseModel;
@@ -33,16 +22,8 @@ internal sealed class AnthropicToOpenAIJsonReader(RewriteState state, int maxByt
         ErrorType = _inner.ErrorType;
     }
 
-    public override void Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
+    protected override void WriteAnswer(IBufferWriter<byte> output)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        Write(data);
-        if (!final)
-        {
-            return;
-        }
-
-        Complete();
         var body = _inner.Buffer;
         if (ErrorType is not null || body.Overflowed)
         {
@@ -51,41 +32,33 @@ internal sealed class AnthropicToOpenAIJsonReader(RewriteState state, int maxByt
             return;
         }
 
-        try
+        using var document = JsonDocument.Parse(body.Body.ToArray());
+        var root = document.RootElement;
+        string? text = null;
+        string? reasoning = null;
+        var calls = new List<(string Id, string Name, string Arguments)>();
+        if (root.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
         {
-            using var document = JsonDocument.Parse(body.Body.ToArray());
-            var root = document.RootElement;
-            string? text = null;
-            string? reasoning = null;
-            var calls = new List<(string Id, string Name, string Arguments)>();
-            if (root.TryGetProperty("content", out var content) && content.ValueKind == JsonValueKind.Array)
+            foreach (var block in content.EnumerateArray())
             {
-                foreach (var block in content.EnumerateArray())
+                var type = block.TryGetProperty("type", out var t) ? t.GetString() : null;
+                if (type == "text")
                 {
-                    var type = block.TryGetProperty("type", out var t) ? t.GetString() : null;
-                    if (type == "text")
-                    {
-                        text += block.GetProperty("text").GetString();
-                    }
-                    else if (type == "thinking" && block.TryGetProperty("thinking", out var thinking))
-                    {
-                        reasoning += thinking.GetString();
-                    }
-                    else if (type == "tool_use")
-                    {
-                        calls.Add((block.GetProperty("id").GetString()!, block.GetProperty("name").GetString()!, block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
-                    }
+                    text += block.GetProperty("text").GetString();
+                }
+                else if (type == "thinking" && block.TryGetProperty("thinking", out var thinking))
+                {
+                    reasoning += thinking.GetString();
+                }
+                else if (type == "tool_use")
+                {
+                    calls.Add((block.GetProperty("id").GetString()!, block.GetProperty("name").GetString()!, block.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
                 }
             }
+        }
 
-            var writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.RoutedModel, includeUsage: false);
-            writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            ErrorType = "invalid_response";
-            OpenAIAnswerWriter.WriteError(output, "The vendor's answer could not be read: " + ex.Message, "server_error");
-        }
+        var writer = new OpenAIAnswerWriter(ResponseId ?? "chatcmpl-anthropic", state.Created, ResponseModel ?? state.RoutedModel, includeUsage: false);
+        writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
     }
 
     public void Dispose() => _inner.Dispose();

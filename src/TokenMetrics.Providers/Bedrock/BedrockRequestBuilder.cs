@@ -18,17 +18,11 @@ internal static class BedrockRequestBuilder
 
     private static readonly BedrockBlocks Blocks = new();
 
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "model", "messages", "max_tokens", "max_completion_tokens", "temperature", "top_p", "stop", "stream", "stream_options",
-        "tools", "tool_choice", "n", "response_format",
-    };
+    private static readonly HashSet<string> Supported = RewriteChecks.SupportedFields("tools", "tool_choice", "n", "response_format");
 
     public static byte[] Build(OpenAIChatRequest chat)
     {
-        chat.EnsureOnly(Supported, Vendor);
-        RewriteChecks.EnsureSingleChoice(chat, Vendor);
-        RewriteChecks.EnsureTextResponseFormat(chat, Vendor);
+        RewriteChecks.EnsureExpressible(chat, Supported, Vendor);
         var (system, messages) = Blocks.Map(chat);
         var body = new JsonObject { ["messages"] = messages };
         if (system.Count > 0)
@@ -83,14 +77,8 @@ internal static class BedrockRequestBuilder
         var i = 0;
         foreach (var tool in tools)
         {
-            var function = RewriteChecks.Function(tool, i++, Vendor);
-            var spec = new JsonObject { ["name"] = (string?)function["name"] };
-            if ((string?)function["description"] is { } description)
-            {
-                spec["description"] = description;
-            }
-
-            spec["inputSchema"] = new JsonObject { ["json"] = function["parameters"]?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() } };
+            var (spec, schema) = RewriteChecks.FunctionSpec(tool, i++, Vendor);
+            spec["inputSchema"] = new JsonObject { ["json"] = schema };
             list.Add((JsonNode)new JsonObject { ["toolSpec"] = spec });
         }
 

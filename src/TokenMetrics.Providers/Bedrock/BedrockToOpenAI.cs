@@ -8,15 +8,10 @@ using TokenMetrics.Providers.Json;
 namespace TokenMetrics.Providers.Bedrock;
 
 /// <summary>Transforms a non-streamed Converse answer into an OpenAI <c>chat.completion</c>, and meters it.</summary>
-internal sealed class BedrockToOpenAIJsonReader(RewriteState state, string? requestId, int maxBytes) : TokenUsageResponseReader, IDisposable
+internal sealed class BedrockToOpenAIJsonReader(RewriteState state, string? requestId, int maxBytes) : ToOpenAIJsonReader, IDisposable
 {
     private readonly BoundedBody _body = new(maxBytes);
     private readonly BedrockConverseJsonReader _inner = new(maxBytes, requestId);
-    private bool _done;
-
-    public override bool TransformsContent => true;
-
-    public override string? TransformedMediaType => "application/json";
 
     public override void Write(ReadOnlySpan<byte> data)
     {
@@ -24,66 +19,44 @@ internal sealed class BedrockToOpenAIJsonReader(RewriteState state, string? requ
         _inner.Write(data);
     }
 
-    public override void Complete()
+    protected override void CompleteMetering()
     {
-        if (_done)
-        {
-            return;
-        }
-
-        _done = true;
         _inner.Complete();
         Usage = _inner.Usage;
         ResponseId = _inner.ResponseId;
         Completed = _inner.Completed;
     }
 
-    public override void Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
+    protected override void WriteAnswer(IBufferWriter<byte> output)
     {
-        ArgumentNullException.ThrowIfNull(output);
-        Write(data);
-        if (!final)
+        if (_body.Overflowed)
         {
-            return;
+            throw new JsonException("The answer was too large to transform.");
         }
 
-        Complete();
-        try
+        using var document = JsonDocument.Parse(_body.Body.ToArray());
+        string? text = null;
+        string? reasoning = null;
+        var calls = new List<(string Id, string Name, string Arguments)>();
+        var content = document.RootElement.GetProperty("output").GetProperty("message").GetProperty("content");
+        foreach (var block in content.EnumerateArray())
         {
-            if (_body.Overflowed)
+            if (block.TryGetProperty("text", out var t))
             {
-                throw new JsonException("The answer was too large to transform.");
+                text += t.GetString();
             }
-
-            using var document = JsonDocument.Parse(_body.Body.ToArray());
-            string? text = null;
-            string? reasoning = null;
-            var calls = new List<(string Id, string Name, string Arguments)>();
-            var content = document.RootElement.GetProperty("output").GetProperty("message").GetProperty("content");
-            foreach (var block in content.EnumerateArray())
+            else if (block.TryGetProperty("toolUse", out var tool))
             {
-                if (block.TryGetProperty("text", out var t))
-                {
-                    text += t.GetString();
-                }
-                else if (block.TryGetProperty("toolUse", out var tool))
-                {
-                    calls.Add((tool.GetProperty("toolUseId").GetString()!, tool.GetProperty("name").GetString()!, tool.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
-                }
-                else if (block.TryGetProperty("reasoningContent", out var r) && r.TryGetProperty("reasoningText", out var rt) && rt.TryGetProperty("text", out var rtext))
-                {
-                    reasoning += rtext.GetString();
-                }
+                calls.Add((tool.GetProperty("toolUseId").GetString()!, tool.GetProperty("name").GetString()!, tool.TryGetProperty("input", out var input) ? input.GetRawText() : "{}"));
             }
+            else if (block.TryGetProperty("reasoningContent", out var r) && r.TryGetProperty("reasoningText", out var rt) && rt.TryGetProperty("text", out var rtext))
+            {
+                reasoning += rtext.GetString();
+            }
+        }
 
-            var writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.RoutedModel, includeUsage: false);
-            writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
-        {
-            ErrorType = "invalid_response";
-            OpenAIAnswerWriter.WriteError(output, "The vendor's answer could not be read: " + ex.Message, "server_error");
-        }
+        var writer = new OpenAIAnswerWriter("chatcmpl-" + (ResponseId ?? "bedrock"), state.Created, state.RoutedModel, includeUsage: false);
+        writer.WriteCompletion(output, text, reasoning, calls, OpenAIAnswerWriter.FinishReason(_inner.StopReason), Usage);
     }
 
     public void Dispose()

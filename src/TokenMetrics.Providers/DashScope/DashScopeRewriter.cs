@@ -17,11 +17,7 @@ namespace TokenMetrics.Providers.DashScope;
 /// </remarks>
 internal sealed class DashScopeRewriter(DashScopeProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
-        "tools", "tool_choice", "response_format", "seed", "presence_penalty",
-    };
+    private static readonly HashSet<string> Supported = RewriteChecks.SupportedFields("tools", "tool_choice", "response_format", "seed", "presence_penalty");
 
     public override string Name => DashScopeProtocol.ProviderName;
 
@@ -142,13 +138,9 @@ internal sealed class DashScopeRewriteReader : DashScopeResponseReader
         : base(framing, maxDocumentBytes, state.Stream)
     {
         _state = state;
-        _rewritten = new RewrittenAnswer(state, status, "DashScope");
+        Answer = _rewritten = new RewrittenAnswer(state, status, "DashScope");
         _answer = _rewritten.Builder;
     }
-
-    public override bool TransformsContent => true;
-
-    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {

@@ -8,21 +8,15 @@ namespace TokenMetrics.Providers.Gemini;
 /// tool calls with generated ids), or one <c>chat.completion</c>; Gemini errors become OpenAI error bodies or events.</summary>
 internal sealed class GeminiRewriteReader : GeminiResponseReader
 {
-    private readonly RewriteState _state;
     private readonly RewrittenAnswer _rewritten;
     private readonly OpenAIAnswerBuilder _answer;
 
     public GeminiRewriteReader(DocumentFraming framing, int maxDocumentBytes, RewriteState state, int status)
         : base(framing, maxDocumentBytes, state.Stream)
     {
-        _state = state;
-        _rewritten = new RewrittenAnswer(state, status, "The Gemini API");
+        Answer = _rewritten = new RewrittenAnswer(state, status, "The Gemini API");
         _answer = _rewritten.Builder;
     }
-
-    public override bool TransformsContent => true;
-
-    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {

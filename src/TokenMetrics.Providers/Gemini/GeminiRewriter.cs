@@ -21,11 +21,7 @@ namespace TokenMetrics.Providers.Gemini;
 /// </remarks>
 internal sealed class GeminiRewriter(GeminiProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
-        "tools", "tool_choice", "response_format", "seed", "presence_penalty", "frequency_penalty",
-    };
+    private static readonly HashSet<string> Supported = RewriteChecks.SupportedFields("tools", "tool_choice", "response_format", "seed", "presence_penalty", "frequency_penalty");
 
     public override string Name => GeminiProtocol.GeminiName;
 

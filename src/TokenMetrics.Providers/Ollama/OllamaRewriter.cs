@@ -17,11 +17,7 @@ namespace TokenMetrics.Providers.Ollama;
 /// </remarks>
 internal sealed class OllamaRewriter(OllamaProtocolOptions options) : OpenAIChatRewriter(TimeProvider.System)
 {
-    private static readonly HashSet<string> Supported = new(StringComparer.Ordinal)
-    {
-        "model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop",
-        "tools", "response_format", "seed", "presence_penalty", "frequency_penalty",
-    };
+    private static readonly HashSet<string> Supported = RewriteChecks.SupportedFields("tools", "response_format", "seed", "presence_penalty", "frequency_penalty");
 
     public override string Name => OllamaProtocol.ProviderName;
 
@@ -182,21 +178,15 @@ internal sealed class OllamaRewriter(OllamaProtocolOptions options) : OpenAIChat
 /// <summary>Meters a rewritten Ollama answer and writes the app's OpenAI answer; <c>{"error": "..."}</c> becomes an OpenAI error.</summary>
 internal sealed class OllamaRewriteReader : OllamaResponseReader
 {
-    private readonly RewriteState _state;
     private readonly RewrittenAnswer _rewritten;
     private readonly OpenAIAnswerBuilder _answer;
 
     public OllamaRewriteReader(int maxDocumentBytes, RewriteState state, int status)
         : base(maxDocumentBytes)
     {
-        _state = state;
-        _rewritten = new RewrittenAnswer(state, status, "Ollama");
+        Answer = _rewritten = new RewrittenAnswer(state, status, "Ollama");
         _answer = _rewritten.Builder;
     }
-
-    public override bool TransformsContent => true;
-
-    public override string? TransformedMediaType => _rewritten.TransformedMediaType;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {

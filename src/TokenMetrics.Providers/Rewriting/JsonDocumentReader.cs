@@ -40,8 +40,15 @@ internal abstract class JsonDocumentReader : TokenUsageResponseReader, ISseEvent
     /// <summary>Gets the number of documents seen.</summary>
     public int Documents { get; private set; }
 
+    public override bool TransformsContent => Answer is not null;
+
+    public override string? TransformedMediaType => Answer?.TransformedMediaType;
+
     /// <summary>Gets where a transforming reader writes the app's bytes during <see cref="Transform"/>; <see langword="null"/> otherwise.</summary>
     protected IBufferWriter<byte>? Output { get; private set; }
+
+    /// <summary>Gets the app's answer that a rewriter's reader writes (which makes this reader transform); <see langword="null"/> when it only meters.</summary>
+    protected RewrittenAnswer? Answer { get; init; }
 
     public override void Write(ReadOnlySpan<byte> data)
     {

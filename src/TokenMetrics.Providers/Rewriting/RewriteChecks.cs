@@ -8,6 +8,10 @@ namespace TokenMetrics.Providers.Rewriting;
 /// <summary>Checks and conversions shared by the Anthropic-family rewriters.</summary>
 internal static class RewriteChecks
 {
+    /// <summary>The request fields every rewriter can express (model, messages, streaming, sampling, length, stop), plus <paramref name="more"/>.</summary>
+    public static HashSet<string> SupportedFields(params string[] more) =>
+        new(["model", "messages", "stream", "stream_options", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", .. more], StringComparer.Ordinal);
+
     public static void EnsureSingleChoice(OpenAIChatRequest chat, string vendor)
     {
         if (chat.Number("n") is { } n && n != 1)
@@ -66,6 +70,28 @@ internal static class RewriteChecks
         {
             throw new NotSupportedException($"Rewriting to {vendor}: {field} is not valid JSON.", ex);
         }
+    }
+
+    /// <summary>Checks the request fields, <c>n</c> and <c>response_format</c> for a vendor that can express neither several choices nor a structured answer.</summary>
+    public static void EnsureExpressible(OpenAIChatRequest chat, ISet<string> supported, string vendor)
+    {
+        chat.EnsureOnly(supported, vendor);
+        EnsureSingleChoice(chat, vendor);
+        EnsureTextResponseFormat(chat, vendor);
+    }
+
+    /// <summary>A function tool's <c>name</c> and <c>description</c> as a new object, and a copy of its <c>parameters</c> schema
+    /// (an empty object schema when it has none).</summary>
+    public static (JsonObject Spec, JsonNode Schema) FunctionSpec(JsonNode? tool, int index, string vendor)
+    {
+        var function = Function(tool, index, vendor);
+        var spec = new JsonObject { ["name"] = (string?)function["name"] };
+        if ((string?)function["description"] is { } description)
+        {
+            spec["description"] = description;
+        }
+
+        return (spec, function["parameters"]?.DeepClone() ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() });
     }
 
     public static JsonObject Function(JsonNode? tool, int index, string vendor)
