@@ -13,14 +13,14 @@ namespace TokenMetrics.Cli;
 /// printable ASCII chars (the next not <c>/</c>, which o200k's punctuation pre-token may take), and before a space that
 /// follows a printable ASCII char and precedes an ASCII letter (that space always opens the next word's pre-token).</para>
 /// <para>A forced cut splits one pre-token in two: the byte-pair merges across the cut are lost, so the count can be off by
-/// about one token per cut (a few tokens per <c>maxPiece</c> bytes of unbroken text, under 0.001 % at the default 4 MiB).
+/// about one token per cut (a few tokens per <c>maxPiece</c> bytes of unbroken text, under 0.001 % at the default 1 MiB).
 /// Memory stays at <c>maxPiece + readSize</c> bytes whatever the input; exactness for such input would need memory
 /// proportional to the longest word.</para>
 /// </remarks>
 internal sealed class ChunkedTokenCounter(TiktokenEncoding encoding, int readSize = ChunkedTokenCounter.DefaultReadSize, int maxPiece = ChunkedTokenCounter.DefaultMaxPiece)
 {
     public const int DefaultReadSize = 1 << 20;
-    public const int DefaultMaxPiece = 4 << 20;
+    public const int DefaultMaxPiece = 1 << 20;
 
     /// <summary>Gets the tokens counted.</summary>
     public long Tokens { get; private set; }
@@ -58,7 +58,7 @@ internal sealed class ChunkedTokenCounter(TiktokenEncoding encoding, int readSiz
                     scanned = filled;
                     if (cut == 0 && filled >= maxPiece)
                     {
-                        cut = CharStart(buffer.AsSpan(0, filled), maxPiece);
+                        cut = CharStart(buffer.AsSpan(0, filled), maxPiece - 1);
                         ForcedCuts++;
                     }
                 }

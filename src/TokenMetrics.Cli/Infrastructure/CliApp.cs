@@ -15,7 +15,22 @@ internal static class CliApp
         ExtractCommand.Create(),
     };
 
+    /// <summary>Set to 1, the process reports its peak working set on stderr at exit (how the tests check bounded memory).</summary>
+    public const string StatsVariable = "TOKENMETRICS_CLI_STATS";
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var code = await RunCoreAsync(args, output, error).ConfigureAwait(false);
+        if (Environment.GetEnvironmentVariable(StatsVariable) == "1")
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            await error.WriteLineAsync($"tokenmetrics-stats: peak_working_set_bytes={self.PeakWorkingSet64}").ConfigureAwait(false);
+        }
+
+        return code;
+    }
+
+    private static async Task<int> RunCoreAsync(string[] args, TextWriter output, TextWriter error)
     {
         try
         {
