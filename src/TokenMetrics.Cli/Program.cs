@@ -1,9 +1,3 @@
-using System.CommandLine;
-using TokenMetrics.Cli.Commands;
+using TokenMetrics.Cli;
 
-var root = new RootCommand("TokenMetrics command-line tools.")
-{
-    CountCommand.Create(),
-    ExtractCommand.Create(),
-};
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CliApp.RunAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

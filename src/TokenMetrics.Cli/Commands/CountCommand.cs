@@ -29,7 +29,7 @@ internal static class CountCommand
         };
         var json = new Option<bool>("--json")
         {
-            Description = "Print one JSON object per file: {\"file\", \"encoding\", \"tokens\", \"bytes\"}.",
+            Description = "Print one JSON object per file: {\"file\", \"encoding\", \"tokens\", \"bytes\", \"exact\"}.",
         };
         var files = new Argument<string[]>("FILE")
         {
@@ -86,9 +86,14 @@ internal static class CountCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                await error.WriteLineAsync($"tokenmetrics count: {file}: {ex.Message}").ConfigureAwait(false);
-                exitCode = 1;
+                await error.WriteLineAsync($"tokenmetrics count: {file}: {OneLine.Of(ex.Message)}").ConfigureAwait(false);
+                exitCode = ExitCodes.InputError;
             }
+        }
+
+        if (rows.Any(r => r.ForcedCuts > 0))
+        {
+            await error.WriteLineAsync($"note: some input has stretches longer than {ChunkedTokenCounter.DefaultMaxPiece >> 20} MiB without a space or line break; they were cut to keep memory bounded, so those counts may be off by about one token per cut (\"exact\": false).").ConfigureAwait(false);
         }
 
         if (!settings.Json && rows.Count > 0)
@@ -105,12 +110,12 @@ internal static class CountCommand
         var stream = stdin ? Console.OpenStandardInput() : new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         await using (stream.ConfigureAwait(false))
         {
-            var counting = new CountingStream(stream);
             long? size = stdin ? null : stream.Length;
             var progress = !Console.IsErrorRedirected && (size is null or > ProgressThreshold) ? new ProgressLine(error, file, size) : null;
-            var tokens = await tokenizer.CountTokensAsync(counting, progress, cancellationToken).ConfigureAwait(false);
+            var counter = new ChunkedTokenCounter(tokenizer);
+            await counter.CountAsync(stream, progress, cancellationToken).ConfigureAwait(false);
             progress?.Clear();
-            return new Row(stdin ? "-" : file, tokens, counting.BytesRead);
+            return new Row(stdin ? "-" : file, counter.Tokens, counter.Bytes, counter.ForcedCuts);
         }
     }
 
@@ -124,6 +129,12 @@ internal static class CountCommand
             writer.WriteString("encoding", encoding);
             writer.WriteNumber("tokens", row.Tokens);
             writer.WriteNumber("bytes", row.Bytes);
+            writer.WriteBoolean("exact", row.ForcedCuts == 0);
+            if (row.ForcedCuts > 0)
+            {
+                writer.WriteNumber("forced_cuts", row.ForcedCuts);
+            }
+
             if (approximate)
             {
                 writer.WriteBoolean("approximate", true);
@@ -140,7 +151,7 @@ internal static class CountCommand
         var all = new List<Row>(rows);
         if (rows.Count > 1)
         {
-            all.Add(new Row("total", rows.Sum(r => r.Tokens), rows.Sum(r => r.Bytes)));
+            all.Add(new Row("total", rows.Sum(r => r.Tokens), rows.Sum(r => r.Bytes), rows.Sum(r => r.ForcedCuts)));
         }
 
         static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
@@ -151,7 +162,7 @@ internal static class CountCommand
         writer.WriteLine($"{"tokens".PadLeft(tokenWidth)}  {"bytes".PadLeft(byteWidth)}  bytes/token  file ({encoding})");
         foreach (var row in all)
         {
-            writer.WriteLine($"{N(row.Tokens).PadLeft(tokenWidth)}  {N(row.Bytes).PadLeft(byteWidth)}  {Ratio(row),11}  {row.File}");
+            writer.WriteLine($"{N(row.Tokens).PadLeft(tokenWidth)}  {N(row.Bytes).PadLeft(byteWidth)}  {Ratio(row),11}  {row.File}{(row.ForcedCuts > 0 ? " (not exact: cut inside a long word)" : string.Empty)}");
         }
 
         return writer.ToString();
@@ -159,5 +170,5 @@ internal static class CountCommand
 
     private sealed record Settings(string? Encoding, string? Model, bool Json, string[] Files);
 
-    private sealed record Row(string File, long Tokens, long Bytes);
+    private sealed record Row(string File, long Tokens, long Bytes, int ForcedCuts);
 }

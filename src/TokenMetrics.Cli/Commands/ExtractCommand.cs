@@ -18,11 +18,20 @@ namespace TokenMetrics.Cli.Commands;
 /// so what it prints is what the app would record.</remarks>
 internal static class ExtractCommand
 {
+    /// <summary>The most of a body read before deciding what it is: its format and vendor are told from these bytes.</summary>
+    internal const int HeadBytes = 1 << 20;
+
+    /// <summary>The last bytes of a file looked at when the head alone does not tell the vendor (usage is written last).</summary>
+    internal const int TailBytes = 256 << 10;
+
+    /// <summary>The largest request file read (the handler inspects at most 4 MiB of a request anyway).</summary>
+    private const long MaxRequestBytes = 16 << 20;
+
     public static Command Create()
     {
         var provider = new Option<string>("--provider", "-p")
         {
-            Description = "The vendor whose format the body is in: auto (sniffed from the body), " + string.Join(", ", ProviderEndpoints.Names) + ".",
+            Description = "The vendor whose format the body is in: auto (told from the body's shape; asks for this option when it cannot tell), " + string.Join(", ", ProviderEndpoints.Names) + ".",
             DefaultValueFactory = _ => "auto",
             HelpName = "NAME",
         };
@@ -32,7 +41,7 @@ internal static class ExtractCommand
             HelpName = "REQUEST.json",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var body = new Argument<FileInfo>("BODY_FILE") { Description = "The raw response body as captured (for example with curl -o)." };
+        var body = new Argument<string>("BODY_FILE") { Description = "The raw response body as captured (for example with curl -o); - reads standard input." };
         var command = new Command("extract", "Show the token usage TokenMetrics extracts from a captured LLM response body.") { provider, request, json, body };
         command.Validators.Add(result =>
         {
@@ -45,17 +54,35 @@ internal static class ExtractCommand
         return command;
     }
 
-    internal static async Task<int> RunAsync(string provider, FileInfo? requestFile, bool asJson, FileInfo bodyFile, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(string provider, FileInfo? requestFile, bool asJson, string bodyPath, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        if (!bodyFile.Exists)
+        TokenUsageRecord record;
+        try
         {
-            await error.WriteLineAsync($"tokenmetrics extract: {bodyFile.FullName} does not exist.").ConfigureAwait(false);
-            return 2;
+            var requestBytes = requestFile is null ? null : await ReadRequestAsync(requestFile, cancellationToken).ConfigureAwait(false);
+            var stdin = bodyPath == "-";
+            if (!stdin && !File.Exists(bodyPath))
+            {
+                throw new CliException(ExitCodes.InputError, Directory.Exists(bodyPath) ? $"{bodyPath} is a directory, not a body file." : $"{Path.GetFullPath(bodyPath)} does not exist.");
+            }
+
+            var stream = stdin ? Console.OpenStandardInput() : new FileStream(bodyPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+            await using (stream.ConfigureAwait(false))
+            {
+                record = await ExtractAsync(provider, stream, requestBytes, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (CliException ex)
+        {
+            await error.WriteLineAsync($"tokenmetrics extract: {OneLine.Of(ex.Message)}").ConfigureAwait(false);
+            return ex.ExitCode;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"tokenmetrics extract: {bodyPath}: {OneLine.Of(ex.Message)}").ConfigureAwait(false);
+            return ExitCodes.InputError;
         }
 
-        var bytes = await File.ReadAllBytesAsync(bodyFile.FullName, cancellationToken).ConfigureAwait(false);
-        var requestBytes = requestFile is null ? null : await File.ReadAllBytesAsync(requestFile.FullName, cancellationToken).ConfigureAwait(false);
-        var record = await ExtractAsync(provider, bytes, requestBytes, cancellationToken).ConfigureAwait(false);
         if (asJson)
         {
             await output.WriteLineAsync(ToJson(record)).ConfigureAwait(false);
@@ -65,7 +92,7 @@ internal static class ExtractCommand
             var u = record.Usage;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"""
                 provider                  {record.Provider ?? "-"}
-                model                     {record.ResponseModel ?? record.RequestModel ?? "-"}
+                model                     {ModelOf(record) ?? "unknown (the body names none; --request gives the request's)"}
                 input_tokens              {N(u.InputTokenCount)}
                 output_tokens             {N(u.OutputTokenCount)}
                 total_tokens              {N(u.TotalTokenCount)}
@@ -77,14 +104,32 @@ internal static class ExtractCommand
                 """)).ConfigureAwait(false);
         }
 
-        return 0;
+        return ExitCodes.Ok;
     }
 
-    /// <summary>Runs <paramref name="body"/> through a metered HttpClient whose "server" answers with it, and returns the record.</summary>
-    internal static async Task<TokenUsageRecord> ExtractAsync(string provider, byte[] body, byte[]? requestBody, CancellationToken cancellationToken)
+    /// <summary>Runs a captured body held in memory (tests, small bodies) through the real handler; see the stream overload.</summary>
+    internal static Task<TokenUsageRecord> ExtractAsync(string provider, byte[] body, byte[]? requestBody, CancellationToken cancellationToken) =>
+        ExtractAsync(provider, new MemoryStream(body, writable: false), requestBody, cancellationToken);
+
+    /// <summary>Runs <paramref name="body"/> through a metered HttpClient whose "server" answers with it, streaming (memory stays
+    /// bounded whatever the body's size), and returns the record.</summary>
+    /// <exception cref="CliException">The body's format or vendor cannot be told (<see cref="ExitCodes.NotRecognised"/>).</exception>
+    internal static async Task<TokenUsageRecord> ExtractAsync(string provider, Stream body, byte[]? requestBody, CancellationToken cancellationToken)
     {
-        var format = BodyFormat.Sniff(body);
-        var name = provider == "auto" ? ProviderEndpoints.Sniff(body, format) : provider;
+        var head = new byte[HeadBytes];
+        var headLength = await ReadUpToAsync(body, head, cancellationToken).ConfigureAwait(false);
+        if (headLength == 0)
+        {
+            throw new CliException(ExitCodes.NotRecognised, "the body is empty: nothing to extract.");
+        }
+
+        var format = BodyFormat.Sniff(head.AsSpan(0, headLength))
+            ?? throw new CliException(ExitCodes.NotRecognised, "not recognised: the body is not JSON, server-sent events, NDJSON or an AWS event stream (binary or random data?).");
+        var tail = provider == "auto" && headLength == HeadBytes ? await ReadTailAsync(body, cancellationToken).ConfigureAwait(false) : [];
+        var name = provider != "auto"
+            ? provider
+            : ProviderEndpoints.Sniff(head.AsSpan(0, headLength), tail, format)
+              ?? throw new CliException(ExitCodes.NotRecognised, $"cannot tell which vendor's answer this {format.Name} body is; pass --provider NAME ({string.Join(", ", ProviderEndpoints.Names)}).");
         var model = ModelOf(requestBody);
         var services = new ServiceCollection();
         services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMilliseconds(10)).RemoveMeterExporter().AddDefaultProviders().AddInMemoryExporter(out var records);
@@ -92,22 +137,31 @@ internal static class ExtractCommand
         await using (container.ConfigureAwait(false))
         {
             var recorder = container.GetRequiredService<TokenUsageRecorder>();
-            var answer = new CannedAnswer(body, format.MediaType);
+            var answer = new CannedAnswer(new ReplayStream(head, headLength, body), format.MediaType);
             using var client = new HttpClient(new TokenMetricsHandler(recorder, container.GetServices<ITokenUsageProtocol>(), answer, new TokenMetricsHandlerOptions { RequestStreamUsage = false }));
             using var request = new HttpRequestMessage(HttpMethod.Post, ProviderEndpoints.Url(name, model, format))
             {
-                Content = new ByteArrayContent(requestBody ?? Encoding.UTF8.GetBytes(model is null ? "{}" : $"{{\"model\":{JsonSerializer.Serialize(model, CliJson.Default.String)}}}")),
+                Content = new ByteArrayContent(requestBody ?? SyntheticRequest(model, format)),
             };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false))
             {
-                _ = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                // Read as an app would, without keeping it: the readers hold only their bounded windows.
+                await response.Content.CopyToAsync(Stream.Null, cancellationToken).ConfigureAwait(false);
             }
 
             _ = await recorder.FlushAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
-            return records.Records.Count > 0
+            var record = records.Records.Count > 0
                 ? records.Records[^1]
-                : new TokenUsageRecord { Provider = name, Source = TokenUsageSource.Missing, Status = TokenUsageStatus.Error, ErrorType = "not recognised as an LLM call" };
+                : throw new CliException(ExitCodes.NotRecognised, $"no {name} protocol took this body as an LLM call; try another --provider.");
+
+            // The URL's stand-in model is never the body's: the record says unknown.
+            return record with
+            {
+                RequestModel = record.RequestModel == ProviderEndpoints.UnnamedModel ? null : record.RequestModel,
+                RoutedModel = record.RoutedModel == ProviderEndpoints.UnnamedModel ? null : record.RoutedModel,
+                ResponseModel = record.ResponseModel == ProviderEndpoints.UnnamedModel ? null : record.ResponseModel,
+            };
         }
     }
 
@@ -119,7 +173,7 @@ internal static class ExtractCommand
             var u = record.Usage;
             w.WriteStartObject();
             w.WriteString("provider", record.Provider);
-            w.WriteString("model", record.ResponseModel ?? record.RequestModel);
+            w.WriteString("model", ModelOf(record));
             Count(w, "input_tokens", u.InputTokenCount);
             Count(w, "output_tokens", u.OutputTokenCount);
             Count(w, "total_tokens", u.TotalTokenCount);
@@ -157,6 +211,63 @@ internal static class ExtractCommand
 
     private static string N(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "-";
 
+    private static string? ModelOf(TokenUsageRecord record) => record.ResponseModel ?? record.RequestModel;
+
+    // Without a request file: names the model only when known, and tells the vendor whether the body is a stream (Ollama's
+    // default is to stream); it holds no prompt, so nothing is estimated from it.
+    private static byte[] SyntheticRequest(string? model, BodyFormat format) => Encoding.UTF8.GetBytes(model is null
+        ? $"{{\"stream\":{(format.IsStream ? "true" : "false")}}}"
+        : $"{{\"model\":{JsonSerializer.Serialize(model, CliJson.Default.String)},\"stream\":{(format.IsStream ? "true" : "false")}}}");
+
+    private static async Task<byte[]> ReadRequestAsync(FileInfo file, CancellationToken cancellationToken)
+    {
+        if (!file.Exists)
+        {
+            throw new CliException(ExitCodes.InputError, $"{file.FullName} does not exist.");
+        }
+
+        if (file.Length > MaxRequestBytes)
+        {
+            throw new CliException(ExitCodes.InputError, $"{file.FullName} is {file.Length:N0} bytes; a request file is read only up to {MaxRequestBytes >> 20} MiB.");
+        }
+
+        return await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<int> ReadUpToAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            var read = await stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+        }
+
+        return filled;
+    }
+
+    // Only a seekable input (a file) has a tail to look at before it is read; the position is put back.
+    private static async Task<byte[]> ReadTailAsync(Stream body, CancellationToken cancellationToken)
+    {
+        if (!body.CanSeek || body.Length - body.Position <= 0)
+        {
+            return [];
+        }
+
+        var position = body.Position;
+        var length = (int)Math.Min(TailBytes, body.Length - position);
+        var tail = new byte[length];
+        body.Seek(-length, SeekOrigin.End);
+        var read = await ReadUpToAsync(body, tail, cancellationToken).ConfigureAwait(false);
+        body.Position = position;
+        return tail.AsSpan(0, read).ToArray();
+    }
+
     private static string? ModelOf(byte[]? requestBody)
     {
         if (requestBody is null)
@@ -175,11 +286,11 @@ internal static class ExtractCommand
         }
     }
 
-    private sealed class CannedAnswer(byte[] body, string mediaType) : HttpMessageHandler
+    private sealed class CannedAnswer(Stream body, string mediaType) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            var content = new ByteArrayContent(body);
+            var content = new StreamContent(body, 1 << 16);
             content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
             return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content, RequestMessage = request });
         }

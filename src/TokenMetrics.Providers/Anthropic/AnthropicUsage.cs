@@ -21,8 +21,12 @@ internal struct AnthropicUsage
     public long? WebSearchRequests;
     public long? WebFetchRequests;
     public long? CodeExecutionRequests;
+    public long? Thinking;
 
-    public readonly bool IsEmpty => Input is null && Output is null && CacheCreation is null && CacheRead is null;
+    /// <summary>Other counts of <c>output_tokens_details</c> and <c>server_tool_use</c> (names prefixed as in the details map).</summary>
+    public TokenCountDictionary? OutputExtras;
+
+    public readonly bool IsEmpty => Input is null && Output is null && CacheCreation is null && CacheRead is null && Thinking is null;
 
     /// <summary>Parses the usage object the reader is on (StartObject) into <paramref name="target"/>, overwriting only the fields present.</summary>
     public static void Merge(ref Utf8JsonReader reader, ref AnthropicUsage target)
@@ -71,6 +75,12 @@ internal struct AnthropicUsage
                 reader.Read();
                 ReadNested(ref reader, ref target, cache: false);
             }
+            else if (reader.ValueTextEquals("output_tokens_details"u8))
+            {
+                // {"thinking_tokens": n}: the reasoning part of output_tokens (inclusive), per the SDK's OutputTokensDetails.
+                reader.Read();
+                ReadOutputDetails(ref reader, ref target);
+            }
             else
             {
                 reader.Read();
@@ -108,12 +118,20 @@ internal struct AnthropicUsage
         Add(inputDetails, "ephemeral_5m_input_tokens", Ephemeral5m);
         Add(inputDetails, "ephemeral_1h_input_tokens", Ephemeral1h);
         TokenCountDictionary? outputDetails = null;
-        if (WebSearchRequests is not null || WebFetchRequests is not null || CodeExecutionRequests is not null)
+        if (WebSearchRequests is not null || WebFetchRequests is not null || CodeExecutionRequests is not null || Thinking is not null || OutputExtras is not null)
         {
             outputDetails = new TokenCountDictionary();
+            Add(outputDetails, "thinking_tokens", Thinking);
             Add(outputDetails, "server_tool_use.web_search_requests", WebSearchRequests);
             Add(outputDetails, "server_tool_use.web_fetch_requests", WebFetchRequests);
             Add(outputDetails, "server_tool_use.code_execution_requests", CodeExecutionRequests);
+            if (OutputExtras is not null)
+            {
+                foreach (var (name, value) in OutputExtras)
+                {
+                    outputDetails.Set(name, value);
+                }
+            }
         }
 
         return new TokenUsage
@@ -123,6 +141,7 @@ internal struct AnthropicUsage
             TotalTokenCount = input is null || Output is null ? null : input + Output,
             CachedInputTokenCount = CacheRead,
             CacheWriteInputTokenCount = CacheCreation,
+            ReasoningTokenCount = Thinking,
             InputTokenDetails = inputDetails.Count > 0 ? inputDetails : null,
             OutputTokenDetails = outputDetails,
         };
@@ -177,11 +196,70 @@ internal struct AnthropicUsage
                 reader.Read();
                 target.CodeExecutionRequests = JsonText.ReadCount(ref reader) ?? target.CodeExecutionRequests;
             }
+            else if (!cache)
+            {
+                // A server tool added after this code was written: keep its count rather than drop it.
+                var name = "server_tool_use." + reader.GetString();
+                reader.Read();
+                SetExtra(ref target, name, JsonText.ReadCount(ref reader));
+            }
             else
             {
                 reader.Read();
                 reader.Skip();
             }
         }
+    }
+
+    private static void ReadOutputDetails(ref Utf8JsonReader reader, ref AnthropicUsage target)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.ValueTextEquals("thinking_tokens"u8))
+            {
+                reader.Read();
+                target.Thinking = JsonText.ReadCount(ref reader) ?? target.Thinking;
+            }
+            else
+            {
+                var name = reader.GetString()!;
+                reader.Read();
+                SetExtra(ref target, name, JsonText.ReadCount(ref reader));
+            }
+        }
+    }
+
+    private static void SetExtra(ref AnthropicUsage target, string name, long? value)
+    {
+        if (value is { } v)
+        {
+            // Copy on write: a usage struct copied before this merge keeps its own map.
+            var extras = target.OutputExtras is null ? new TokenCountDictionary() : Copy(target.OutputExtras);
+            extras.Set(name, v);
+            target.OutputExtras = extras;
+        }
+    }
+
+    private static TokenCountDictionary Copy(TokenCountDictionary source)
+    {
+        var copy = new TokenCountDictionary();
+        foreach (var (name, value) in source)
+        {
+            copy.Set(name, value);
+        }
+
+        return copy;
     }
 }

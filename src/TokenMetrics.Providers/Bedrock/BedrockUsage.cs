@@ -27,6 +27,7 @@ internal static class BedrockUsage
         }
 
         long? input = null, output = null, total = null, cacheRead = null, cacheWrite = null;
+        TokenCountDictionary? cacheDetails = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -60,6 +61,11 @@ internal static class BedrockUsage
                 reader.Read();
                 cacheWrite = JsonText.ReadCount(ref reader);
             }
+            else if (reader.ValueTextEquals("cacheDetails"u8))
+            {
+                reader.Read();
+                cacheDetails = ReadCacheDetails(ref reader);
+            }
             else
             {
                 reader.Read();
@@ -67,10 +73,64 @@ internal static class BedrockUsage
             }
         }
 
-        return Create(input, output, total, cacheRead, cacheWrite);
+        return Create(input, output, total, cacheRead, cacheWrite, cacheDetails);
     }
 
-    public static TokenUsage? Create(long? input, long? output, long? total, long? cacheRead, long? cacheWrite)
+    /// <summary>Reads <c>cacheDetails</c>, the cache writes per TTL (<c>[{"inputTokens": n, "ttl": "5m"|"1h"}]</c>, AWS API
+    /// reference <c>CacheDetail</c>), as <c>cacheDetails.{ttl}</c> entries.</summary>
+    private static TokenCountDictionary? ReadCacheDetails(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        TokenCountDictionary? result = null;
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            string? ttl = null;
+            long? tokens = null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                if (reader.ValueTextEquals("ttl"u8))
+                {
+                    reader.Read();
+                    ttl = reader.TokenType == JsonTokenType.String ? (reader.ValueTextEquals("5m"u8) ? "5m" : reader.ValueTextEquals("1h"u8) ? "1h" : reader.GetString()) : null;
+                }
+                else if (reader.ValueTextEquals("inputTokens"u8))
+                {
+                    reader.Read();
+                    tokens = JsonText.ReadCount(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (ttl is not null && tokens is { } n)
+            {
+                (result ??= new TokenCountDictionary()).Set("cacheDetails." + ttl, n);
+            }
+        }
+
+        return result;
+    }
+
+    public static TokenUsage? Create(long? input, long? output, long? total, long? cacheRead, long? cacheWrite, TokenCountDictionary? cacheDetails = null)
     {
         if (input is null && output is null && total is null && cacheRead is null && cacheWrite is null)
         {
@@ -83,6 +143,13 @@ internal static class BedrockUsage
         Set(details, "cacheReadInputTokens", cacheRead);
         Set(details, "cacheWriteInputTokens", cacheWrite);
         Set(details, "totalTokens", total);
+        if (cacheDetails is not null)
+        {
+            foreach (var (name, value) in cacheDetails)
+            {
+                details.Set(name, value);
+            }
+        }
         return new TokenUsage
         {
             InputTokenCount = normalisedInput,

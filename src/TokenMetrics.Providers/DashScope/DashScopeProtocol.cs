@@ -3,6 +3,7 @@ using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.OpenAI;
 using TokenMetrics.Providers.Rewriting;
 
@@ -67,7 +68,39 @@ internal sealed class DashScopeProtocol(DashScopeProtocolOptions options) : ITok
 /// An <c>event:error</c> or a body with a <c>code</c> and no <c>output</c> is an error, typed by <c>code</c>.</remarks>
 internal class DashScopeResponseReader(DocumentFraming framing, int maxDocumentBytes, bool streaming) : JsonDocumentReader(framing, maxDocumentBytes)
 {
+    // A non-streamed body larger than the document limit is dropped by the framer; its usage (written last) is found in the tail.
+    private readonly BodyTail? _tail = streaming ? null : new BodyTail(maxDocumentBytes);
+
     public string? FinishReason { get; private set; }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        _tail?.Write(data);
+        base.Write(data);
+    }
+
+    public override void Complete()
+    {
+        base.Complete();
+        if (Usage is null && _tail is { Exceeded: true } tail && BodyTail.ValueAfter(tail.Tail, "\"usage\""u8) is { IsEmpty: false } usage)
+        {
+            try
+            {
+                Usage = OpenAIUsage.Parse(usage);
+                Completed |= Usage is not null;
+            }
+            catch (JsonException)
+            {
+                // The tail was cut inside the usage object: nothing to read.
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _tail?.Dispose();
+        base.Dispose();
+    }
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {

@@ -7,7 +7,7 @@ namespace TokenMetrics.Providers.Json;
 internal sealed class BoundedBody(int maxBytes) : IDisposable
 {
     private const int HeadBytes = 64 * 1024;
-    private const int TailBytes = 256 * 1024;
+    internal const int TailBytes = 256 * 1024;
 
     private byte[]? _buffer;
     private int _length;

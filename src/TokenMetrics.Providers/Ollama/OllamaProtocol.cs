@@ -4,6 +4,7 @@ using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Ollama;
@@ -60,7 +61,7 @@ internal sealed class OllamaProtocol(OllamaProtocolOptions options) : ITokenUsag
         }
 
         var max = context.IsStreaming ? context.Options.MaxSseEventBytes : context.Options.MaxInspectedResponseBytes;
-        return new OllamaResponseReader(max);
+        return new OllamaResponseReader(max, keepTail: !context.IsStreaming);
     }
 }
 
@@ -69,9 +70,49 @@ internal sealed class OllamaProtocol(OllamaProtocolOptions options) : ITokenUsag
 /// (output, thinking included; Ollama reports no separate reasoning count).</summary>
 /// <remarks>The counts come once, on the last line: last value wins. Ollama omits <c>prompt_eval_count</c> when the whole prompt
 /// was served from its cache, so input is then unknown (null), not 0. <c>{"error": "..."}</c> (as the body or a line) is an error.</remarks>
-internal class OllamaResponseReader(int maxDocumentBytes) : JsonDocumentReader(DocumentFraming.Objects, maxDocumentBytes)
+internal class OllamaResponseReader(int maxDocumentBytes, bool keepTail = false) : JsonDocumentReader(DocumentFraming.Objects, maxDocumentBytes)
 {
+    // A non-streamed body larger than the document limit (an /api/embed answer with many vectors) is dropped by the framer;
+    // its counts, written after the content, are found in the tail.
+    private readonly BodyTail? _tail = keepTail ? new BodyTail(maxDocumentBytes) : null;
+
     public string? DoneReason { get; private set; }
+
+    public override void Write(ReadOnlySpan<byte> data)
+    {
+        _tail?.Write(data);
+        base.Write(data);
+    }
+
+    public override void Complete()
+    {
+        base.Complete();
+        if (Usage is null && _tail is { Exceeded: true } tail)
+        {
+            var input = ReadNumber(BodyTail.ValueAfter(tail.Tail, "\"prompt_eval_count\""u8));
+            var output = ReadNumber(BodyTail.ValueAfter(tail.Tail, "\"eval_count\""u8));
+            if (input is not null || output is not null)
+            {
+                Usage = new TokenUsage { InputTokenCount = input, OutputTokenCount = output };
+                Completed = true;
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _tail?.Dispose();
+        base.Dispose();
+    }
+
+    private static long? ReadNumber(ReadOnlySpan<byte> value)
+    {
+        var end = value.IndexOfAnyExceptInRange((byte)'0', (byte)'9');
+        var digits = end < 0 ? value : value[..end];
+
+        // Only a number followed by a delimiter (not one cut at the end of the tail) counts.
+        return end > 0 && System.Buffers.Text.Utf8Parser.TryParse(digits, out long n, out var used) && used == digits.Length ? n : null;
+    }
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {

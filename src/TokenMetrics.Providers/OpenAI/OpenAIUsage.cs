@@ -33,7 +33,7 @@ internal static class OpenAIUsage
             return null;
         }
 
-        long? input = null, output = null, total = null, cached = null, reasoning = null, topCached = null, topReasoning = null;
+        long? input = null, output = null, total = null, cached = null, cacheWrite = null, reasoning = null, topCached = null, topReasoning = null;
         TokenCountDictionary? extraInput = null, extraOutput = null;
         TokenCountDictionary? inputDetails = null, outputDetails = null;
         var depth = reader.CurrentDepth;
@@ -66,6 +66,12 @@ internal static class OpenAIUsage
                 if (inputDetails is not null && inputDetails.TryGetValue("cached_tokens", out var c))
                 {
                     cached = c;
+                }
+
+                // Written to the cache (inside the prompt count): Qwen's explicit cache (cache_creation_input_tokens), Azure's cache_write_tokens.
+                if (inputDetails is not null && (inputDetails.TryGetValue("cache_creation_input_tokens", out var w) || inputDetails.TryGetValue("cache_write_tokens", out w)))
+                {
+                    cacheWrite = w;
                 }
             }
             else if (reader.ValueTextEquals("completion_tokens_details"u8) || reader.ValueTextEquals("output_tokens_details"u8))
@@ -128,6 +134,7 @@ internal static class OpenAIUsage
             OutputTokenCount = output,
             TotalTokenCount = total,
             CachedInputTokenCount = cached,
+            CacheWriteInputTokenCount = cacheWrite,
             ReasoningTokenCount = reasoning,
             InputTokenDetails = inputDetails,
             OutputTokenDetails = outputDetails,
@@ -164,15 +171,17 @@ internal static class OpenAIUsage
         "cached_tokens", "audio_tokens", "reasoning_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens", "text_tokens", "image_tokens",
     ];
 
-    private static TokenCountDictionary? ReadDetails(ref Utf8JsonReader reader)
+    /// <summary>Reads a details object: every count by name; a nested object (Qwen's <c>cache_creation</c>:
+    /// <c>{"ephemeral_5m_input_tokens": n}</c>) as <c>{name}.{inner}</c>; other values (<c>"cache_type": "ephemeral"</c>) skipped.</summary>
+    private static TokenCountDictionary? ReadDetails(ref Utf8JsonReader reader, string? prefix = null, TokenCountDictionary? into = null)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
-            return null;
+            return into;
         }
 
-        TokenCountDictionary? result = null;
+        var result = into;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -192,8 +201,13 @@ internal static class OpenAIUsage
             }
 
             name ??= reader.GetString()!;
+            name = prefix is null ? name : prefix + name;
             reader.Read();
-            if (JsonText.ReadCount(ref reader) is { } value)
+            if (reader.TokenType == JsonTokenType.StartObject && prefix is null)
+            {
+                result = ReadDetails(ref reader, name + ".", result);
+            }
+            else if (JsonText.ReadCount(ref reader) is { } value)
             {
                 (result ??= new TokenCountDictionary()).Set(name, value);
             }

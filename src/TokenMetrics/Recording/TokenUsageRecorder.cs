@@ -185,10 +185,13 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     internal bool ShouldEstimate(TokenUsageStatus status) =>
         Options.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
 
-    /// <summary>Builds estimated usage from the input and output estimates; <see cref="TokenUsageSource.Missing"/> when there are none.</summary>
+    /// <summary>Builds estimated usage from the input and output estimates; <see cref="TokenUsageSource.Missing"/> when there are none
+    /// or both counted nothing.</summary>
     internal static (TokenUsage Usage, TokenUsageSource Source, string? Method) FromEstimates(TokenEstimate? input, TokenEstimate? output)
     {
-        if (input is null && output is null)
+        // An estimate of 0 means there was nothing to count (no prompt found, no answer text): 0 would be a claim, so with nothing
+        // on either side the usage is missing (null counts), never an estimated 0.
+        if (input is null or { Tokens: <= 0 } && output is null or { Tokens: <= 0 })
         {
             return (TokenUsage.Empty, TokenUsageSource.Missing, null);
         }

@@ -76,9 +76,9 @@ public class ExtractCommandTests
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var code = await ExtractCommand.RunAsync("auto", null, false, new FileInfo("/nonexistent/body.json"), output, error, default);
+        var code = await ExtractCommand.RunAsync("auto", null, false, "/nonexistent/body.json", output, error, default);
 
-        Assert.Equal(2, code);
+        Assert.Equal(TokenMetrics.Cli.ExitCodes.InputError, code);
         Assert.Contains("does not exist", error.ToString(), StringComparison.Ordinal);
     }
 }
@@ -98,7 +98,7 @@ public class ExtractCommandVendorFixtureTests
     [InlineData("dashscope/stream-sse.txt", "dashscope")]
     [InlineData("dashscope/generation.json", "dashscope")]
     [InlineData("cohere/chat.json", "cohere")]
-    [InlineData("openai-compatible/deepseek-cache-hit.json", "openai")]
+    [InlineData("openai-compatible/deepseek-cache-hit.json", "deepseek")]
     public async Task AutoDetectedVendor_ReportsUsage(string fixture, string provider)
     {
         var body = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "TestData", fixture));
