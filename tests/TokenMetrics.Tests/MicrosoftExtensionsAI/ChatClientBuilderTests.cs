@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TokenMetrics.Tests.TestHelpers;
 
 namespace TokenMetrics.Tests.MicrosoftExtensionsAI;
@@ -29,6 +30,26 @@ public class ChatClientBuilderTests
         Assert.Equal(3, record.Usage.InputTokenCount);
         Assert.Equal(0, record.RoundIndex);
         Assert.NotNull(record.OperationId);
+    }
+
+    [Fact]
+    public void ReadmeQuickStart_BuildsTheMeteredPipeline()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        var apiKey = "sk-test";
+
+        // As in README.md, Quick start.
+        builder.Services.AddTokenMetrics();              // recorder, OpenTelemetry meter exporter, flush on shutdown
+        builder.Services.AddChatClient(new OpenAI.Chat.ChatClient("gpt-4o-mini", apiKey).AsIChatClient())
+            .UseFunctionInvocation()
+            .UseTokenMetrics(configure: c => c.ClientName = "assistant");   // one record per model round-trip
+
+        using var host = builder.Build();
+        var client = host.Services.GetRequiredService<IChatClient>();
+        var metered = client.GetService<TokenMetricsChatClient>();
+        Assert.Equal("assistant", metered?.ClientName);
+        Assert.IsType<FunctionInvokingChatClient>(client);   // the first stage added is the outermost
+        Assert.NotNull(metered!.GetService<OpenAI.Chat.ChatClient>());    // TokenMetrics sits right above the OpenAI client
     }
 
     [Fact]
