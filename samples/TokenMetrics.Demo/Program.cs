@@ -148,7 +148,7 @@ await foreach (var _ in viaClaude.CompleteChatStreamingAsync(prompt))
 
 // 9. An IChatClient over the metered HttpClient: both layers see the call, the handler records it once, with the chat
 //    client's attribution (user and session from the scope and ChatOptions.ConversationId).
-IChatClient metered = new OpenAISdkChatClient(chat, endpoint).UseTokenMetrics(host.Services, c => c.ClientName = "assistant");
+IChatClient metered = new OpenAISdkChatClient(chat, endpoint).AsBuilder().UseTokenMetrics(configure: c => c.ClientName = "assistant").Build(host.Services);
 using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
 {
     _ = await metered.GetResponseAsync("Hello!", new ChatOptions { ConversationId = "conv-1" });
@@ -159,7 +159,7 @@ using (TokenMetricsScope.Begin(userId: "alice", consumer: "team-docs"))
 
 // 10. An IChatClient over an unmetered HttpClient: the chat-client layer records it.
 IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", key, SdkOptions("unmetered")), endpoint)
-    .UseTokenMetrics(host.Services, c => c.ClientName = "chat-layer");
+    .AsBuilder().UseTokenMetrics(configure: c => c.ClientName = "chat-layer").Build(host.Services);
 _ = await decorated.GetResponseAsync("Hi from the chat-client layer");
 await foreach (var _ in decorated.GetStreamingResponseAsync("Stream from the chat-client layer"))
 {

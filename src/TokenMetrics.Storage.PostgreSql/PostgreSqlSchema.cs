@@ -63,5 +63,11 @@ internal static class PostgreSqlSchema
             $"CREATE INDEX ix_tm_usage_session ON {s}.tm_usage USING hash (session_id)",
             $"CREATE INDEX ix_tm_usage_tags ON {s}.tm_usage USING gin (tags jsonb_path_ops)",
         ]),
+        new(2, "tool-loop rounds: operation id and round index",
+        [
+            $"ALTER TABLE {s}.tm_usage ADD COLUMN operation_id text",
+            $"ALTER TABLE {s}.tm_usage ADD COLUMN round_index integer",
+            $"CREATE INDEX ix_tm_usage_operation ON {s}.tm_usage USING hash (operation_id)",
+        ]),
     ];
 }

@@ -125,5 +125,11 @@ internal static class SqliteSchema
             END
             """,
         ]),
+        new(2, "tool-loop rounds: operation id and round index",
+        [
+            "ALTER TABLE tm_usage ADD COLUMN operation_id TEXT",
+            "ALTER TABLE tm_usage ADD COLUMN round_index INTEGER",
+            "CREATE INDEX ix_tm_usage_operation ON tm_usage (operation_id) WHERE operation_id IS NOT NULL",
+        ]),
     ];
 }

@@ -44,7 +44,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(2L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {

@@ -89,6 +89,8 @@ public abstract class StoreContractTests : IAsyncLifetime
         Tags = new Dictionary<string, string> { ["feature"] = "search" + s, ["env" + s] = "prod", ["empty"] = string.Empty },
         ClientName = "assistant" + s,
         Layer = TokenUsageLayer.ChatClient,
+        OperationId = Guid.CreateVersion7(),
+        RoundIndex = 3,
     };
 
     /// <summary>Canonical JSON with dictionaries in ordinal key order (stores need not keep dictionary order).</summary>

@@ -73,6 +73,10 @@ internal static class UsageColumns
         new("tags", ColumnKind.Json, static (r, e) => StoreValues.TagsToJson(r.Tags, e)),
         new("client_name", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ClientName, e)),
         new("layer", ColumnKind.Text, static (r, _) => StoreValues.LayerName(r.Layer)),
+
+        // Schema version 2: the tool-loop round of a record.
+        new("operation_id", ColumnKind.Text, static (r, _) => r.OperationId?.ToString("D")),
+        new("round_index", ColumnKind.Int32, static (r, _) => r.RoundIndex),
     ];
 
     /// <summary>Gets the comma-separated column names, in <see cref="All"/> order.</summary>
@@ -136,6 +140,8 @@ internal static class UsageColumns
             Tags = StoreValues.TagsFromJson(J(32), e),
             ClientName = S(33),
             Layer = StoreValues.ParseLayer(reader.GetString(34)),
+            OperationId = reader.IsDBNull(35) || !Guid.TryParseExact(reader.GetString(35), "D", out var operationId) ? null : operationId,
+            RoundIndex = I(36),
         };
     }
 }

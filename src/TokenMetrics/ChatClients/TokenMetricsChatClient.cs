@@ -7,20 +7,33 @@ using TokenMetrics.Internal;
 
 namespace TokenMetrics;
 
-/// <summary>An <see cref="IChatClient"/> decorator that records the token usage of every call, streamed or not.</summary>
+/// <summary>An <see cref="IChatClient"/> decorator that records the token usage of every model round-trip, streamed or not.</summary>
 /// <remarks>
-/// <para>Usage comes from <see cref="ChatResponse.Usage"/> or the streamed <see cref="UsageContent"/>. Within one response,
-/// streamed usage is cumulative and merged "latest value per field" (never summed); responses with different ids (rounds of
-/// a tool-calling loop below this client) are summed. When nothing is reported the usage is estimated and flagged.</para>
+/// <para>Add it with <c>ChatClientBuilder.UseTokenMetrics()</c>. Usage comes from <see cref="ChatResponse.Usage"/> or the streamed
+/// <see cref="UsageContent"/>; within one response streamed usage is cumulative and merged "latest value per field" (never summed).
+/// When nothing is reported the usage is estimated and flagged.</para>
+/// <para>One model round-trip, one record (each is billed on its own); every round of one logical call shares
+/// <see cref="TokenUsageRecord.OperationId"/> and carries its <see cref="TokenUsageRecord.RoundIndex"/>. With
+/// <c>UseFunctionInvocation()</c> around this client, each round is its own call here, and a round that sends tool results back
+/// is linked to the round that asked for them by the tool call ids. With this client around the loop, a stream is split into rounds
+/// at the loop's tool-result updates (or a new response id); a non-streamed loop returns only the summed usage, which becomes one
+/// record with no round index unless a metered <c>HttpClient</c> beneath records each round.</para>
+/// <para>The meter closest to the wire records: when the inner client talks HTTP through a <see cref="TokenMetricsHandler"/> (or
+/// through another <see cref="TokenMetricsChatClient"/>), that meter records each round-trip, stamped with this client's attribution,
+/// operation id and round index, and this client records nothing.</para>
 /// <para>Streams are recorded in a <see langword="finally"/> block: a stream the app abandons is recorded as cancelled.</para>
-/// <para>One logical call, one record: when the inner client talks HTTP through a <see cref="TokenMetricsHandler"/>, the
-/// handler (which sees the wire) records the call, stamped with this client's attribution, and this client records nothing.</para>
 /// </remarks>
 public sealed class TokenMetricsChatClient : DelegatingChatClient
 {
+    /// <summary>Bounds the tool calls remembered to link a later round to its operation (a caller that never answers its tool calls).</summary>
+    private const int MaxPendingToolCalls = 1024;
+
     private readonly TokenUsageRecorder _recorder;
-    private ChatClientMetadata? _metadata;
-    private bool _metadataResolved;
+    private readonly Lock _pendingLock = new();
+    private readonly Dictionary<string, RoundLink> _pendingToolCalls = new(StringComparer.Ordinal);
+    private readonly Queue<string> _pendingOrder = new();
+    private PipelineInfo? _pipeline;
+    private int _pendingCount;
 
     /// <summary>Initializes a new instance of the <see cref="TokenMetricsChatClient"/> class.</summary>
     /// <param name="innerClient">The client to meter.</param>
@@ -39,6 +52,15 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
     /// <summary>Gets or sets the provider name to record; defaults to the inner client's <see cref="ChatClientMetadata.ProviderName"/>.</summary>
     public string? ProviderName { get; set; }
 
+    /// <summary>Gets or sets a value indicating whether the records of this client (and of metered <c>HttpClient</c>s beneath it) feed
+    /// TokenMetrics' own OpenTelemetry GenAI instruments (<c>gen_ai.client.token.usage</c>, <c>gen_ai.client.operation.duration</c>,
+    /// <c>gen_ai.client.operation.time_to_first_chunk</c>).</summary>
+    /// <value><see langword="null"/> (the default): automatic, <see langword="false"/> when an <see cref="OpenTelemetryChatClient"/>
+    /// (<c>UseOpenTelemetry()</c>) is beneath this client in the pipeline, since it records the same instruments for the same calls;
+    /// <see langword="true"/> otherwise. Set <see langword="false"/> when <c>UseOpenTelemetry()</c> sits above <c>UseTokenMetrics()</c>
+    /// (this client cannot see clients above it). Records, stores and the <c>tokenmetrics.*</c> instruments are never affected.</value>
+    public bool? RecordGenAIMetrics { get; set; }
+
     /// <inheritdoc/>
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -47,7 +69,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             return await base.GetResponseAsync(messages, options, cancellationToken);
         }
 
-        var call = Begin(options, streaming: false);
+        var call = Begin(messages, options, streaming: false);
         ChatResponse? response = null;
         Exception? error = null;
         try
@@ -65,10 +87,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             CallScope.Current = call.PreviousScope;
             if (response is not null)
             {
-                call.Usage = FromUsageDetails(response.Usage);
-                call.ResponseModel = response.ModelId;
-                call.ResponseId = response.ResponseId;
-                call.Output.Append(response.Text);
+                ObserveResponse(call, response);
             }
 
             Finish(call, messages, options, error, completed: response is not null);
@@ -91,7 +110,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             yield break;
         }
 
-        var call = Begin(options, streaming: true);
+        var call = Begin(messages, options, streaming: true);
         Exception? error = null;
         var completed = false;
         IAsyncEnumerator<ChatResponseUpdate>? enumerator = null;
@@ -103,7 +122,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 try
                 {
                     // An async iterator restores the caller's async-local state on every MoveNextAsync, so the scope is
-                    // re-established around each step for a metered HttpClient below to see it.
+                    // re-established around each step for a meter beneath to see it.
                     CallScope.Current = call.Scope;
                     enumerator ??= base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
                     if (!await enumerator.MoveNextAsync())
@@ -124,7 +143,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                     CallScope.Current = call.PreviousScope;
                 }
 
-                Observe(call, update);
+                Observe(call, messages, options, update);
                 yield return update;
             }
         }
@@ -140,45 +159,136 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
     }
 
-    private CallState Begin(ChatOptions? options, bool streaming)
+    private CallState Begin(IEnumerable<ChatMessage> messages, ChatOptions? options, bool streaming)
     {
-        var metadata = GetMetadata();
-        var scope = new CallScope(ClientName, options?.ConversationId, TokenMetricsScope.Current);
+        var pipeline = GetPipeline();
+        var outer = CallScope.Current;
+        var skipGenAI = RecordGenAIMetrics is { } record ? !record : pipeline.OpenTelemetryBeneath;
+        Guid operationId;
+        int firstRound;
+        if (outer is not null)
+        {
+            // Another TokenMetricsChatClient above: this one is closer to the wire, so it records, in the outer operation.
+            operationId = outer.OperationId;
+            firstRound = outer.BeginRoundBeneath();
+            skipGenAI |= outer.GenAIMetricsRecordedElsewhere;
+        }
+        else if (TryContinueOperation(messages, out var link))
+        {
+            operationId = link.OperationId;
+            firstRound = link.RoundIndex + 1;
+        }
+        else
+        {
+            operationId = Guid.CreateVersion7();
+            firstRound = 0;
+        }
+
+        var scope = new CallScope(ClientName ?? outer?.ClientName, options?.ConversationId, TokenMetricsScope.Current, operationId, firstRound, pipeline.LoopBeneath, skipGenAI);
+        var now = _recorder.TimeProvider.GetTimestamp();
         var call = new CallState
         {
             Scope = scope,
-            PreviousScope = CallScope.Current,
+            PreviousScope = outer,
             Streaming = streaming,
-            StartTimestamp = _recorder.TimeProvider.GetTimestamp(),
-            StartTime = _recorder.TimeProvider.GetUtcNow(),
-            RequestModel = options?.ModelId ?? metadata?.DefaultModelId,
-            Provider = ProviderName ?? metadata?.ProviderName,
-            Endpoint = metadata?.ProviderUri,
+            RequestModel = options?.ModelId ?? pipeline.Metadata?.DefaultModelId,
+            Provider = ProviderName ?? pipeline.Metadata?.ProviderName,
+            Endpoint = pipeline.Metadata?.ProviderUri,
+            Round = new RoundState { StartTimestamp = now, StartTime = _recorder.TimeProvider.GetUtcNow() },
         };
         CallScope.Current = scope;
         return call;
     }
 
-    private void Observe(CallState call, ChatResponseUpdate update)
+    private void ObserveResponse(CallState call, ChatResponse response)
     {
         try
         {
-            if (call.FirstChunkTimestamp == 0)
+            var round = call.Round;
+            round.Usage = FromUsageDetails(response.Usage);
+            round.ResponseModel = response.ModelId;
+            round.ResponseId = response.ResponseId;
+            round.Output.Append(response.Text);
+
+            // A tool loop beneath returns every round's messages with the summed usage: one record for all of them.
+            HashSet<string>? answered = null;
+            foreach (var message in response.Messages)
             {
-                call.FirstChunkTimestamp = _recorder.TimeProvider.GetTimestamp();
+                foreach (var content in message.Contents)
+                {
+                    if (content is FunctionResultContent result)
+                    {
+                        (answered ??= new(StringComparer.Ordinal)).Add(result.CallId);
+                    }
+                }
             }
 
-            call.ResponseModel ??= update.ModelId;
-            if (update.ResponseId is { Length: > 0 } id && !string.Equals(id, call.ResponseId, StringComparison.Ordinal))
+            foreach (var message in response.Messages)
             {
-                // A new response: a new round of a loop below us; close the previous round's usage.
-                if (call.ResponseId is not null && call.RoundUsage is not null)
+                foreach (var content in message.Contents)
                 {
-                    call.Usage = (call.Usage ?? TokenUsage.Empty).Add(call.RoundUsage);
-                    call.RoundUsage = null;
+                    if (content is FunctionCallContent { CallId: { Length: > 0 } callId } && answered?.Contains(callId) != true)
+                    {
+                        (round.ToolCalls ??= []).Add(callId);
+                    }
                 }
+            }
 
-                call.ResponseId = id;
+            call.AggregatesRounds = answered is not null;
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(ObserveResponse), ex);
+        }
+    }
+
+    private void Observe(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, ChatResponseUpdate update)
+    {
+        try
+        {
+            var isToolResult = update.Role == ChatRole.Tool;
+            if (!isToolResult)
+            {
+                foreach (var content in update.Contents)
+                {
+                    if (content is FunctionResultContent)
+                    {
+                        isToolResult = true;
+                        break;
+                    }
+                }
+            }
+
+            if (isToolResult)
+            {
+                // A tool loop beneath streams the results it sends back; the next model update starts the next round.
+                // Its synthetic response id must not count as a new response.
+                call.ToolResultsTimestamp = _recorder.TimeProvider.GetTimestamp();
+                call.ToolResultsTime = _recorder.TimeProvider.GetUtcNow();
+                return;
+            }
+
+            var round = call.Round;
+            var newResponse = update.ResponseId is { Length: > 0 } id && round.ResponseId is not null && !string.Equals(id, round.ResponseId, StringComparison.Ordinal);
+            if (call.ToolResultsTimestamp != 0 || newResponse)
+            {
+                // The previous round is complete: record it now, with its own duration.
+                var start = call.ToolResultsTimestamp != 0 ? call.ToolResultsTimestamp : _recorder.TimeProvider.GetTimestamp();
+                var startTime = call.ToolResultsTimestamp != 0 ? call.ToolResultsTime : _recorder.TimeProvider.GetUtcNow();
+                EmitRound(call, messages, options, TokenUsageStatus.Ok, error: null, end: start);
+                round = call.Round = new RoundState { StartTimestamp = start, StartTime = startTime, LocalIndex = round.LocalIndex + 1 };
+                call.ToolResultsTimestamp = 0;
+            }
+
+            if (round.FirstChunkTimestamp == 0)
+            {
+                round.FirstChunkTimestamp = _recorder.TimeProvider.GetTimestamp();
+            }
+
+            round.ResponseModel ??= update.ModelId;
+            if (update.ResponseId is { Length: > 0 } responseId)
+            {
+                round.ResponseId = responseId;
             }
 
             foreach (var content in update.Contents)
@@ -186,13 +296,16 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 switch (content)
                 {
                     case UsageContent usage:
-                        call.RoundUsage = (call.RoundUsage ?? TokenUsage.Empty).MergeLatest(FromUsageDetails(usage.Details));
+                        round.Usage = (round.Usage ?? TokenUsage.Empty).MergeLatest(FromUsageDetails(usage.Details));
                         break;
                     case TextContent text:
-                        call.Output.Append(text.Text);
+                        round.Output.Append(text.Text);
                         break;
                     case TextReasoningContent reasoning:
-                        call.Output.Append(reasoning.Text);
+                        round.Output.Append(reasoning.Text);
+                        break;
+                    case FunctionCallContent { CallId: { Length: > 0 } callId }:
+                        (round.ToolCalls ??= []).Add(callId);
                         break;
                 }
             }
@@ -205,36 +318,44 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
     private void Finish(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, Exception? error, bool completed)
     {
+        var status = error switch
+        {
+            null when completed => TokenUsageStatus.Ok,
+            null => TokenUsageStatus.Cancelled,
+            OperationCanceledException => TokenUsageStatus.Cancelled,
+            _ => TokenUsageStatus.Error,
+        };
+        EmitRound(call, messages, options, status, error, _recorder.TimeProvider.GetTimestamp());
+    }
+
+    private void EmitRound(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status, Exception? error, long end)
+    {
+        var round = call.Round;
         try
         {
-            if (call.Scope.HttpExchanges > 0)
+            var roundIndex = call.Scope.FirstRound + round.LocalIndex;
+            if (status == TokenUsageStatus.Ok && round.ToolCalls is { Count: > 0 } toolCalls && !call.AggregatesRounds)
             {
-                // A metered HttpClient beneath us recorded each exchange; recording here would count the call twice.
+                // The model asked for tools and nothing beneath answers them: the request that sends the results back is the next
+                // round of this operation (a loop above this client, or the app's own).
+                RememberToolCalls(toolCalls, new RoundLink(call.Scope.OperationId, roundIndex));
+            }
+
+            if (call.Scope.RecordedBeneath > 0)
+            {
+                // A meter beneath recorded each round-trip; recording here would count the call twice.
                 return;
             }
 
-            if (call.RoundUsage is not null)
-            {
-                call.Usage = call.Usage is null ? call.RoundUsage : call.Usage.Add(call.RoundUsage);
-            }
-
-            var status = error switch
-            {
-                null when completed => TokenUsageStatus.Ok,
-                null => TokenUsageStatus.Cancelled,
-                OperationCanceledException => TokenUsageStatus.Cancelled,
-                _ => TokenUsageStatus.Error,
-            };
-            var (usage, source, method) = ResolveUsage(call, messages, options, status);
-            var end = _recorder.TimeProvider.GetTimestamp();
+            var (usage, source, method) = ResolveUsage(call, round, messages, options, status);
             var record = new TokenUsageRecord
             {
-                Timestamp = call.StartTime,
+                Timestamp = round.StartTime,
                 Provider = call.Provider,
                 Operation = "chat",
                 RequestModel = call.RequestModel,
-                ResponseModel = call.ResponseModel,
-                ResponseId = call.ResponseId,
+                ResponseModel = round.ResponseModel,
+                ResponseId = round.ResponseId,
                 IsStreaming = call.Streaming,
                 Status = status,
                 ErrorType = status switch
@@ -243,8 +364,8 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                     TokenUsageStatus.Cancelled when error is null => "cancelled",
                     _ => error?.GetType().FullName,
                 },
-                Duration = _recorder.TimeProvider.GetElapsedTime(call.StartTimestamp, end),
-                TimeToFirstChunk = call.Streaming && call.FirstChunkTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(call.StartTimestamp, call.FirstChunkTimestamp) : null,
+                Duration = _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp, end),
+                TimeToFirstChunk = call.Streaming && round.FirstChunkTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp, round.FirstChunkTimestamp) : null,
                 Endpoint = call.Endpoint is { IsAbsoluteUri: true } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : null,
                 ServerAddress = call.Endpoint is { IsAbsoluteUri: true } u2 ? u2.Host : null,
                 ServerPort = call.Endpoint is { IsAbsoluteUri: true } u3 ? u3.Port : null,
@@ -252,24 +373,27 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 Source = source,
                 EstimationMethod = method,
                 SessionId = options?.ConversationId,
-                ClientName = ClientName,
+                ClientName = call.Scope.ClientName,
                 Layer = TokenUsageLayer.ChatClient,
+                OperationId = call.Scope.OperationId,
+                RoundIndex = call.AggregatesRounds ? null : roundIndex,
+                GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
             };
             _recorder.Record(TokenMetricsScope.Apply(record, call.Scope.Attribution));
         }
         catch (Exception ex)
         {
-            _recorder.ReportInternalError(nameof(Finish), ex);
+            _recorder.ReportInternalError(nameof(EmitRound), ex);
         }
         finally
         {
-            call.Output.Reset();
+            round.Output.Reset();
         }
     }
 
-    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(CallState call, RoundState round, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
     {
-        if (TokenUsageRecorder.TryUseReported(call.Usage, out var reported))
+        if (TokenUsageRecorder.TryUseReported(round.Usage, out var reported))
         {
             return (reported, TokenUsageSource.Reported, null);
         }
@@ -281,9 +405,10 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
         try
         {
-            var model = call.RequestModel ?? call.ResponseModel;
+            // Later rounds of a loop beneath send more than the caller's messages (the tool exchanges): their input estimate is a lower bound.
+            var model = call.RequestModel ?? round.ResponseModel;
             var input = _recorder.Estimator.CountMessages(messages, options, model);
-            TokenEstimate? output = call.Output.IsEmpty ? null : _recorder.Estimator.CountText(call.Output.GetText(out _), model);
+            TokenEstimate? output = round.Output.IsEmpty ? null : _recorder.Estimator.CountText(round.Output.GetText(out _), model);
             return TokenUsageRecorder.FromEstimates(input, output);
         }
         catch (Exception ex)
@@ -293,23 +418,99 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
     }
 
-    private ChatClientMetadata? GetMetadata()
+    /// <summary>Finds the round that asked for the tool results this request sends back (its trailing tool messages).</summary>
+    private bool TryContinueOperation(IEnumerable<ChatMessage> messages, out RoundLink link)
     {
-        if (!_metadataResolved)
+        link = default;
+        try
         {
-            try
+            // Only lists are read here: any other enumerable may be expensive or single-use, and belongs to the inner client.
+            if (Volatile.Read(ref _pendingCount) == 0 || messages is not IReadOnlyList<ChatMessage> list)
             {
-                _metadata = InnerClient.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata;
-            }
-            catch (Exception ex)
-            {
-                _recorder.ReportInternalError(nameof(GetMetadata), ex);
+                return false;
             }
 
-            _metadataResolved = true;
+            var found = false;
+            lock (_pendingLock)
+            {
+                for (var i = list.Count - 1; i >= 0; i--)
+                {
+                    var message = list[i];
+                    var anyResult = false;
+                    foreach (var content in message.Contents)
+                    {
+                        if (content is FunctionResultContent { CallId: { Length: > 0 } callId })
+                        {
+                            anyResult = true;
+                            if (_pendingToolCalls.Remove(callId, out var candidate))
+                            {
+                                link = found && link.RoundIndex >= candidate.RoundIndex ? link : candidate;
+                                found = true;
+                            }
+                        }
+                    }
+
+                    if (!anyResult && message.Role != ChatRole.Tool)
+                    {
+                        break;
+                    }
+                }
+
+                Volatile.Write(ref _pendingCount, _pendingToolCalls.Count);
+            }
+
+            return found;
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(TryContinueOperation), ex);
+            return false;
+        }
+    }
+
+    private void RememberToolCalls(List<string> callIds, RoundLink link)
+    {
+        lock (_pendingLock)
+        {
+            foreach (var callId in callIds)
+            {
+                if (_pendingToolCalls.TryAdd(callId, link))
+                {
+                    _pendingOrder.Enqueue(callId);
+                }
+            }
+
+            // Oldest first; ids already consumed are skipped (the queue may hold stale ids, bounded by the same limit).
+            while (_pendingToolCalls.Count > MaxPendingToolCalls || _pendingOrder.Count > 2 * MaxPendingToolCalls)
+            {
+                _ = _pendingToolCalls.Remove(_pendingOrder.Dequeue());
+            }
+
+            Volatile.Write(ref _pendingCount, _pendingToolCalls.Count);
+        }
+    }
+
+    private PipelineInfo GetPipeline()
+    {
+        if (_pipeline is { } known)
+        {
+            return known;
         }
 
-        return _metadata;
+        ChatClientMetadata? metadata = null;
+        bool loop = false, telemetry = false;
+        try
+        {
+            metadata = InnerClient.GetService(typeof(ChatClientMetadata)) as ChatClientMetadata;
+            loop = InnerClient.GetService(typeof(FunctionInvokingChatClient)) is not null;
+            telemetry = InnerClient.GetService(typeof(OpenTelemetryChatClient)) is not null;
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(GetPipeline), ex);
+        }
+
+        return _pipeline = new PipelineInfo(metadata, loop, telemetry);
     }
 
     /// <summary>Maps MEAI usage (same semantics: cached inside input, reasoning inside output) to <see cref="TokenUsage"/>.</summary>
@@ -351,6 +552,11 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         };
     }
 
+
+    private sealed record PipelineInfo(ChatClientMetadata? Metadata, bool LoopBeneath, bool OpenTelemetryBeneath);
+
+    private readonly record struct RoundLink(Guid OperationId, int RoundIndex);
+
     private sealed class CallState
     {
         public required CallScope Scope { get; init; }
@@ -359,15 +565,30 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
         public bool Streaming { get; init; }
 
-        public long StartTimestamp { get; init; }
-
-        public DateTimeOffset StartTime { get; init; }
-
         public string? RequestModel { get; init; }
 
         public string? Provider { get; init; }
 
         public Uri? Endpoint { get; init; }
+
+        public required RoundState Round { get; set; }
+
+        /// <summary>Gets or sets a value indicating whether one non-streamed response holds several rounds (a tool loop beneath).</summary>
+        public bool AggregatesRounds { get; set; }
+
+        /// <summary>Gets or sets when the tool results of a loop beneath were last seen in the stream (0: none since the last round began).</summary>
+        public long ToolResultsTimestamp { get; set; }
+
+        public DateTimeOffset ToolResultsTime { get; set; }
+    }
+
+    private sealed class RoundState
+    {
+        public int LocalIndex { get; init; }
+
+        public long StartTimestamp { get; init; }
+
+        public DateTimeOffset StartTime { get; init; }
 
         public long FirstChunkTimestamp { get; set; }
 
@@ -377,7 +598,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
         public TokenUsage? Usage { get; set; }
 
-        public TokenUsage? RoundUsage { get; set; }
+        public List<string>? ToolCalls { get; set; }
 
         public TokenUsageTextAccumulator Output { get; } = new();
     }

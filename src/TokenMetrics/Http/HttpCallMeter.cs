@@ -18,6 +18,9 @@ internal sealed class HttpCallMeter
     private readonly string? _clientName;
     private readonly TokenUsageAttribution? _attribution;
     private readonly string? _scopeSessionId;
+    private readonly Guid? _operationId;
+    private readonly int? _roundIndex;
+    private readonly bool _genAIMetricsRecordedElsewhere;
     private readonly long _startTimestamp;
     private readonly DateTimeOffset _startTime;
     private readonly Uri? _uri;
@@ -41,6 +44,14 @@ internal sealed class HttpCallMeter
         _protocol = protocol;
         _clientName = scope?.ClientName ?? clientName;
         _scopeSessionId = scope?.SessionId;
+        if (scope is not null)
+        {
+            // This exchange is one model round-trip of the chat-client call above; claiming it stops that client recording too.
+            _roundIndex = scope.BeginRoundBeneath();
+            _operationId = scope.OperationId;
+            _genAIMetricsRecordedElsewhere = scope.GenAIMetricsRecordedElsewhere;
+        }
+
         _attribution = scope?.Attribution ?? TokenMetricsScope.Current;
         _startTimestamp = recorder.TimeProvider.GetTimestamp();
         _startTime = recorder.TimeProvider.GetUtcNow();
@@ -364,6 +375,9 @@ internal sealed class HttpCallMeter
                 SessionId = _scopeSessionId,
                 ClientName = _clientName,
                 Layer = TokenUsageLayer.Http,
+                OperationId = _operationId,
+                RoundIndex = _roundIndex,
+                GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
             };
             _recorder.Record(TokenMetricsScope.Apply(record, _attribution));
         }

@@ -168,9 +168,7 @@ public class TokenMetricsHandler : DelegatingHandler
                 return null;
             }
 
-            var scope = CallScope.Current;
-            scope?.MarkHttpExchange();
-            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, scope, _endpoints);
+            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, CallScope.Current, _endpoints);
         }
         catch (Exception ex)
         {

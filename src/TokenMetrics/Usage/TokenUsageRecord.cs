@@ -87,4 +87,20 @@ public sealed record TokenUsageRecord
 
     /// <summary>Gets the layer that produced the record.</summary>
     public TokenUsageLayer Layer { get; init; }
+
+    /// <summary>Gets the logical operation this model round-trip belongs to: every round of one tool-calling loop (for example
+    /// Microsoft.Extensions.AI's <c>UseFunctionInvocation()</c>) carries the same value; <see langword="null"/> when no chat client
+    /// saw the call (a bare metered <c>HttpClient</c>).</summary>
+    /// <remarks>Each round-trip is billed on its own, so each is a record; sum the records of one operation for its total.</remarks>
+    public Guid? OperationId { get; init; }
+
+    /// <summary>Gets the zero-based index of this model round-trip within <see cref="OperationId"/> (0 for the first request,
+    /// 1 for the request that sends the first tool results back, ...); <see langword="null"/> when unknown or when the record
+    /// spans several rounds (a non-streamed tool loop metered above the loop, with nothing metered beneath it).</summary>
+    public int? RoundIndex { get; init; }
+
+    /// <summary>Gets a value indicating whether an <c>OpenTelemetryChatClient</c> in the same pipeline already records the OpenTelemetry
+    /// GenAI metrics of this call, so TokenMetrics' own <c>gen_ai.*</c> instruments skip it (no double count).</summary>
+    /// <remarks>Not serialized: it only steers the in-process meter exporter.</remarks>
+    internal bool GenAIMetricsRecordedElsewhere { get; init; }
 }

@@ -53,7 +53,7 @@ public class TokenMetricsChatClientTests
     }
 
     [Fact]
-    public async Task Streaming_CumulativeUsageIsNeverSummed_RoundsAreSummed()
+    public async Task Streaming_CumulativeUsageIsNeverSummed_EachResponseIsARoundOfOneOperation()
     {
         await using var t = new TestRecorder();
         ChatResponseUpdate U(string id, params AIContent[] contents) => new(ChatRole.Assistant, [.. contents]) { ResponseId = id, ModelId = "m" };
@@ -77,14 +77,18 @@ public class TokenMetricsChatClientTests
         {
         }
 
-        var r = Assert.Single(await t.RecordsAsync(1));
-        Assert.Equal(50 + 80, r.Usage.InputTokenCount);
-        Assert.Equal(7 + 4, r.Usage.OutputTokenCount);
-        Assert.Equal(141, r.Usage.TotalTokenCount);
-        Assert.True(r.IsStreaming);
-        Assert.NotNull(r.TimeToFirstChunk);
-        Assert.Equal(TokenUsageStatus.Ok, r.Status);
-        Assert.Equal("r2", r.ResponseId);
+        var records = (await t.RecordsAsync(2)).OrderBy(r => r.RoundIndex).ToList();
+        Assert.Equal(2, records.Count);
+        var (r1, r2) = (records[0], records[1]);
+        Assert.Equal((50, 7, 57), (r1.Usage.InputTokenCount, r1.Usage.OutputTokenCount, r1.Usage.TotalTokenCount));
+        Assert.Equal((80, 4, 84), (r2.Usage.InputTokenCount, r2.Usage.OutputTokenCount, r2.Usage.TotalTokenCount));
+        Assert.Equal(("r1", "r2"), (r1.ResponseId, r2.ResponseId));
+        Assert.Equal((0, 1), (r1.RoundIndex, r2.RoundIndex));
+        Assert.NotNull(r1.OperationId);
+        Assert.Equal(r1.OperationId, r2.OperationId);
+        Assert.All(records, r => Assert.True(r.IsStreaming));
+        Assert.All(records, r => Assert.NotNull(r.TimeToFirstChunk));
+        Assert.All(records, r => Assert.Equal(TokenUsageStatus.Ok, r.Status));
     }
 
     [Fact]
@@ -223,7 +227,7 @@ public class TokenMetricsChatClientTests
     {
         await using var t = new TestRecorder();
         using var http = t.CreateClient(OpenAIFixtures.ChatServer(chunkSizes: [31]));
-        using var client = new MiniOpenAIChatClient(http, OpenAIFixtures.Model).WithTokenMetrics(t.Recorder, c => c.ClientName = "support-bot");
+        using var client = new MiniOpenAIChatClient(http, OpenAIFixtures.Model).AsBuilder().UseTokenMetrics(t.Recorder, c => c.ClientName = "support-bot").Build();
 
         using (TokenMetricsScope.Begin(userId: "alice"))
         {

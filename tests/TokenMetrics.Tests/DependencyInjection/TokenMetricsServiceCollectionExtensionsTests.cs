@@ -146,38 +146,6 @@ public class TokenMetricsServiceCollectionExtensionsTests
     }
 
     [Fact]
-    public async Task AddTokenMetricsChatClient_RegistersAMeteredClient()
-    {
-        var services = NewServices(out var exporter);
-        services.AddTokenMetricsChatClient(_ => new TestChatClient
-        {
-            GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "hi")) { Usage = new UsageDetails { InputTokenCount = 3, OutputTokenCount = 1 } }),
-        }, c => c.ClientName = "bot");
-        await using var sp = services.BuildServiceProvider();
-
-        var client = sp.GetRequiredService<IChatClient>();
-        _ = await client.GetResponseAsync("hello");
-
-        Assert.NotNull(client.GetService<TokenMetricsChatClient>());
-        var record = Assert.Single(await exporter.WaitForRecordsAsync(1, TimeSpan.FromSeconds(10)));
-        Assert.Equal("bot", record.ClientName);
-        Assert.Equal(3, record.Usage.InputTokenCount);
-    }
-
-    [Fact]
-    public void Middleware_HasTheShapeChatClientBuilderUseTakes()
-    {
-        var services = NewServices(out _);
-        using var sp = services.BuildServiceProvider();
-        Func<IChatClient, IServiceProvider, IChatClient> middleware = TokenMetricsChatClientExtensions.TokenMetricsMiddleware(c => c.ClientName = "x");
-        using var inner = new TestChatClient();
-
-        var wrapped = middleware(inner, sp);
-
-        Assert.Equal("x", Assert.IsType<TokenMetricsChatClient>(wrapped).ClientName);
-    }
-
-    [Fact]
     public void AddTokenMetrics_Twice_RegistersOneRecorderAndOneMeterExporter()
     {
         var services = new ServiceCollection();

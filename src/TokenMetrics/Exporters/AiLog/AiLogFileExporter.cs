@@ -13,8 +13,9 @@ namespace TokenMetrics;
 /// <remarks>
 /// <para>Fields (omitted when unknown; numbers are JSON numbers): <c>session_id</c>, <c>model</c> (response model, else requested),
 /// <c>input_token</c>, <c>output_token</c>, <c>total_token</c>, <c>reasoning_tokens</c>, <c>cached_tokens</c>,
-/// <c>input_token_details</c> and <c>output_token_details</c> (JSON strings, as Higress writes them), <c>chat_round</c> and
-/// <c>api</c> (from the record tags of those names; <c>api</c> falls back to the client name), <c>consumer</c>, <c>api_type</c>
+/// <c>input_token_details</c> and <c>output_token_details</c> (JSON strings, as Higress writes them), <c>chat_round</c>
+/// (<see cref="TokenUsageRecord.RoundIndex"/> + 1, else the record tag of that name), <c>api</c> (the record tag of that name, else the
+/// client name), <c>consumer</c>, <c>api_type</c>
 /// (<c>LLM</c>), <c>response_type</c> (<c>normal</c> or <c>error</c>), <c>llm_first_token_duration</c> and
 /// <c>llm_service_duration</c> (milliseconds), and TokenMetrics' own <c>usage_source</c>, <c>provider</c>, <c>status</c>,
 /// <c>record_id</c> and <c>timestamp</c> (ISO 8601; on the wrapper instead when <see cref="AiLogExporterOptions.Wrap"/> is on).</para>
@@ -102,7 +103,12 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
             WriteNumber(w, "cached_tokens", u.CachedInputTokenCount);
             WriteDetails(w, "input_token_details", u.InputTokenDetails, "cached_tokens", u.CachedInputTokenCount);
             WriteDetails(w, "output_token_details", u.OutputTokenDetails, "reasoning_tokens", u.ReasoningTokenCount);
-            if (r.Tags is { } tags && tags.TryGetValue("chat_round", out var round) &&
+            if (r.RoundIndex is { } roundIndex)
+            {
+                // Higress counts rounds from 1; RoundIndex is zero-based.
+                w.WriteNumber("chat_round", roundIndex + 1L);
+            }
+            else if (r.Tags is { } tags && tags.TryGetValue("chat_round", out var round) &&
                 long.TryParse(round, NumberStyles.None, CultureInfo.InvariantCulture, out var chatRound))
             {
                 w.WriteNumber("chat_round", chatRound);

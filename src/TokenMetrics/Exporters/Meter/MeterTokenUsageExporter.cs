@@ -17,8 +17,10 @@ namespace TokenMetrics;
 /// <para>Counts outside the spec live under <c>tokenmetrics.*</c>: <c>tokenmetrics.usage.cached_input_tokens</c>,
 /// <c>tokenmetrics.usage.cache_write_input_tokens</c>, <c>tokenmetrics.usage.reasoning_tokens</c> and
 /// <c>tokenmetrics.operations</c> (calls by status). User and session never become metric attributes (cardinality).</para>
-/// <para>An app that also uses Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c> records <c>gen_ai.client.token.usage</c> too;
-/// tell them apart by meter name (<see cref="TokenMetricsOptions.MeterName"/>) or enable only one.</para>
+/// <para>An app that also uses Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c> gets <c>gen_ai.client.token.usage</c> from its
+/// <c>OpenTelemetryChatClient</c> too. Records of calls that went through one (seen by <c>UseTokenMetrics()</c> beneath it, or declared
+/// with <see cref="TokenMetricsChatClient.RecordGenAIMetrics"/>) skip the three <c>gen_ai.*</c> instruments here, so collecting both
+/// meters never counts a call twice; the <c>tokenmetrics.*</c> instruments still count them.</para>
 /// </remarks>
 public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
 {
@@ -91,7 +93,9 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
             }
         }
 
-        if (_duration.Enabled)
+        // An OpenTelemetryChatClient in the pipeline already recorded the gen_ai.* instruments for this call.
+        var genAI = !r.GenAIMetricsRecordedElsewhere;
+        if (genAI && _duration.Enabled)
         {
             var durationTags = tags;
             if (r.Status != TokenUsageStatus.Ok)
@@ -102,7 +106,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
             _duration.Record(r.Duration.TotalSeconds, durationTags);
         }
 
-        if (r.IsStreaming && r.TimeToFirstChunk is { } ttfc && _timeToFirstChunk.Enabled)
+        if (genAI && r.IsStreaming && r.TimeToFirstChunk is { } ttfc && _timeToFirstChunk.Enabled)
         {
             _timeToFirstChunk.Record(ttfc.TotalSeconds, tags);
         }
@@ -134,7 +138,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
         }
 
         tags.Add("tokenmetrics.usage.source", source);
-        if (_tokenUsage.Enabled)
+        if (genAI && _tokenUsage.Enabled)
         {
             if (r.Usage.InputTokenCount is { } input)
             {
