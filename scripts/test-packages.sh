@@ -81,12 +81,25 @@ cp "$work/nuget.config" "$work/app/nuget.config"
 grep '^consumer:' "$log" | sed 's/^/packages: /'
 
 step="dotnet tool install"
+# A tool package carries its dependencies, so the feed is its only source (--add-source cannot be combined with
+# packageSourceMapping, hence a config of its own with every other source cleared).
 mkdir -p "$work/cwd"
+cat > "$work/cwd/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <config>
+    <add key="globalPackagesFolder" value="$work/packages" />
+  </config>
+  <packageSources>
+    <clear />
+  </packageSources>
+</configuration>
+XML
 (
   cd "$work/cwd"
   unset NUGET_PACKAGES
   dotnet tool install TokenMetrics.Cli --version "$version" --tool-path "$work/tools" \
-    --configfile "$work/nuget.config" --add-source "$work/feed" > "$log" 2>&1
+    --configfile "$work/cwd/nuget.config" --add-source "$work/feed" > "$log" 2>&1
 ) || false
 
 step="tokenmetrics count"
