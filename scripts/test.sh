@@ -43,9 +43,15 @@ dotnet build TokenMetrics.sln -c Release -nologo -clp:ErrorsOnly
 dotnet test TokenMetrics.sln -c Release --no-build -nologo "$@" 2>&1 | tee /tmp/tokenmetrics-test.log
 status=${PIPESTATUS[0]}
 
+# Packages a user can install: pack, a consumer app outside the repo, the dotnet tool (counted as one more test).
+packages_passed=0 packages_failed=0
+if bash scripts/test-packages.sh --no-build; then packages_passed=1; else packages_failed=1; status=1; fi
+
 # One closing line in the form CI reads: "N passed, N failed".
 passed=$(grep -Eo 'Passed: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
 failed=$(grep -Eo 'Failed: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
 skipped=$(grep -Eo 'Skipped: +[0-9]+' /tmp/tokenmetrics-test.log | awk '{s+=$2} END {print s+0}')
+passed=$((passed + packages_passed))
+failed=$((failed + packages_failed))
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

@@ -96,7 +96,7 @@ public sealed class HeuristicTokenEstimator : ITokenEstimator
     /// <summary>Counts tokens in <paramref name="text"/> by script class.</summary>
     /// <param name="text">The text.</param>
     /// <returns>The approximate count.</returns>
-    public static long Count(string? text)
+    internal static long Count(string? text)
     {
         if (string.IsNullOrEmpty(text))
         {

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace TokenMetrics;
 
 /// <summary>Receives the objects framed by a <see cref="JsonObjectStreamFramer"/>.</summary>
-public interface IJsonObjectSink
+internal interface IJsonObjectSink
 {
     /// <summary>Called for each complete top-level JSON object; the span is valid only during the call.</summary>
     /// <param name="json">The object's bytes, from <c>{</c> to the matching <c>}</c>.</param>
@@ -22,7 +22,7 @@ public interface IJsonObjectSink
 /// <para>An object larger than the limit is dropped (counted in <see cref="OversizedObjects"/>) and framing resumes after it:
 /// metering fails open. An object left open at the end of the stream is not dispatched.</para>
 /// </remarks>
-public sealed class JsonObjectStreamFramer : IDisposable
+internal sealed class JsonObjectStreamFramer : IDisposable
 {
     private static readonly SearchValues<byte> Structural = SearchValues.Create("\"{}[]"u8);
     private static readonly SearchValues<byte> StringSpecial = SearchValues.Create("\"\\"u8);

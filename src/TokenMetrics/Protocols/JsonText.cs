@@ -6,7 +6,7 @@ namespace TokenMetrics;
 
 /// <summary>Small, allocation-light helpers over UTF-8 JSON for protocol implementations.</summary>
 /// <remarks>All methods are tolerant: malformed input gives <see langword="false"/> or an empty result, never an exception.</remarks>
-public static class JsonText
+internal static class JsonText
 {
     /// <summary>Finds a top-level property and returns its value's raw bytes.</summary>
     /// <param name="json">A JSON object.</param>

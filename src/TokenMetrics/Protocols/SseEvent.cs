@@ -1,7 +1,7 @@
 namespace TokenMetrics;
 
 /// <summary>One server-sent event, as spans over the reader's buffers; valid only during the callback.</summary>
-public readonly ref struct SseEvent
+internal readonly ref struct SseEvent
 {
     /// <summary>Initializes a new instance of the <see cref="SseEvent"/> struct.</summary>
     /// <param name="eventType">The <c>event:</c> field, empty when absent.</param>
@@ -30,7 +30,7 @@ public readonly ref struct SseEvent
 }
 
 /// <summary>Receives the events of an <see cref="SseEventReader"/>.</summary>
-public interface ISseEventSink
+internal interface ISseEventSink
 {
     /// <summary>Called for each complete event (in capture mode also for blocks without data, so their bytes can be forwarded).</summary>
     /// <param name="sseEvent">The event.</param>

@@ -12,7 +12,7 @@ namespace TokenMetrics;
 /// close right after the last line are common and that event often carries the usage.</para>
 /// <para>Steady state allocates nothing: buffers come from <see cref="ArrayPool{T}"/> and grow only for larger events.</para>
 /// </remarks>
-public sealed class SseEventReader : IDisposable
+internal sealed class SseEventReader : IDisposable
 {
     private readonly int _maxEventBytes;
     private readonly bool _captureRaw;

@@ -150,7 +150,7 @@ public sealed class TokenUsageProtocolContext
     /// <param name="mediaType">The media type, for example <c>text/event-stream</c>.</param>
     /// <returns><see langword="true"/> when it matches.</returns>
     /// <remarks>Reads the raw header without parsing it, so metering allocates nothing for it.</remarks>
-    public static bool IsMediaType(HttpContentHeaders? headers, string mediaType) =>
+    internal static bool IsMediaType(HttpContentHeaders? headers, string mediaType) =>
         RawMediaType(headers).Equals(mediaType, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Returns whether the response's media type contains <paramref name="fragment"/> (for example <c>json</c>), or
@@ -159,7 +159,7 @@ public sealed class TokenUsageProtocolContext
     /// <param name="fragment">The text to look for, case-insensitive.</param>
     /// <param name="whenAbsent">The answer when there is no <c>Content-Type</c>.</param>
     /// <returns>Whether it matches.</returns>
-    public static bool MediaTypeContains(HttpContentHeaders? headers, string fragment, bool whenAbsent)
+    internal static bool MediaTypeContains(HttpContentHeaders? headers, string fragment, bool whenAbsent)
     {
         var raw = RawMediaType(headers);
         return raw.IsEmpty ? whenAbsent : raw.Contains(fragment, StringComparison.OrdinalIgnoreCase);

@@ -4,7 +4,7 @@ namespace TokenMetrics;
 
 /// <summary>Turns metering off for the calls made inside a scope, so exporters that post over HTTP are never metered themselves.</summary>
 /// <remarks>Like OpenTelemetry's <c>SuppressInstrumentationScope</c>: the export pipeline runs every exporter inside one.</remarks>
-public static class TokenMetricsSuppression
+internal static class TokenMetricsSuppression
 {
     private static readonly AsyncLocal<int> Depth = new();
 

@@ -6,7 +6,7 @@ namespace TokenMetrics;
 
 /// <summary>A small, ordered name → count map for a vendor's usage details (a handful of entries: a flat array beats a hash table).</summary>
 /// <remarks>Mutable only while a reader builds it; treat it as read-only once it is on a <see cref="TokenUsage"/>.</remarks>
-public sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
+internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
 {
     private KeyValuePair<string, long>[] _items = new KeyValuePair<string, long>[4];
     private int _count;

@@ -62,7 +62,7 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
     /// <summary>Formats one record as an ai_log JSON object (without wrapping).</summary>
     /// <param name="record">The record.</param>
     /// <returns>The UTF-8 JSON.</returns>
-    public static byte[] FormatAiLog(TokenUsageRecord record)
+    internal static byte[] FormatAiLog(TokenUsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         return Format(record, includeTimestamp: false);

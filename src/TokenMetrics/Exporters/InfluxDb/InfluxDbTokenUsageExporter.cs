@@ -107,7 +107,7 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
     /// <summary>Formats one record as a line-protocol line (with its trailing newline).</summary>
     /// <param name="record">The record.</param>
     /// <returns>The line.</returns>
-    public string FormatPoint(TokenUsageRecord record)
+    internal string FormatPoint(TokenUsageRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
         var text = new StringBuilder(256);

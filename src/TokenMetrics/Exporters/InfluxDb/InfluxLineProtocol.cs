@@ -11,7 +11,7 @@ namespace TokenMetrics;
 /// that ends a name or tag value, or stands directly before a comma, equals sign or space, as the start of an escape, so such a
 /// backslash is written as <c>/</c>. Every other character, including quotes, backslashes elsewhere and non-ASCII, is kept.</para>
 /// </remarks>
-public static class InfluxLineProtocol
+internal static class InfluxLineProtocol
 {
     /// <summary>Appends an escaped measurement name.</summary>
     /// <param name="line">The line being built.</param>
