@@ -15,7 +15,7 @@ internal static class TokenMetricsWiring
     public static void AddMeteredHttpClient(IServiceCollection services, string name, Uri baseAddress) =>
         services.AddHttpClient(name, c => c.BaseAddress = baseAddress).AddTokenMetricsHandler();
 
-    /// <summary>A metered IChatClient: the chat-client path.</summary>
+    /// <summary>A metered IChatClient: the chat-client path, the way Microsoft.Extensions.AI users write it.</summary>
     public static IChatClient UseTokenMetrics(IChatClient inner, IServiceProvider services) =>
-        inner.UseTokenMetrics(services);
+        inner.AsBuilder().UseTokenMetrics().Build(services);
 }
