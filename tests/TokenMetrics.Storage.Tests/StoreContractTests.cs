@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 
 namespace TokenMetrics.Storage.Tests;
 
@@ -425,7 +426,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     [Fact]
     public async Task Retention_SweepsOnWriteWhenDue()
     {
-        var clock = new ManualTimeProvider(T0);
+        var clock = new FakeTimeProvider(T0);
         var store = await NewStoreAsync(retention: TimeSpan.FromDays(7), timeProvider: clock);
         var old = Rec(T0.AddDays(-8));
         var keep = Rec(T0.AddDays(-6));
@@ -437,7 +438,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await store.WriteAsync([aged], Ct); // the sweep is not due again yet
         Assert.Equal(2, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
 
-        clock.Now = T0.AddDays(1.5); // 36 h later: keep (7.5 days old) and aged (8 days old) are past retention
+        clock.SetUtcNow(T0.AddDays(1.5)); // 36 h later: keep (7.5 days old) and aged (8 days old) are past retention
         await store.WriteAsync([Rec(T0.AddDays(1))], Ct);
         Assert.Equal(1, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
     }
@@ -533,14 +534,6 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(TokenUsageExportResult.Success, await exporter.ExportAsync(batch, Ct));
         Assert.Equal(2, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
     }
-}
-
-/// <summary>A clock the test moves by hand.</summary>
-public sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-
-    public override DateTimeOffset GetUtcNow() => Now;
 }
 
 internal static class TestContext

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using TokenMetrics.Exporters.Tests.Infrastructure;
 
 namespace TokenMetrics.Exporters.Tests.Webhook;
@@ -123,7 +124,7 @@ public sealed class WebhookExporterTests
             return Task.CompletedTask;
         });
         using var http = new HttpClient();
-        var exporter = new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = receiver.BaseAddress, Secret = Secret }, new FixedTime(now));
+        var exporter = new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = receiver.BaseAddress, Secret = Secret }, new FakeTimeProvider(now));
 
         var error = await Assert.ThrowsAsync<TokenUsageExportException>(() => exporter.ExportAsync([Records.Chat()], CancellationToken.None).AsTask());
         Assert.Equal(TimeSpan.FromSeconds(90), error.RetryAfter);
@@ -172,10 +173,5 @@ public sealed class WebhookExporterTests
         _ = new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = new Uri("https://hooks.example.com/usage"), Secret = Secret });
         _ = new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = new Uri("http://[::1]:8080/usage"), Secret = Secret });
         Assert.Throws<OptionsValidationException>(() => new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = new Uri("ftp://127.0.0.1/"), Secret = Secret }));
-    }
-
-    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
     }
 }

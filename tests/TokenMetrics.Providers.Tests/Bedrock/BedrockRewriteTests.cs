@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
 using OpenAI;
 using OpenAI.Chat;
 using TokenMetrics.Providers.Bedrock;
@@ -39,7 +40,7 @@ public sealed class BedrockRewriteTests : IAsyncLifetime
     private static readonly DateTimeOffset Now = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
 
     private HttpClient Http(TestRecorder t, TokenMetricsHandlerOptions options, params (string, string)[] headers) =>
-        new(new TokenMetricsHandler(t.Recorder, [BedrockTokenMetricsBuilderExtensions.CreateBedrockRewriter(o => o.TimeProvider = new FixedTime(Now)), OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
+        new(new TokenMetricsHandler(t.Recorder, [BedrockTokenMetricsBuilderExtensions.CreateBedrockRewriter(o => o.TimeProvider = new FakeTimeProvider(Now)), OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol()], new HeaderHandler(new SocketsHttpHandler(), headers), options));
 
     private static ChatClient Sdk(HttpClient http) => new("gpt-4o", new ApiKeyCredential("sk-openai-app-key"), new OpenAIClientOptions
     {
@@ -215,9 +216,4 @@ public sealed class BedrockRewriteTests : IAsyncLifetime
         Assert.Equal(TokenUsageStatus.Error, record.Status);
         Assert.Equal("modelStreamErrorException", record.ErrorType);
     }
-}
-
-internal sealed class FixedTime(DateTimeOffset now) : TimeProvider
-{
-    public override DateTimeOffset GetUtcNow() => now;
 }

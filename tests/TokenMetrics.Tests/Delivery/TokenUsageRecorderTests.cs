@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using TokenMetrics.Tests.TestHelpers;
 
 namespace TokenMetrics.Tests.Delivery;
@@ -65,44 +66,17 @@ public class TokenUsageRecorderTests
     [Fact]
     public async Task SwallowedFailures_AreLoggedAtDebug_WithTheException()
     {
-        var provider = new CapturingLoggerProvider();
+        using var provider = new FakeLoggerProvider();
         using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(provider));
         var failure = new InvalidOperationException("bad filter");
         await using var recorder = new TokenUsageRecorder(new TokenMetricsOptions { Filter = _ => throw failure }, [], loggerFactory: factory);
 
         recorder.Record(NewRecord());
 
-        var entry = Assert.Single(provider.Entries);
+        var entry = Assert.Single(provider.Collector.GetSnapshot());
         Assert.Equal(LogLevel.Debug, entry.Level);
         Assert.Same(failure, entry.Exception);
         Assert.Contains("Filter", entry.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class CapturingLoggerProvider : ILoggerProvider
-    {
-        public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider owner) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (owner.Entries)
-                {
-                    owner.Entries.Add((logLevel, formatter(state, exception), exception));
-                }
-            }
-        }
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 
 namespace TokenMetrics.Tests.Exporters;
@@ -29,26 +29,19 @@ public class ExporterTests
     public async Task MeterExporter_EmitsGenAiInstrumentsWithSemanticConventionAttributes()
     {
         var meterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N");
-        var longs = new List<(string Name, long Value, Dictionary<string, object?> Tags)>();
-        var doubles = new List<(string Name, double Value, Dictionary<string, object?> Tags)>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == meterName)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => longs.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
-        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => doubles.Add((i.Name, v, tags.ToArray().ToDictionary(t => t.Key, t => t.Value))));
-        listener.Start();
+        // One collector per instrument the exporter creates; each listens only to this test's meter.
+        using var tokenUsage = new MetricCollector<long>(null, meterName, "gen_ai.client.token.usage");
+        using var cachedInput = new MetricCollector<long>(null, meterName, "tokenmetrics.usage.cached_input_tokens");
+        using var cacheWrite = new MetricCollector<long>(null, meterName, "tokenmetrics.usage.cache_write_input_tokens");
+        using var reasoning = new MetricCollector<long>(null, meterName, "tokenmetrics.usage.reasoning_tokens");
+        using var operations = new MetricCollector<long>(null, meterName, "tokenmetrics.operations");
+        using var duration = new MetricCollector<double>(null, meterName, "gen_ai.client.operation.duration");
+        using var timeToFirstChunk = new MetricCollector<double>(null, meterName, "gen_ai.client.operation.time_to_first_chunk");
         using var exporter = new MeterTokenUsageExporter(meterName);
 
         await exporter.ExportAsync([Sample(), Sample(TokenUsageSource.Missing, TokenUsageStatus.Cancelled)], default);
 
-        var usage = longs.Where(m => m.Name == "gen_ai.client.token.usage").ToList();
+        var usage = tokenUsage.GetMeasurementSnapshot();
         Assert.Equal(2, usage.Count);
         var input = usage.Single(m => (string?)m.Tags["gen_ai.token.type"] == "input");
         Assert.Equal(1200, input.Value);
@@ -59,17 +52,19 @@ public class ExporterTests
         Assert.Equal("api.openai.com", input.Tags["server.address"]);
         Assert.Equal("reported", input.Tags["tokenmetrics.usage.source"]);
         Assert.Equal(80, usage.Single(m => (string?)m.Tags["gen_ai.token.type"] == "output").Value);
-        Assert.Equal(1024, longs.Single(m => m.Name == "tokenmetrics.usage.cached_input_tokens").Value);
-        Assert.Equal(64, longs.Single(m => m.Name == "tokenmetrics.usage.reasoning_tokens").Value);
-        Assert.Equal(2, longs.Where(m => m.Name == "tokenmetrics.operations").Sum(m => m.Value));
+        Assert.Equal(1024, Assert.Single(cachedInput.GetMeasurementSnapshot()).Value);
+        Assert.Equal(64, Assert.Single(reasoning.GetMeasurementSnapshot()).Value);
+        Assert.Equal(2, operations.GetMeasurementSnapshot().Sum(m => m.Value));
 
-        var durations = doubles.Where(m => m.Name == "gen_ai.client.operation.duration").ToList();
+        var durations = duration.GetMeasurementSnapshot();
         Assert.Equal(2, durations.Count);
         Assert.Equal(1.5, durations[0].Value, 3);
         Assert.False(durations[0].Tags.ContainsKey("error.type"));
         Assert.Equal("cancelled", durations[1].Tags["error.type"]);
-        Assert.Equal(0.25, doubles.First(m => m.Name == "gen_ai.client.operation.time_to_first_chunk").Value, 3);
-        Assert.DoesNotContain(longs.Concat(doubles.Select(d => (d.Name, 0L, d.Tags))), m => m.Tags.ContainsKey("user") || m.Tags.Values.Contains("u1") || m.Tags.Values.Contains("s1"));
+        Assert.Equal(0.25, timeToFirstChunk.GetMeasurementSnapshot()[0].Value, 3);
+        var allTags = new[] { tokenUsage, cachedInput, cacheWrite, reasoning, operations }.SelectMany(c => c.GetMeasurementSnapshot().Select(m => m.Tags))
+            .Concat(new[] { duration, timeToFirstChunk }.SelectMany(c => c.GetMeasurementSnapshot().Select(m => m.Tags)));
+        Assert.DoesNotContain(allTags, tags => tags.ContainsKey("user") || tags.Values.Contains("u1") || tags.Values.Contains("s1"));
     }
 
     [Fact]
@@ -92,6 +87,8 @@ public class ExporterTests
         Assert.Equal("reported", state["usage_source"]);
     }
 
+    /// <summary>Keeps each entry's structured values with their types. FakeLogger (Microsoft.Extensions.Diagnostics.Testing)
+    /// would do for level and message, but it turns the state into strings, and this test checks that counts are logged as numbers.</summary>
     private sealed class CapturingLogger : ILogger
     {
         public List<(LogLevel Level, Dictionary<string, object?> State, string Message)> Entries { get; } = [];
