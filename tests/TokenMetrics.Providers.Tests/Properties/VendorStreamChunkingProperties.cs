@@ -90,7 +90,7 @@ public class VendorStreamChunkingProperties
     public Property OpenAI_AnyChunking_RecordsTheGeneratedUsage() =>
         Prop.ForAll(OpenAICase().ToArbitrary(), c => Check(
             c,
-            TokenMetricsBuilderProviderExtensions.CreateOpenAIProtocol(),
+            OpenAITokenMetricsBuilderExtensions.CreateOpenAIProtocol(),
             "https://api.openai.com/v1/chat/completions",
             "{\"model\":\"gpt-4o\",\"stream\":true,\"stream_options\":{\"include_usage\":true},\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
 
@@ -98,7 +98,7 @@ public class VendorStreamChunkingProperties
     public Property Anthropic_AnyChunking_RecordsTheGeneratedUsage() =>
         Prop.ForAll(AnthropicCase().ToArbitrary(), c => Check(
             c,
-            AnthropicBuilderExtensions.CreateAnthropicProtocol(),
+            AnthropicTokenMetricsBuilderExtensions.CreateAnthropicProtocol(),
             "https://api.anthropic.com/v1/messages",
             "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":100,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"));
 
@@ -106,7 +106,7 @@ public class VendorStreamChunkingProperties
     public Property Gemini_AnyChunking_RecordsTheGeneratedUsage() =>
         Prop.ForAll(GeminiCase().ToArbitrary(), c => Check(
             c,
-            GeminiBuilderExtensions.CreateGeminiProtocol(),
+            GeminiTokenMetricsBuilderExtensions.CreateGeminiProtocol(),
             "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
             "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}"));
 }
