@@ -225,7 +225,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 OperationCanceledException => TokenUsageStatus.Cancelled,
                 _ => TokenUsageStatus.Error,
             };
-            var (usage, source, method) = ResolveUsage(call, messages, options, status);
+            var (usage, source, method, pending) = ResolveUsage(call, messages, options, status);
             var end = _recorder.TimeProvider.GetTimestamp();
             var record = new TokenUsageRecord
             {
@@ -255,7 +255,15 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 ClientName = ClientName,
                 Layer = TokenUsageLayer.ChatClient,
             };
-            _recorder.Record(TokenMetricsScope.Apply(record, call.Scope.Attribution));
+            record = TokenMetricsScope.Apply(record, call.Scope.Attribution);
+            if (pending is not null)
+            {
+                _recorder.RecordWithEstimate(record, pending);
+            }
+            else
+            {
+                _recorder.Record(record);
+            }
         }
         catch (Exception ex)
         {
@@ -267,29 +275,29 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
     }
 
-    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
+    /// <summary>Reported usage, or what to estimate from; the estimate runs on the recorder's background side, not here.</summary>
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method, PendingEstimate? Pending) ResolveUsage(CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
     {
         if (TokenUsageRecorder.TryUseReported(call.Usage, out var reported))
         {
-            return (reported, TokenUsageSource.Reported, null);
+            return (reported, TokenUsageSource.Reported, null, null);
         }
 
         if (!_recorder.ShouldEstimate(status))
         {
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, null);
         }
 
         try
         {
             var model = call.RequestModel ?? call.ResponseModel;
-            var input = _recorder.Estimator.CountMessages(messages, options, model);
-            TokenEstimate? output = call.Output.IsEmpty ? null : _recorder.Estimator.CountText(call.Output.GetText(out _), model);
-            return TokenUsageRecorder.FromEstimates(input, output);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, new PendingChatEstimate(messages, options, call.Output.Detach(), model));
         }
         catch (Exception ex)
         {
+            // Enumerating the app's messages threw: record without an estimate.
             _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, null);
         }
     }
 

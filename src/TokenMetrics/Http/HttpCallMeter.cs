@@ -337,7 +337,7 @@ internal sealed class HttpCallMeter
             }
 
             _ = eof;
-            var (usage, source, method) = ResolveUsage(reader, status);
+            var (usage, source, method, pending) = ResolveUsage(reader, status);
             var end = _recorder.TimeProvider.GetTimestamp();
             var endpoint = _endpoints.Get(_uri);
             var record = new TokenUsageRecord
@@ -365,7 +365,15 @@ internal sealed class HttpCallMeter
                 ClientName = _clientName,
                 Layer = TokenUsageLayer.Http,
             };
-            _recorder.Record(TokenMetricsScope.Apply(record, _attribution));
+            record = TokenMetricsScope.Apply(record, _attribution);
+            if (pending is not null)
+            {
+                _recorder.RecordWithEstimate(record, pending);
+            }
+            else
+            {
+                _recorder.Record(record);
+            }
         }
         catch (Exception ex)
         {
@@ -384,11 +392,13 @@ internal sealed class HttpCallMeter
         }
     }
 
-    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(TokenUsageResponseReader? reader, TokenUsageStatus status)
+    /// <summary>Reported usage, or what to estimate from: the estimate itself runs on the recorder's background side, never
+    /// inside the app's read (counting a 4 MB prompt can take a second).</summary>
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method, PendingEstimate? Pending) ResolveUsage(TokenUsageResponseReader? reader, TokenUsageStatus status)
     {
         if (TokenUsageRecorder.TryUseReported(reader?.Usage, out var reported))
         {
-            return (reported, TokenUsageSource.Reported, null);
+            return (reported, TokenUsageSource.Reported, null, null);
         }
 
         // Non-token units a vendor bills (DeepL's characters) stay on the record even though no token count is known.
@@ -397,27 +407,18 @@ internal sealed class HttpCallMeter
             : TokenUsage.Empty;
         if (!_recorder.ShouldEstimate(status))
         {
-            return (detailsOnly, TokenUsageSource.Missing, null);
+            return (detailsOnly, TokenUsageSource.Missing, null, null);
         }
 
-        try
+        // Hand the captured request body and answer text (both bounded by the options) over to the estimate.
+        var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
+        var body = Context.DetachRequestBody(out var pooled);
+        var text = reader?.OutputText.Detach();
+        if (body.IsEmpty && text is null)
         {
-            var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
-            TokenEstimate? input = Context.RequestBody is { Length: > 0 } body ? _recorder.Estimator.CountRequest(body.Span, model) : null;
-            TokenEstimate? output = reader is { HasOutputText: true } ? EstimateOutput(reader, model) : null;
-            return TokenUsageRecorder.FromEstimates(input, output);
+            return (detailsOnly, TokenUsageSource.Missing, null, null);
         }
-        catch (Exception ex)
-        {
-            _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
-        }
-    }
 
-    private TokenEstimate EstimateOutput(TokenUsageResponseReader reader, string? model)
-    {
-        var text = reader.OutputText.GetText(out var coverage);
-        var estimate = _recorder.Estimator.CountText(text, model);
-        return coverage >= 1 || coverage <= 0 ? estimate : estimate with { Tokens = (long)Math.Ceiling(estimate.Tokens / coverage) };
+        return (detailsOnly, TokenUsageSource.Missing, null, new PendingHttpEstimate(pooled, body, text, model));
     }
 }
