@@ -121,6 +121,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
                 TokenUsageStatus.Ok => "ok",
                 TokenUsageStatus.Error => "error",
                 TokenUsageStatus.Cancelled => "cancelled",
+                TokenUsageStatus.Abandoned => "abandoned",
                 _ => "truncated",
             });
             opTags.Add("tokenmetrics.usage.source", source);

@@ -31,6 +31,8 @@ internal sealed class HttpCallMeter
     private bool _readerFailed;
     private int? _statusCode;
     private bool _httpError;
+    private long _responseTimestamp;
+    private AbandonWatch? _abandonWatch;
 
     private readonly EndpointCache _endpoints;
 
@@ -106,6 +108,8 @@ internal sealed class HttpCallMeter
             }
 
             response.Content = new MeteringHttpContent(response.Content, this);
+            _responseTimestamp = _recorder.TimeProvider.GetTimestamp();
+            _abandonWatch = new AbandonWatch(this);
         }
         catch (Exception ex)
         {
@@ -201,6 +205,9 @@ internal sealed class HttpCallMeter
 
     public void OnDisposed() => Finish(TokenUsageStatus.Cancelled, null, eof: false);
 
+    /// <summary>The app dropped the response (neither read to the end nor disposed); runs on the thread pool, once.</summary>
+    private void OnAbandoned() => Finish(TokenUsageStatus.Abandoned, null, eof: false);
+
     private void Collect(ReadOnlySpan<byte> data)
     {
         if (_compressedOverflow)
@@ -293,6 +300,13 @@ internal sealed class HttpCallMeter
             return;
         }
 
+        if (_abandonWatch is not null && status != TokenUsageStatus.Abandoned)
+        {
+            _abandonWatch.Cancel();
+        }
+
+        _abandonWatch = null;
+
         try
         {
             var reader = _readerFailed ? null : _reader;
@@ -329,7 +343,7 @@ internal sealed class HttpCallMeter
                         status = TokenUsageStatus.Truncated;
                     }
                 }
-                else if (status == TokenUsageStatus.Cancelled && reader.Completed)
+                else if ((status is TokenUsageStatus.Cancelled or TokenUsageStatus.Abandoned) && reader.Completed)
                 {
                     // The app stopped reading after the terminal event (an SSE client that stops at [DONE]): the call completed.
                     status = TokenUsageStatus.Ok;
@@ -338,7 +352,8 @@ internal sealed class HttpCallMeter
 
             _ = eof;
             var (usage, source, method, pending) = ResolveUsage(reader, status);
-            var end = _recorder.TimeProvider.GetTimestamp();
+            // An abandoned call is found by the garbage collector, long after the app let go: its duration ends at the last sign of it.
+            var end = status == TokenUsageStatus.Abandoned ? Math.Max(_firstByteTimestamp, _responseTimestamp) : _recorder.TimeProvider.GetTimestamp();
             var endpoint = _endpoints.Get(_uri);
             var record = new TokenUsageRecord
             {
@@ -351,7 +366,7 @@ internal sealed class HttpCallMeter
                 ResponseId = reader?.ResponseId,
                 IsStreaming = Context.IsStreaming,
                 Status = status,
-                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : null),
+                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
                 HttpStatusCode = _statusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
@@ -420,5 +435,21 @@ internal sealed class HttpCallMeter
         }
 
         return (detailsOnly, TokenUsageSource.Missing, null, new PendingHttpEstimate(pooled, body, text, model));
+    }
+
+    /// <summary>Reachable only through the meter, which the app reaches only through the response content and its stream:
+    /// when the app drops the response without reading it to the end or disposing it, the garbage collector finalizes this
+    /// and the call is recorded as abandoned, once. Suppressed as soon as the call finishes any other way.</summary>
+    private sealed class AbandonWatch(HttpCallMeter meter)
+    {
+        ~AbandonWatch()
+        {
+            // Not on the finalizer thread: finishing takes the meter's lock and completes the reader.
+            ThreadPool.UnsafeQueueUserWorkItem(static m => m.OnAbandoned(), meter, preferLocal: false);
+        }
+
+        /// <summary>The call finished otherwise: nothing left to watch (and nothing for the finalizer queue).</summary>
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA1816:Dispose methods should call SuppressFinalize", Justification = "Not a disposable: a finalizer-only watch, cancelled when the call finishes.")]
+        public void Cancel() => GC.SuppressFinalize(this);
     }
 }
