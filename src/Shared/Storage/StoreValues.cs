@@ -83,6 +83,7 @@ internal static class StoreValues
         TokenUsageStatus.Error => "error",
         TokenUsageStatus.Cancelled => "cancelled",
         TokenUsageStatus.Truncated => "truncated",
+        TokenUsageStatus.Abandoned => "abandoned",
         _ => ((int)status).ToString(CultureInfo.InvariantCulture),
     };
 
@@ -92,6 +93,7 @@ internal static class StoreValues
         "error" => TokenUsageStatus.Error,
         "cancelled" => TokenUsageStatus.Cancelled,
         "truncated" => TokenUsageStatus.Truncated,
+        "abandoned" => TokenUsageStatus.Abandoned,
         _ => (TokenUsageStatus)int.Parse(value, CultureInfo.InvariantCulture),
     };
 

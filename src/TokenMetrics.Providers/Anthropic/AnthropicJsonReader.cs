@@ -59,7 +59,7 @@ internal sealed class AnthropicJsonReader(int maxBytes, TokenUsage? fallback = n
 
     private void Scan(ReadOnlySpan<byte> json, bool collectText)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("not an object");

@@ -37,7 +37,7 @@ internal sealed class BedrockConverseJsonReader(int maxBytes, string? requestId)
                 return;
             }
 
-            var reader = new Utf8JsonReader(_body.Body);
+            var reader = new Utf8JsonReader(_body.Body, JsonScan.Options);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 return;

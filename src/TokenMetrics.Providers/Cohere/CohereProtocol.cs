@@ -3,6 +3,7 @@ using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Cohere;
@@ -73,7 +74,7 @@ internal class CohereResponseReader(DocumentFraming framing, int maxDocumentByte
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return;

@@ -104,7 +104,7 @@ internal class DashScopeResponseReader(DocumentFraming framing, int maxDocumentB
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Gemini;
@@ -30,7 +31,7 @@ internal class GeminiResponseReader : JsonDocumentReader
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return;

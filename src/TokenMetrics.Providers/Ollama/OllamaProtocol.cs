@@ -116,7 +116,7 @@ internal class OllamaResponseReader(int maxDocumentBytes, bool keepTail = false)
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return;

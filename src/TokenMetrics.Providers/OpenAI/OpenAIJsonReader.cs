@@ -54,7 +54,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
 
     private void Scan(ReadOnlySpan<byte> json, bool collectText)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             throw new JsonException("not an object");

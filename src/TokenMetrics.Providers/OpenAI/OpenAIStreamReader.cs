@@ -9,7 +9,8 @@ namespace TokenMetrics.Providers.OpenAI;
 /// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled.</para>
 /// <para>When TokenMetrics injected <c>stream_options.include_usage</c>, the reader also rewrites the stream the app reads:
 /// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
-/// reads the bytes it would have read without TokenMetrics.</para>
+/// reads the bytes it would have read without TokenMetrics. Events larger than <c>MaxSseEventBytes</c> are not held: they
+/// stream through <see cref="UsageNullStreamCutter"/>, which cuts the member on the way.</para>
 /// </remarks>
 internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSink, IDisposable
 {
@@ -17,6 +18,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private readonly SseEventReader _sse;
     private readonly bool _transform;
     private IBufferWriter<byte>? _output;
+    private UsageNullStreamCutter? _cutter;
 
     public OpenAIStreamReader(OpenAIOperation operation, int maxEventBytes, bool withholdInjectedUsage)
     {
@@ -40,6 +42,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             if (final)
             {
                 _sse.Complete(this);
+                _cutter?.Flush(output);
             }
         }
         finally
@@ -91,7 +94,16 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         _output.Write(raw);
     }
 
-    public void OnPassthrough(ReadOnlySpan<byte> raw) => _output?.Write(raw);
+    public void OnPassthrough(ReadOnlySpan<byte> raw)
+    {
+        if (_output is null)
+        {
+            return;
+        }
+
+        // An event too large to hold streams through; the member is cut on the way, at any size.
+        (_cutter ??= new UsageNullStreamCutter()).Write(raw, _output);
+    }
 
     public void Dispose() => _sse.Dispose();
 

@@ -347,7 +347,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 return;
             }
 
-            var (usage, source, method) = ResolveUsage(call, round, messages, options, status);
+            var (usage, source, method, pending) = ResolveUsage(call, round, messages, options, status);
             var record = new TokenUsageRecord
             {
                 Timestamp = round.StartTime,
@@ -379,7 +379,15 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 RoundIndex = call.AggregatesRounds ? null : roundIndex,
                 GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
             };
-            _recorder.Record(TokenMetricsScope.Apply(record, call.Scope.Attribution));
+            record = TokenMetricsScope.Apply(record, call.Scope.Attribution);
+            if (pending is not null)
+            {
+                _recorder.RecordWithEstimate(record, pending);
+            }
+            else
+            {
+                _recorder.Record(record);
+            }
         }
         catch (Exception ex)
         {
@@ -391,30 +399,30 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
     }
 
-    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(CallState call, RoundState round, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
+    /// <summary>Reported usage, or what to estimate from; the estimate runs on the recorder's background side, not here.</summary>
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method, PendingEstimate? Pending) ResolveUsage(CallState call, RoundState round, IEnumerable<ChatMessage> messages, ChatOptions? options, TokenUsageStatus status)
     {
         if (TokenUsageRecorder.TryUseReported(round.Usage, out var reported))
         {
-            return (reported, TokenUsageSource.Reported, null);
+            return (reported, TokenUsageSource.Reported, null, null);
         }
 
         if (!_recorder.ShouldEstimate(status))
         {
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, null);
         }
 
         try
         {
             // Later rounds of a loop beneath send more than the caller's messages (the tool exchanges): their input estimate is a lower bound.
             var model = call.RequestModel ?? round.ResponseModel;
-            var input = _recorder.Estimator.CountMessages(messages, options, model);
-            TokenEstimate? output = round.Output.IsEmpty ? null : _recorder.Estimator.CountText(round.Output.GetText(out _), model);
-            return TokenUsageRecorder.FromEstimates(input, output);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, new PendingChatEstimate(messages, options, round.Output.Detach(), model));
         }
         catch (Exception ex)
         {
+            // Enumerating the app's messages threw: record without an estimate.
             _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, null);
         }
     }
 

@@ -34,6 +34,8 @@ internal sealed class HttpCallMeter
     private bool _readerFailed;
     private int? _statusCode;
     private bool _httpError;
+    private long _responseTimestamp;
+    private AbandonWatch? _abandonWatch;
 
     private readonly EndpointCache _endpoints;
 
@@ -117,6 +119,8 @@ internal sealed class HttpCallMeter
             }
 
             response.Content = new MeteringHttpContent(response.Content, this);
+            _responseTimestamp = _recorder.TimeProvider.GetTimestamp();
+            _abandonWatch = new AbandonWatch(this);
         }
         catch (Exception ex)
         {
@@ -212,6 +216,9 @@ internal sealed class HttpCallMeter
 
     public void OnDisposed() => Finish(TokenUsageStatus.Cancelled, null, eof: false);
 
+    /// <summary>The app dropped the response (neither read to the end nor disposed); runs on the thread pool, once.</summary>
+    private void OnAbandoned() => Finish(TokenUsageStatus.Abandoned, null, eof: false);
+
     private void Collect(ReadOnlySpan<byte> data)
     {
         if (_compressedOverflow)
@@ -304,6 +311,13 @@ internal sealed class HttpCallMeter
             return;
         }
 
+        if (_abandonWatch is not null && status != TokenUsageStatus.Abandoned)
+        {
+            _abandonWatch.Cancel();
+        }
+
+        _abandonWatch = null;
+
         try
         {
             var reader = _readerFailed ? null : _reader;
@@ -340,7 +354,7 @@ internal sealed class HttpCallMeter
                         status = TokenUsageStatus.Truncated;
                     }
                 }
-                else if (status == TokenUsageStatus.Cancelled && reader.Completed)
+                else if ((status is TokenUsageStatus.Cancelled or TokenUsageStatus.Abandoned) && reader.Completed)
                 {
                     // The app stopped reading after the terminal event (an SSE client that stops at [DONE]): the call completed.
                     status = TokenUsageStatus.Ok;
@@ -348,8 +362,9 @@ internal sealed class HttpCallMeter
             }
 
             _ = eof;
-            var (usage, source, method) = ResolveUsage(reader, status);
-            var end = _recorder.TimeProvider.GetTimestamp();
+            var (usage, source, method, pending) = ResolveUsage(reader, status);
+            // An abandoned call is found by the garbage collector, long after the app let go: its duration ends at the last sign of it.
+            var end = status == TokenUsageStatus.Abandoned ? Math.Max(_firstByteTimestamp, _responseTimestamp) : _recorder.TimeProvider.GetTimestamp();
             var endpoint = _endpoints.Get(_uri);
             var record = new TokenUsageRecord
             {
@@ -362,7 +377,7 @@ internal sealed class HttpCallMeter
                 ResponseId = reader?.ResponseId,
                 IsStreaming = Context.IsStreaming,
                 Status = status,
-                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : null),
+                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
                 HttpStatusCode = _statusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
@@ -379,7 +394,15 @@ internal sealed class HttpCallMeter
                 RoundIndex = _roundIndex,
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
             };
-            _recorder.Record(TokenMetricsScope.Apply(record, _attribution));
+            record = TokenMetricsScope.Apply(record, _attribution);
+            if (pending is not null)
+            {
+                _recorder.RecordWithEstimate(record, pending);
+            }
+            else
+            {
+                _recorder.Record(record);
+            }
         }
         catch (Exception ex)
         {
@@ -398,11 +421,13 @@ internal sealed class HttpCallMeter
         }
     }
 
-    private (TokenUsage Usage, TokenUsageSource Source, string? Method) ResolveUsage(TokenUsageResponseReader? reader, TokenUsageStatus status)
+    /// <summary>Reported usage, or what to estimate from: the estimate itself runs on the recorder's background side, never
+    /// inside the app's read (counting a 4 MB prompt can take a second).</summary>
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method, PendingEstimate? Pending) ResolveUsage(TokenUsageResponseReader? reader, TokenUsageStatus status)
     {
         if (TokenUsageRecorder.TryUseReported(reader?.Usage, out var reported))
         {
-            return (reported, TokenUsageSource.Reported, null);
+            return (reported, TokenUsageSource.Reported, null, null);
         }
 
         // Non-token units a vendor bills (DeepL's characters) stay on the record even though no token count is known.
@@ -411,27 +436,34 @@ internal sealed class HttpCallMeter
             : TokenUsage.Empty;
         if (!_recorder.ShouldEstimate(status))
         {
-            return (detailsOnly, TokenUsageSource.Missing, null);
+            return (detailsOnly, TokenUsageSource.Missing, null, null);
         }
 
-        try
+        // Hand the captured request body and answer text (both bounded by the options) over to the estimate.
+        var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
+        var body = Context.DetachRequestBody(out var pooled);
+        var text = reader?.OutputText.Detach();
+        if (body.IsEmpty && text is null)
         {
-            var model = Context.RoutedModel ?? Context.RequestModel ?? reader?.ResponseModel;
-            TokenEstimate? input = Context.RequestBody is { Length: > 0 } body ? _recorder.Estimator.CountRequest(body.Span, model) : null;
-            TokenEstimate? output = reader is { HasOutputText: true } ? EstimateOutput(reader, model) : null;
-            return TokenUsageRecorder.FromEstimates(input, output);
+            return (detailsOnly, TokenUsageSource.Missing, null, null);
         }
-        catch (Exception ex)
-        {
-            _recorder.ReportInternalError(nameof(ITokenEstimator), ex);
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null);
-        }
+
+        return (detailsOnly, TokenUsageSource.Missing, null, new PendingHttpEstimate(pooled, body, text, model));
     }
 
-    private TokenEstimate EstimateOutput(TokenUsageResponseReader reader, string? model)
+    /// <summary>Reachable only through the meter, which the app reaches only through the response content and its stream:
+    /// when the app drops the response without reading it to the end or disposing it, the garbage collector finalizes this
+    /// and the call is recorded as abandoned, once. Suppressed as soon as the call finishes any other way.</summary>
+    private sealed class AbandonWatch(HttpCallMeter meter)
     {
-        var text = reader.OutputText.GetText(out var coverage);
-        var estimate = _recorder.Estimator.CountText(text, model);
-        return coverage >= 1 || coverage <= 0 ? estimate : estimate with { Tokens = (long)Math.Ceiling(estimate.Tokens / coverage) };
+        ~AbandonWatch()
+        {
+            // Not on the finalizer thread: finishing takes the meter's lock and completes the reader.
+            ThreadPool.UnsafeQueueUserWorkItem(static m => m.OnAbandoned(), meter, preferLocal: false);
+        }
+
+        /// <summary>The call finished otherwise: nothing left to watch (and nothing for the finalizer queue).</summary>
+        [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA1816:Dispose methods should call SuppressFinalize", Justification = "Not a disposable: a finalizer-only watch, cancelled when the call finishes.")]
+        public void Cancel() => GC.SuppressFinalize(this);
     }
 }

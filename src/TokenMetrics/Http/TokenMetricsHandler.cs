@@ -11,7 +11,9 @@ namespace TokenMetrics;
 /// <remarks>
 /// <para><see cref="SendAsync"/> returns as soon as the response headers arrive, as without it. The response body is wrapped so
 /// that usage is read as the app reads it: the app gets the same bytes, in the same reads, with no added buffering. The record
-/// is finished exactly once: at the end of the body, when the app disposes it (stopped reading: cancelled), or on an error.</para>
+/// is finished exactly once: at the end of the body, when the app disposes it (stopped reading: cancelled), on an error, or
+/// when the app dropped the response without either (abandoned, found by the garbage collector). Estimates run afterwards,
+/// on the recorder's background side, never inside the app's read.</para>
 /// <para>Nothing TokenMetrics does can fail the call: its own errors are swallowed and counted; the app's exceptions come
 /// through as the same instances. Requests that match no protocol pass straight through.</para>
 /// <para>Create one per <see cref="HttpClient"/> pipeline (handlers are not shareable); the state they share lives in the

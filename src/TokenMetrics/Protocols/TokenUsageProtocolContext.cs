@@ -120,6 +120,18 @@ public sealed class TokenUsageProtocolContext
         }
     }
 
+    /// <summary>Hands the request-body copy over (to an estimate that outlives the call); the context forgets it.</summary>
+    /// <param name="pooled">The pooled array behind it, for the new owner to return; <see langword="null"/> when not pooled.</param>
+    /// <returns>The body, empty when none was read.</returns>
+    internal ReadOnlyMemory<byte> DetachRequestBody(out byte[]? pooled)
+    {
+        var body = _requestBody ?? default;
+        pooled = _pooledBody;
+        _requestBody = null;
+        _pooledBody = null;
+        return body;
+    }
+
     /// <summary>Replaces the request body with <paramref name="body"/>, keeping the content headers (length updated).</summary>
     /// <param name="body">The new body.</param>
     public void ReplaceRequestBody(byte[] body)

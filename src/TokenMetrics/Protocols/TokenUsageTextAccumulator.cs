@@ -26,6 +26,26 @@ public sealed class TokenUsageTextAccumulator
     /// <summary>Gets a value indicating whether nothing was seen.</summary>
     public bool IsEmpty => TotalBytes == 0;
 
+    /// <summary>Gets the number of text bytes kept.</summary>
+    internal int KeptBytes => _length;
+
+    /// <summary>Moves the kept text into a new accumulator (which then owns the pooled buffer); this one is empty afterwards.</summary>
+    /// <returns>The text, or <see langword="null"/> when nothing was seen.</returns>
+    internal TokenUsageTextAccumulator? Detach()
+    {
+        if (IsEmpty)
+        {
+            return null;
+        }
+
+        var moved = new TokenUsageTextAccumulator { Capacity = Capacity, _buffer = _buffer, _length = _length, _escaped = _escaped, TotalBytes = TotalBytes };
+        _buffer = null;
+        _length = 0;
+        _escaped = false;
+        TotalBytes = 0;
+        return moved;
+    }
+
     /// <summary>Appends UTF-8 text.</summary>
     /// <param name="utf8">The text.</param>
     public void Append(ReadOnlySpan<byte> utf8) => AppendCore(utf8, escaped: false);

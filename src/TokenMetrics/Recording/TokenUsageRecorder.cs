@@ -17,7 +17,9 @@ namespace TokenMetrics;
 /// </remarks>
 public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 {
+    private static readonly InvalidOperationException EstimationBacklogFull = new("The estimation backlog is full: the call was recorded without an estimate.");
     private readonly TokenUsageExportWorker _worker;
+    private readonly EstimationStage _estimation;
     private readonly Meter? _ownedMeter;
     private readonly ILogger _logger;
     private long _received;
@@ -50,6 +52,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
+        _estimation = new EstimationStage(this, Deliver, options.MaxQueueSize, Math.Max(options.MaxQueueBytes, 64L * 1024 * 1024));
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
         CreateCounters(Meter);
@@ -82,13 +85,32 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Interlocked.Increment(ref _received);
         try
         {
-            if (Options.Filter is { } filter && !RunFilter(filter, record))
+            _estimation.Submit(record);
+        }
+        catch (Exception ex)
+        {
+            ReportInternalError(nameof(Record), ex);
+        }
+    }
+
+    /// <summary>Queues a record whose usage is estimated on the background side, before any exporter sees it: the caller
+    /// (the app's last read, the chat client's return) never waits for the estimator.</summary>
+    /// <param name="record">The record, as it stands without the estimate.</param>
+    /// <param name="estimate">What the call captured to estimate from; released here or after counting.</param>
+    internal void RecordWithEstimate(TokenUsageRecord record, PendingEstimate estimate)
+    {
+        Interlocked.Increment(ref _received);
+        try
+        {
+            if (_estimation.TrySubmit(record, estimate))
             {
-                Interlocked.Increment(ref _filtered);
                 return;
             }
 
-            _worker.Enqueue(record);
+            // Over the bound: the record still goes, without the estimate (Source stays Missing), and the skip is counted.
+            estimate.Release();
+            ReportInternalError(nameof(EstimationStage), EstimationBacklogFull);
+            _estimation.Submit(record);
         }
         catch (Exception ex)
         {
@@ -103,7 +125,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Received = Interlocked.Read(ref _received),
         Filtered = Interlocked.Read(ref _filtered),
         Dropped = _worker.Dropped,
-        Queued = _worker.Queued,
+        Queued = _worker.Queued + _estimation.Count,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
         InternalErrors = Interlocked.Read(ref _internalErrors),
         Exporters = _worker.GetExporterStatistics(),
@@ -113,12 +135,27 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     /// <param name="timeout">How long to wait.</param>
     /// <param name="cancellationToken">Stops waiting (the export itself goes on).</param>
     /// <returns>Whether everything was delivered, something failed, or time ran out.</returns>
-    public Task<TokenMetricsFlushResult> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        _worker.FlushAsync(timeout, cancellationToken);
+    public async Task<TokenMetricsFlushResult> FlushAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        // Records still being estimated were queued before this call too: they are delivered first.
+        var start = TimeProvider.GetTimestamp();
+        if (!await _estimation.DrainAsync(timeout, cancellationToken).ConfigureAwait(false))
+        {
+            return TokenMetricsFlushResult.TimedOut;
+        }
+
+        return await _worker.FlushAsync(Remaining(timeout, start), cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Stops accepting records, exports what is queued within <see cref="TokenMetricsOptions.ShutdownTimeout"/>, and disposes the exporters.</summary>
     /// <returns>The outcome; records left after the timeout are counted as dropped.</returns>
-    public Task<TokenMetricsFlushResult> ShutdownAsync() => _worker.ShutdownAsync(Options.ShutdownTimeout);
+    public async Task<TokenMetricsFlushResult> ShutdownAsync()
+    {
+        var start = TimeProvider.GetTimestamp();
+        var drained = await _estimation.DrainAsync(Options.ShutdownTimeout, CancellationToken.None).ConfigureAwait(false);
+        var result = await _worker.ShutdownAsync(Remaining(Options.ShutdownTimeout, start)).ConfigureAwait(false);
+        return drained ? result : TokenMetricsFlushResult.TimedOut;
+    }
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
@@ -203,6 +240,36 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
             TotalTokenCount = (input?.Tokens ?? 0) + (output?.Tokens ?? 0),
         };
         return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
+    }
+
+    /// <summary>The last step before the exporters: the filter, then the per-exporter queues.</summary>
+    private void Deliver(TokenUsageRecord record)
+    {
+        try
+        {
+            if (Options.Filter is { } filter && !RunFilter(filter, record))
+            {
+                Interlocked.Increment(ref _filtered);
+                return;
+            }
+
+            _worker.Enqueue(record);
+        }
+        catch (Exception ex)
+        {
+            ReportInternalError(nameof(Record), ex);
+        }
+    }
+
+    private TimeSpan Remaining(TimeSpan timeout, long start)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return timeout;
+        }
+
+        var left = timeout - TimeProvider.GetElapsedTime(start);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
     }
 
     private bool RunFilter(Func<TokenUsageRecord, bool> filter, TokenUsageRecord record)

@@ -14,4 +14,8 @@ public enum TokenUsageStatus
 
     /// <summary>The stream ended cleanly at the transport level but without the vendor's terminal event.</summary>
     Truncated = 3,
+
+    /// <summary>The app dropped the response without reading it to the end or disposing it; recorded once, when the garbage
+    /// collector finds the response unreachable.</summary>
+    Abandoned = 4,
 }

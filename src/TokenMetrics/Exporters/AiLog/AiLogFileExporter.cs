@@ -136,6 +136,7 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
                 TokenUsageStatus.Ok => "ok",
                 TokenUsageStatus.Error => "error",
                 TokenUsageStatus.Cancelled => "cancelled",
+                TokenUsageStatus.Abandoned => "abandoned",
                 _ => "truncated",
             });
             w.WriteString("record_id", r.Id.ToString("N", CultureInfo.InvariantCulture));

@@ -162,6 +162,7 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
         TokenUsageStatus.Ok => "ok",
         TokenUsageStatus.Error => "error",
         TokenUsageStatus.Cancelled => "cancelled",
+        TokenUsageStatus.Abandoned => "abandoned",
         _ => "truncated",
     };
 

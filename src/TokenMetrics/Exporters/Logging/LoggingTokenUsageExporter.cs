@@ -74,6 +74,7 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
         TokenUsageStatus.Ok => "ok",
         TokenUsageStatus.Error => "error",
         TokenUsageStatus.Cancelled => "cancelled",
+        TokenUsageStatus.Abandoned => "abandoned",
         _ => "truncated",
     };
 

@@ -125,6 +125,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
                 TokenUsageStatus.Ok => "ok",
                 TokenUsageStatus.Error => "error",
                 TokenUsageStatus.Cancelled => "cancelled",
+                TokenUsageStatus.Abandoned => "abandoned",
                 _ => "truncated",
             });
             opTags.Add("tokenmetrics.usage.source", source);

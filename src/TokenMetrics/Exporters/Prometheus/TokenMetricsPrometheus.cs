@@ -181,6 +181,7 @@ public sealed class TokenMetricsPrometheus
         TokenUsageStatus.Ok => "ok",
         TokenUsageStatus.Error => "error",
         TokenUsageStatus.Cancelled => "cancelled",
+        TokenUsageStatus.Abandoned => "abandoned",
         _ => "truncated",
     };
 
