@@ -56,7 +56,7 @@ public class OffPathEstimationTests
         {
             GetResponseAsyncCallback = (_, _, _) => Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, "Hello there")) { ModelId = "gpt-4o-mini" }),
         };
-        using var chat = inner.WithTokenMetrics(recorder);
+        using var chat = inner.AsBuilder().UseTokenMetrics(recorder).Build();
         var messages = new List<ChatMessage> { new(ChatRole.User, new string('b', 100_000)) };
 
         AppMarker.Value = "app";
