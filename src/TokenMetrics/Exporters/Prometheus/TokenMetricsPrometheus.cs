@@ -210,9 +210,10 @@ public sealed class TokenMetricsPrometheus
     {
         var baseLabels = new List<string>(7)
         {
-            Cut(r.Provider ?? "unknown"),
-            Cut(r.RequestModel ?? r.ResponseModel ?? "unknown"),
-            Cut(r.Operation ?? "chat"),
+            // Empty counts as absent: a label `model=""` is no model at all to PromQL.
+            Cut(OrDefault(r.Provider, "unknown")),
+            Cut(OrDefault(r.RequestModel, null) ?? OrDefault(r.ResponseModel, "unknown")!),
+            Cut(OrDefault(r.Operation, "chat")),
         };
         if (_options.IncludeConsumer)
         {
@@ -257,6 +258,8 @@ public sealed class TokenMetricsPrometheus
             _tokenUsage.Series(labels).Observe(value, TokenBuckets);
         }
     }
+
+    private static string? OrDefault(string? value, string? fallback) => string.IsNullOrEmpty(value) ? fallback : value;
 
     private string Cut(string value) => value.Length <= _options.MaxLabelValueLength ? value : value[.._options.MaxLabelValueLength];
 
