@@ -132,9 +132,16 @@ internal sealed class TokenUsageSpool
         }
     }
 
+    /// <summary>Deletes a replayed file; one already gone (another process sharing the directory took it) is no error.</summary>
     public void Delete(string path)
     {
-        var length = new FileInfo(path).Length;
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return;
+        }
+
+        var length = info.Length;
         File.Delete(path);
         Interlocked.Add(ref _bytes, -length);
     }

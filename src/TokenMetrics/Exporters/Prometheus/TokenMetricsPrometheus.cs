@@ -212,7 +212,7 @@ public sealed class TokenMetricsPrometheus
         {
             // Empty counts as absent: a label `model=""` is no model at all to PromQL.
             Cut(OrDefault(r.Provider, "unknown")),
-            Cut(OrDefault(r.RequestModel, null) ?? OrDefault(r.ResponseModel, "unknown")!),
+            Cut(OrDefault(string.IsNullOrEmpty(r.RequestModel) ? r.ResponseModel : r.RequestModel, "unknown")),
             Cut(OrDefault(r.Operation, "chat")),
         };
         if (_options.IncludeConsumer)
@@ -259,7 +259,7 @@ public sealed class TokenMetricsPrometheus
         }
     }
 
-    private static string? OrDefault(string? value, string? fallback) => string.IsNullOrEmpty(value) ? fallback : value;
+    private static string OrDefault(string? value, string fallback) => string.IsNullOrEmpty(value) ? fallback : value;
 
     private string Cut(string value) => value.Length <= _options.MaxLabelValueLength ? value : value[.._options.MaxLabelValueLength];
 
