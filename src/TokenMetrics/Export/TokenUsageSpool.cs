@@ -148,7 +148,6 @@ internal sealed class TokenUsageSpool
 
     private List<TokenUsageRecord>? Quarantine(string path)
     {
-        Interlocked.Increment(ref _corrupt);
         try
         {
             var length = new FileInfo(path).Length;
@@ -159,6 +158,8 @@ internal sealed class TokenUsageSpool
         {
         }
 
+        // Counted after the file was set aside, so whoever sees the count sees the .bad file.
+        Interlocked.Increment(ref _corrupt);
         return null;
     }
 

@@ -132,8 +132,8 @@ public sealed class DeliveryTests(ITestOutputHelper output) : IDisposable
 
         backend.Down = false;
         await WaitUntilAsync(() => backend.Received.Count == 50, "replayed after recovery");
-        // The file is deleted just before the replayed count moves: wait for both.
-        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)] is { SpoolFiles: 0, Replayed: 50 }, "spool emptied and counted");
+        // The replayed count moves, then the file goes, then the spool's byte count: wait for all three, never read mid-way.
+        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)] is { SpoolFiles: 0, SpoolBytes: 0, Replayed: 50 }, "spool emptied and counted");
         var up = recorder.GetStatistics().Exporters[nameof(Backend)];
         Assert.Equal(50, up.Replayed);
         Assert.Equal(0, up.SpoolBytes);
