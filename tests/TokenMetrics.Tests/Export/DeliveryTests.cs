@@ -448,15 +448,16 @@ public sealed class DeliveryTests(ITestOutputHelper output) : IDisposable
         var first = TokenUsageRecorderTests.NewRecord(0);
 
         recorder.Record(first);
+        // Which call blocks is up to the thread pool's order (the first to run), so wait on the counters, never on one reading.
         await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).TimedOutExports >= 1, "the blocked call timed out");
-        Assert.True(Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1);
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1, "the blocked call abandoned and counted");
 
         // The lane moved on: later records are delivered while the first call still blocks its thread.
         var later = Enumerable.Range(1, 5).Select(i => TokenUsageRecorderTests.NewRecord(i)).ToList();
         later.ForEach(recorder.Record);
         await WaitUntilAsync(() => later.All(r => backend.Received.ContainsKey(r.Id)), "later records delivered");
         await WaitUntilAsync(() => backend.Received.ContainsKey(first.Id), "the timed-out batch, spooled, replayed");
-        Assert.True(Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1);
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1, "the blocked call still abandoned");
 
         backend.Gate.Set();
         await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports == 0, "the abandoned call returned and was let go");
