@@ -39,17 +39,27 @@ public sealed record TokenUsageExporterStatistics(long Exported, long FailedBatc
     /// <summary>Gets the records accepted into this exporter's queue.</summary>
     public long Enqueued { get; init; }
 
-    /// <summary>Gets the records written to the spool because export failed (or on shutdown).</summary>
+    /// <summary>Gets the records written to the spool: export failed, the queue overflowed during a burst, or shutdown left them.</summary>
     public long Spilled { get; init; }
 
     /// <summary>Gets the spooled records delivered later.</summary>
     public long Replayed { get; init; }
 
-    /// <summary>Gets the records dropped: queue full (records or bytes), or export failed with no spool or a full one.</summary>
+    /// <summary>Gets the records dropped, the last resort: queue and overflow full, or a batch (failed, or overflowed) found no spool or a full one.</summary>
     public long Dropped { get; init; }
 
-    /// <summary>Gets the records waiting in the queue or in flight.</summary>
+    /// <summary>Gets the records waiting in the queue or its overflow, or in flight.</summary>
     public long Queued { get; init; }
+
+    /// <summary>Gets the records that found the queue full and went to the overflow (then back into the queue, or to the spool).</summary>
+    public long Overflowed { get; init; }
+
+    /// <summary>Gets the export attempts that ran past <see cref="TokenMetricsOptions.ExportTimeout"/> (or the batch's total budget).</summary>
+    public long TimedOutExports { get; init; }
+
+    /// <summary>Gets the export calls still running after their timeout (an exporter blocking and ignoring its token); at
+    /// four the exporter is not called again until one returns.</summary>
+    public long AbandonedExports { get; init; }
 
     /// <summary>Gets the bytes in this exporter's spool.</summary>
     public long SpoolBytes { get; init; }

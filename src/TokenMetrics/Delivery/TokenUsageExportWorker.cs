@@ -64,8 +64,15 @@ internal sealed class TokenUsageExportWorker : IDisposable
             return TokenMetricsFlushResult.TimedOut;
         }
 
+        // Records a burst sent to the spool are not failures: deliver them now, so Success means delivered.
+        var replays = await Task.WhenAll(_lanes.Select(l => l.ReplayOverflowAsync(deadline))).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (replays.Contains(TokenMetricsFlushResult.TimedOut))
+        {
+            return TokenMetricsFlushResult.TimedOut;
+        }
+
         // Failed when any batch failed since the previous flush: the records in it were spooled or dropped, not delivered.
-        var failed = false;
+        var failed = replays.Contains(TokenMetricsFlushResult.Failed);
         foreach (var lane in _lanes)
         {
             failed |= lane.TakeFailuresSinceLastFlush();

@@ -132,16 +132,22 @@ internal sealed class TokenUsageSpool
         }
     }
 
+    /// <summary>Deletes a replayed file; one already gone (another process sharing the directory took it) is no error.</summary>
     public void Delete(string path)
     {
-        var length = new FileInfo(path).Length;
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            return;
+        }
+
+        var length = info.Length;
         File.Delete(path);
         Interlocked.Add(ref _bytes, -length);
     }
 
     private List<TokenUsageRecord>? Quarantine(string path)
     {
-        Interlocked.Increment(ref _corrupt);
         try
         {
             var length = new FileInfo(path).Length;
@@ -152,6 +158,8 @@ internal sealed class TokenUsageSpool
         {
         }
 
+        // Counted after the file was set aside, so whoever sees the count sees the .bad file.
+        Interlocked.Increment(ref _corrupt);
         return null;
     }
 

@@ -20,10 +20,18 @@ public sealed class TokenMetricsOptions
     /// <value>The default is <see langword="false"/>. Cancelled and truncated calls are always estimated (vendors bill them).</value>
     public bool EstimateFailedCalls { get; set; }
 
-    /// <summary>Gets or sets the maximum number of records waiting for export; beyond it records are dropped and counted.</summary>
+    /// <summary>Gets or sets the maximum number of records waiting for export per exporter; beyond it records go to the overflow
+    /// (see <see cref="MaxOverflowSize"/>), then to the spool.</summary>
     /// <value>Between 1 and 1,000,000. The default is 2048 (OpenTelemetry's batch processor default).</value>
     [Range(1, 1_000_000)]
     public int MaxQueueSize { get; set; } = 2048;
+
+    /// <summary>Gets or sets the most records per exporter held in memory when its queue is full, on their way to the spool (or,
+    /// without a spool, waiting for room in the queue); beyond it, or beyond <see cref="MaxQueueBytes"/> of them, records are dropped and counted.</summary>
+    /// <value>Between 0 (no overflow) and 1,000,000. The default is 8192.</value>
+    /// <remarks>Adding to the queue never blocks the app's thread: a background task moves overflowed records on.</remarks>
+    [Range(0, 1_000_000)]
+    public int MaxOverflowSize { get; set; } = 8192;
 
     /// <summary>Gets or sets the maximum number of records handed to an exporter at once.</summary>
     /// <value>Between 1 and <see cref="MaxQueueSize"/>. The default is 512.</value>
@@ -56,7 +64,8 @@ public sealed class TokenMetricsOptions
     /// <remarks>If the filter throws, the record is kept and the failure counted.</remarks>
     public Func<TokenUsageRecord, bool>? Filter { get; set; }
 
-    /// <summary>Gets or sets the most bytes (estimated record size) waiting per exporter; beyond it records are dropped and counted.</summary>
+    /// <summary>Gets or sets the most bytes (estimated record size) waiting per exporter in its queue, and again in its overflow;
+    /// beyond it records go to the overflow, then are dropped and counted.</summary>
     /// <value>Between 64 KiB and 4 GiB. The default is 16 MiB.</value>
     [Range(64 * 1024L, 4L * 1024 * 1024 * 1024)]
     public long MaxQueueBytes { get; set; } = 16 * 1024 * 1024;
@@ -75,9 +84,10 @@ public sealed class TokenMetricsOptions
     /// <value>Between 500 ms (Polly's minimum) and 1 hour. The default is 15 seconds.</value>
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets the directory where batches that could not be exported are kept until they can be (one subdirectory
-    /// per exporter, owner-only permissions, checksummed entries). <see langword="null"/> turns the spool off: such batches are
-    /// then dropped and counted. There is deliberately no temporary-directory fallback.</summary>
+    /// <summary>Gets or sets the directory where batches that could not be exported, or that overflowed a full queue, are kept until
+    /// they can be (one subdirectory per exporter, owner-only permissions, checksummed entries). <see langword="null"/> turns the
+    /// spool off: failed batches are then dropped and counted, and overflowed records wait in memory. There is deliberately no
+    /// default location (no temporary-directory or home-directory fallback): choose one per application.</summary>
     public string? SpoolDirectory { get; set; }
 
     /// <summary>Gets or sets the most bytes kept in the spool per exporter; beyond it batches are dropped and counted.</summary>

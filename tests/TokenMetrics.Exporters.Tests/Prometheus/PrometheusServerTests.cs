@@ -36,7 +36,8 @@ public sealed class PrometheusServerTests(ITestOutputHelper output)
         recorder.Record(Records.Chat(model: "claude-sonnet-4", provider: "anthropic", input: 50, output: 5, status: TokenUsageStatus.Error));
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(10)));
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        // A generous bound, not a speed claim: under CPU load a scrape can take seconds.
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
         using (var scrape = await http.GetAsync(new Uri($"http://127.0.0.1:{appPort}/metrics")))
         {
             Assert.Equal(HttpStatusCode.OK, scrape.StatusCode);
@@ -64,12 +65,12 @@ public sealed class PrometheusServerTests(ITestOutputHelper output)
             {
                 var api = new Uri($"http://127.0.0.1:{port}/");
                 Assert.True(
-                    await Servers.WaitUntilAsync(async () => (await http.GetAsync(new Uri(api, "-/ready"))).IsSuccessStatusCode, TimeSpan.FromSeconds(30)),
+                    await Servers.WaitUntilAsync(async () => (await http.GetAsync(new Uri(api, "-/ready"))).IsSuccessStatusCode, TimeSpan.FromSeconds(90)),
                     $"prometheus not ready in 30 s: {server.Output}");
 
                 double? inputTotal = null;
                 Assert.True(
-                    await Servers.WaitUntilAsync(async () => (inputTotal = await QueryScalarAsync(http, api, "sum(tokenmetrics_tokens_total{token_type=\"input\"})")) == 2050, TimeSpan.FromSeconds(30)),
+                    await Servers.WaitUntilAsync(async () => (inputTotal = await QueryScalarAsync(http, api, "sum(tokenmetrics_tokens_total{token_type=\"input\"})")) == 2050, TimeSpan.FromSeconds(90)),
                     $"sum of input tokens never reached 2050 (last {inputTotal}); prometheus: {server.Output}");
 
                 Assert.Equal(1, await QueryScalarAsync(http, api, "up{job=\"tokenmetrics\"}"));

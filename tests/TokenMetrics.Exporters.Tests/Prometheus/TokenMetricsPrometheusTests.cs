@@ -77,6 +77,27 @@ public sealed class TokenMetricsPrometheusTests
     }
 
     [Fact]
+    public void EmptyModel_IsLabelledUnknown_AsDocumented()
+    {
+        var metrics = new TokenMetricsPrometheus();
+        metrics.Record([
+            Records.Chat(model: string.Empty, input: 1, output: 1) with { ResponseModel = null },
+            Records.Chat(model: string.Empty, input: 2, output: 1) with { ResponseModel = string.Empty, Provider = string.Empty },
+            Records.Chat(model: string.Empty, input: 4, output: 1) with { ResponseModel = "gpt-4o-2024-08-06" },
+        ]);
+
+        var raw = metrics.GetText();
+        var text = PrometheusText.Parse(raw);
+
+        Assert.DoesNotContain("model=\"\"", raw, StringComparison.Ordinal);
+        Assert.DoesNotContain("provider=\"\"", raw, StringComparison.Ordinal);
+        Assert.Equal(1, text.Value("tokenmetrics_tokens_total", ("model", "unknown"), ("provider", "openai"), ("token_type", "input")));
+        Assert.Equal(2, text.Value("tokenmetrics_tokens_total", ("model", "unknown"), ("provider", "unknown"), ("token_type", "input")));
+        Assert.Equal(2, text.Samples.Where(s => s.Name == "tokenmetrics_calls_total" && s.Labels["model"] == "unknown").Sum(s => s.Value));
+        Assert.Equal(4, text.Value("tokenmetrics_tokens_total", ("model", "gpt-4o-2024-08-06"), ("token_type", "input")));
+    }
+
+    [Fact]
     public void MetricPrefix_IsSanitised()
     {
         var metrics = new TokenMetricsPrometheus(new PrometheusExporterOptions { MetricPrefix = "9my-app.llm" });

@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using TokenMetrics.Tests.TestHelpers;
+using Xunit.Abstractions;
 
 namespace TokenMetrics.Tests.Delivery;
 
 /// <summary>Retries, circuit breaking, the spool and its replay: nothing is lost while a backend is flaky or down.</summary>
-public sealed class DeliveryTests : IDisposable
+public sealed class DeliveryTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _spool = Path.Combine(Path.GetTempPath(), "tm-spool-test-" + Guid.NewGuid().ToString("N"));
 
@@ -72,15 +75,18 @@ public sealed class DeliveryTests : IDisposable
         return o;
     }
 
+    /// <summary>Waits on a condition, never on time: the bound (60 s) only ends a test that would otherwise hang.</summary>
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
-        for (var i = 0; i < 400 && !condition(); i++)
+        for (var i = 0; i < 2_400 && !condition(); i++)
         {
             await Task.Delay(25);
         }
 
         Assert.True(condition(), what);
     }
+
+    private static TokenUsageExporterStatistics Stats(TokenUsageRecorder recorder, string name) => recorder.GetStatistics().Exporters[name];
 
     [Fact]
     public async Task FlakyBackend_30PercentFailures_EveryRecordArrivesExactlyOnce()
@@ -98,9 +104,13 @@ public sealed class DeliveryTests : IDisposable
         await recorder.FlushAsync(TimeSpan.FromSeconds(20));
         await WaitUntilAsync(() => backend.Received.Count == 500, "all 500 records delivered (directly or replayed from the spool)");
 
+        // The backend sees a batch before the lane can count it (the count follows the exporter's return): wait on the
+        // statistics too, rather than read them at the moment the last delivery became visible.
+        await WaitUntilAsync(() => Stats(recorder, nameof(Backend)) is { Exported: var e, Replayed: var r } && e + r == 500, "every delivery counted");
         Assert.All(ids, id => Assert.Equal(1, backend.Received[id]));
-        var s = recorder.GetStatistics().Exporters[nameof(Backend)];
+        var s = Stats(recorder, nameof(Backend));
         Assert.Equal(500, s.Exported + s.Replayed);
+        Assert.Equal(s.Spilled, s.Replayed);
         Assert.Equal(0, s.Dropped);
     }
 
@@ -122,8 +132,8 @@ public sealed class DeliveryTests : IDisposable
 
         backend.Down = false;
         await WaitUntilAsync(() => backend.Received.Count == 50, "replayed after recovery");
-        // The file is deleted just before the replayed count moves: wait for both.
-        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)] is { SpoolFiles: 0, Replayed: 50 }, "spool emptied and counted");
+        // The replayed count moves, then the file goes, then the spool's byte count: wait for all three, never read mid-way.
+        await WaitUntilAsync(() => recorder.GetStatistics().Exporters[nameof(Backend)] is { SpoolFiles: 0, SpoolBytes: 0, Replayed: 50 }, "spool emptied and counted");
         var up = recorder.GetStatistics().Exporters[nameof(Backend)];
         Assert.Equal(50, up.Replayed);
         Assert.Equal(0, up.SpoolBytes);
@@ -311,5 +321,209 @@ public sealed class DeliveryTests : IDisposable
             File.Delete(_spool);
             Directory.Delete(target, recursive: true);
         }
+    }
+
+    /// <summary>Stores by id like <see cref="Backend"/>; every call blocks its thread on a gate first, ignoring its token (the
+    /// issue's "exporter that blocks synchronously"), except the calls after <see cref="BlockCalls"/> ran out.</summary>
+    private sealed class SyncBlockingBackend : ITokenUsageExporter, IDisposable
+    {
+        public ManualResetEventSlim Gate { get; } = new();
+
+        public ConcurrentDictionary<Guid, int> Received { get; } = new();
+
+        public int BlockCalls { get; init; } = int.MaxValue;
+
+        public int Calls;
+
+        public ValueTask<TokenUsageExportResult> ExportAsync(IReadOnlyList<TokenUsageRecord> batch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref Calls) <= BlockCalls)
+            {
+                Gate.Wait(CancellationToken.None); // the bug under test: no await, no token
+                return ValueTask.FromResult(TokenUsageExportResult.Success); // too late: the lane gave up on this batch
+            }
+
+            foreach (var r in batch)
+            {
+                Received.AddOrUpdate(r.Id, 1, (_, n) => n + 1);
+            }
+
+            return ValueTask.FromResult(TokenUsageExportResult.Success);
+        }
+
+        public void Dispose() => Gate.Set();
+    }
+
+    [Fact]
+    public async Task Burst_10000Calls_DefaultQueueSize_HealthyExporter_NothingDropped()
+    {
+        // The burst: 10,000 back-to-back calls into a healthy in-memory exporter, default queue (2,048) and overflow.
+        var exporter = new InMemoryTokenUsageExporter();
+        var options = new TokenMetricsOptions { SpoolDirectory = _spool, MeterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N") };
+        Assert.Equal(2048, options.MaxQueueSize);
+        await using var recorder = new TokenUsageRecorder(options, [exporter]);
+
+        var ids = new HashSet<Guid>();
+        for (var i = 0; i < 10_000; i++)
+        {
+            var record = TokenUsageRecorderTests.NewRecord(i);
+            ids.Add(record.Id);
+            recorder.Record(record);
+        }
+
+        Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(60)));
+        var s = Stats(recorder, nameof(InMemoryTokenUsageExporter));
+        output.WriteLine($"exported {s.Exported}, overflowed {s.Overflowed}, spilled {s.Spilled}, replayed {s.Replayed}, dropped {s.Dropped}");
+        Assert.Equal(0, s.Dropped);
+        Assert.Equal(10_000, s.Exported + s.Replayed);
+        Assert.Equal(s.Spilled, s.Replayed);
+        Assert.Equal(0, s.Queued);
+        var received = exporter.Records;
+        Assert.Equal(10_000, received.Count);
+        Assert.True(ids.SetEquals(received.Select(r => r.Id)), "every record exactly once");
+    }
+
+    [Fact]
+    public async Task Burst_10000Calls_DefaultOptionsWithoutSpool_NothingDropped()
+    {
+        var exporter = new InMemoryTokenUsageExporter();
+        await using var recorder = new TokenUsageRecorder(new TokenMetricsOptions { MeterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N") }, [exporter]);
+
+        for (var i = 0; i < 10_000; i++)
+        {
+            recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(60)));
+        var s = Stats(recorder, nameof(InMemoryTokenUsageExporter));
+        output.WriteLine($"exported {s.Exported}, overflowed {s.Overflowed}, dropped {s.Dropped}");
+        Assert.Equal(0, s.Dropped);
+        Assert.Equal(10_000, s.Exported);
+        Assert.Equal(10_000, exporter.Records.Select(r => r.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task StalledExporter_FullQueue_OverflowGoesToTheSpool_ThenArrivesExactlyOnce()
+    {
+        var gate = new TaskCompletionSource();
+        var backend = new Backend();
+        var stalled = new DelegateExporter(async (batch, ct) =>
+        {
+            await gate.Task;
+            return await backend.ExportAsync(batch, ct);
+        });
+        await using var recorder = new TokenUsageRecorder(
+            Options(o => { o.MaxQueueSize = 10; o.MaxExportBatchSize = 10; o.ExportTimeout = TimeSpan.FromMinutes(5); o.ExportTotalTimeout = TimeSpan.FromMinutes(5); }),
+            [stalled]);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 1_000; i++)
+        {
+            var record = TokenUsageRecorderTests.NewRecord(i);
+            ids.Add(record.Id);
+            recorder.Record(record);
+        }
+
+        // With the exporter stalled, at most 10 are in flight and 10 queued: the rest must reach the disk, not be dropped.
+        await WaitUntilAsync(() => Stats(recorder, nameof(DelegateExporter)).Spilled >= 980, "the overflow spilled to disk");
+        var stalledStats = Stats(recorder, nameof(DelegateExporter));
+        Assert.Equal(0, stalledStats.Dropped);
+        Assert.True(stalledStats.SpoolFiles > 0);
+        Assert.Empty(backend.Received);
+
+        gate.SetResult();
+        Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(60)));
+        await WaitUntilAsync(() => Stats(recorder, nameof(DelegateExporter)) is { Exported: var e, Replayed: var r } && e + r == 1_000, "every delivery counted");
+        Assert.All(ids, id => Assert.Equal(1, backend.Received[id]));
+        var s = Stats(recorder, nameof(DelegateExporter));
+        output.WriteLine($"exported {s.Exported}, overflowed {s.Overflowed}, spilled {s.Spilled}, replayed {s.Replayed}, dropped {s.Dropped}");
+        Assert.Equal(0, s.Dropped);
+        Assert.Equal(s.Spilled, s.Replayed);
+    }
+
+    [Fact]
+    public async Task SyncBlockingExporter_IsTimedOut_Counted_AndLaterRecordsAreDelivered()
+    {
+        using var backend = new SyncBlockingBackend { BlockCalls = 1 };
+        await using var recorder = new TokenUsageRecorder(Options(o => { o.MaxRetryAttempts = 0; o.ExportTimeout = TimeSpan.FromMilliseconds(500); }), [backend]);
+        var first = TokenUsageRecorderTests.NewRecord(0);
+
+        recorder.Record(first);
+        // Which call blocks is up to the thread pool's order (the first to run), so wait on the counters, never on one reading.
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).TimedOutExports >= 1, "the blocked call timed out");
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1, "the blocked call abandoned and counted");
+
+        // The lane moved on: later records are delivered while the first call still blocks its thread.
+        var later = Enumerable.Range(1, 5).Select(i => TokenUsageRecorderTests.NewRecord(i)).ToList();
+        later.ForEach(recorder.Record);
+        await WaitUntilAsync(() => later.All(r => backend.Received.ContainsKey(r.Id)), "later records delivered");
+        await WaitUntilAsync(() => backend.Received.ContainsKey(first.Id), "the timed-out batch, spooled, replayed");
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports >= 1, "the blocked call still abandoned");
+
+        backend.Gate.Set();
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports == 0, "the abandoned call returned and was let go");
+        var s = Stats(recorder, nameof(SyncBlockingBackend));
+        Assert.True(s.FailedBatches >= 1);
+        Assert.Equal(0, s.Dropped);
+    }
+
+    [Fact]
+    public async Task PermanentlyStuckSyncExporter_AbandonedCallsAreBounded_AndTheLaneKeepsMoving()
+    {
+        using var backend = new SyncBlockingBackend();
+        var logs = new FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        await using var recorder = new TokenUsageRecorder(
+            Options(o => { o.MaxRetryAttempts = 0; o.ExportTimeout = TimeSpan.FromMilliseconds(100); o.MaxExportBatchSize = 1; o.SpoolDirectory = null; }),
+            [backend],
+            loggerFactory: factory);
+
+        for (var i = 0; i < 20; i++)
+        {
+            recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        // Not TimedOut: every batch was timed out or refused, so the flush completes.
+        Assert.Equal(TokenMetricsFlushResult.Failed, await recorder.FlushAsync(TimeSpan.FromSeconds(60)));
+        var s = Stats(recorder, nameof(SyncBlockingBackend));
+        Assert.Equal(20, s.Dropped); // no spool here: dropped, counted and logged
+        Assert.Equal(0, s.Queued);
+        Assert.Equal(TokenMetrics.Internal.ExportLane.MaxAbandonedExports, s.AbandonedExports);
+        Assert.Equal(TokenMetrics.Internal.ExportLane.MaxAbandonedExports, Volatile.Read(ref backend.Calls)); // no thread beyond the bound
+        Assert.Equal(TokenMetrics.Internal.ExportLane.MaxAbandonedExports, s.TimedOutExports);
+        Assert.Single(logs.Collector.GetSnapshot(), e => e.Message.Contains("still running after their timeout", StringComparison.Ordinal));
+
+        backend.Gate.Set();
+        await WaitUntilAsync(() => Stats(recorder, nameof(SyncBlockingBackend)).AbandonedExports == 0, "the stuck calls returned");
+    }
+
+    [Fact]
+    public async Task Drops_AreTheLastResort_AndAreLogged_AllOfThemCounted()
+    {
+        var gate = new TaskCompletionSource();
+        var blocking = new DelegateExporter(async (_, _) =>
+        {
+            await gate.Task;
+            return TokenUsageExportResult.Success;
+        });
+        var logs = new FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs));
+        var recorder = new TokenUsageRecorder(
+            Options(o => { o.MaxQueueSize = 1; o.MaxExportBatchSize = 1; o.MaxOverflowSize = 0; o.SpoolDirectory = null; o.ShutdownTimeout = TimeSpan.FromMilliseconds(200); }),
+            [blocking],
+            loggerFactory: factory);
+        for (var i = 0; i < 50; i++)
+        {
+            recorder.Record(TokenUsageRecorderTests.NewRecord(i));
+        }
+
+        await WaitUntilAsync(() => logs.Collector.GetSnapshot().Any(e => e.Message.Contains("dropped", StringComparison.Ordinal)), "the drops logged");
+        gate.SetResult();
+        await recorder.DisposeAsync();
+
+        var dropped = Stats(recorder, nameof(DelegateExporter)).Dropped;
+        Assert.InRange(dropped, 48, 50);
+        var reports = logs.Collector.GetSnapshot().Where(e => e.Message.Contains("dropped", StringComparison.Ordinal)).ToList();
+        Assert.All(reports, e => Assert.Equal(LogLevel.Warning, e.Level));
+        Assert.Equal(dropped, reports.Sum(e => long.Parse(e.GetStructuredStateValue("Count")!, System.Globalization.CultureInfo.InvariantCulture)));
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace TokenMetrics.Tests.Exporters;
 
@@ -85,6 +86,45 @@ public class ExporterTests
         Assert.Equal("team-a", state["consumer"]);
         Assert.Equal(1024L, state["cached_tokens"]);
         Assert.Equal("reported", state["usage_source"]);
+    }
+
+    [Fact]
+    public async Task LoggingExporter_ModelNameWithNewline_EveryMessageIsOneLine()
+    {
+        // The case: 16 records, 6 of them with a model name that tries to forge a second log line.
+        var logger = new FakeLogger();
+        var exporter = new LoggingTokenUsageExporter(logger);
+        const string forged = "gpt-4o\n2026-01-01 INFO Admin login succeeded";
+        var batch = Enumerable.Range(0, 16).Select(i => i % 3 == 0
+            ? Sample() with { ResponseModel = forged, Consumer = "team\r\nb", UserId = "u\u2028x", SessionId = "s\u001b[31m", Provider = "open\u0085ai" }
+            : Sample()).ToList();
+        Assert.Equal(6, batch.Count(r => r.ResponseModel == forged));
+
+        await exporter.ExportAsync(batch, default);
+
+        var entries = logger.Collector.GetSnapshot();
+        Assert.Equal(16, entries.Count);
+        Assert.All(entries, e => Assert.Equal(-1, e.Message.AsSpan().IndexOfAny("\r\n\u0085\u2028\u2029\u001b")));
+        var hostile = entries.Where(e => e.Message.Contains("Admin login", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, hostile.Count);
+        Assert.All(hostile, e =>
+        {
+            Assert.Contains("model=gpt-4o\\n2026-01-01 INFO Admin login succeeded ", e.Message, StringComparison.Ordinal);
+            Assert.Contains("consumer=team\\r\\nb ", e.Message, StringComparison.Ordinal);
+            Assert.Contains("provider=open\\u0085ai ", e.Message, StringComparison.Ordinal);
+            Assert.Contains("user=u\\u2028x ", e.Message, StringComparison.Ordinal);
+            Assert.Contains("session_id=s\\u001b[31m ", e.Message, StringComparison.Ordinal);
+            Assert.Equal("gpt-4o\\n2026-01-01 INFO Admin login succeeded", e.GetStructuredStateValue("model"));
+        });
+    }
+
+    [Fact]
+    public void LoggingExporter_Escape_LeavesCleanTextAlone()
+    {
+        const string clean = "claude-3-5-sonnet@20240620 ü€😀 \\n";
+        Assert.Same(clean, LoggingTokenUsageExporter.Escape(clean));
+        Assert.Null(LoggingTokenUsageExporter.Escape(null));
+        Assert.Equal("a\\u0000b\\u007fc\\u2029d\\te", LoggingTokenUsageExporter.Escape("a\0b\u007fc\u2029d\te"));
     }
 
     /// <summary>Keeps each entry's structured values with their types. FakeLogger (Microsoft.Extensions.Diagnostics.Testing)

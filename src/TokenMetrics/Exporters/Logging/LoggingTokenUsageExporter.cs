@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -8,9 +10,15 @@ namespace TokenMetrics;
 
 /// <summary>Writes one structured log entry per call ("Token usage statistics", with <c>model</c>, <c>input_tokens</c>,
 /// <c>output_tokens</c>, <c>total_tokens</c>, <c>consumer</c> and more as structured fields).</summary>
-/// <remarks>Logs no prompt or completion text and no credentials: records carry neither.</remarks>
+/// <remarks>Logs no prompt or completion text and no credentials: records carry neither. Every text that came from a request or
+/// a response (model, provider, operation, consumer, user, session) has its control characters escaped (<c>\n</c>, <c>\u001b</c>, ...),
+/// so a crafted model name cannot forge a line in a plain-text sink.</remarks>
 public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
 {
+    // C0, DEL, C1 (NEL included) and the Unicode line/paragraph separators: what a sink may render as a line break or a terminal command.
+    private static readonly SearchValues<char> Unsafe = SearchValues.Create(
+        string.Concat(Enumerable.Range(0, 0x20).Concat(Enumerable.Range(0x7F, 0x21)).Select(i => (char)i)) + "\u2028\u2029");
+
     private readonly ILogger _logger;
     private readonly LogLevel _level;
 
@@ -39,13 +47,13 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
             LogUsage(
                 _logger,
                 _level,
-                r.ResponseModel ?? r.RequestModel,
+                Escape(r.ResponseModel ?? r.RequestModel),
                 r.Usage.InputTokenCount,
                 r.Usage.OutputTokenCount,
                 r.Usage.GetTotalOrSum(),
-                r.Consumer,
-                r.Provider,
-                r.Operation,
+                Escape(r.Consumer),
+                Escape(r.Provider),
+                Escape(r.Operation),
                 r.Usage.CachedInputTokenCount,
                 r.Usage.ReasoningTokenCount,
                 ToSnake(r.Source),
@@ -53,13 +61,37 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
                 r.IsStreaming,
                 Math.Round(r.Duration.TotalMilliseconds, 1),
                 r.TimeToFirstChunk is { } t ? Math.Round(t.TotalMilliseconds, 1) : null,
-                r.UserId,
-                r.SessionId,
+                Escape(r.UserId),
+                Escape(r.SessionId),
                 r.Id.ToString("N", CultureInfo.InvariantCulture));
 #pragma warning restore CA1873
         }
 
         return ValueTask.FromResult(TokenUsageExportResult.Success);
+    }
+
+    /// <summary>Escapes control characters and Unicode line/paragraph separators JSON-style; returns the same instance when there are none.</summary>
+    internal static string? Escape(string? value)
+    {
+        if (value is null || value.AsSpan().IndexOfAny(Unsafe) < 0)
+        {
+            return value;
+        }
+
+        var text = new System.Text.StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                _ when char.IsControl(c) || c is '\u2028' or '\u2029' => text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => text.Append(c),
+            };
+        }
+
+        return text.ToString();
     }
 
     private static string ToSnake(TokenUsageSource source) => source switch

@@ -211,9 +211,10 @@ public sealed class TokenMetricsPrometheus
     {
         var baseLabels = new List<string>(7)
         {
-            Cut(r.Provider ?? "unknown"),
-            Cut(r.RequestModel ?? r.ResponseModel ?? "unknown"),
-            Cut(r.Operation ?? "chat"),
+            // Empty counts as absent: a label `model=""` is no model at all to PromQL.
+            Cut(OrDefault(r.Provider, "unknown")),
+            Cut(OrDefault(string.IsNullOrEmpty(r.RequestModel) ? r.ResponseModel : r.RequestModel, "unknown")),
+            Cut(OrDefault(r.Operation, "chat")),
         };
         if (_options.IncludeConsumer)
         {
@@ -258,6 +259,8 @@ public sealed class TokenMetricsPrometheus
             _tokenUsage.Series(labels).Observe(value, TokenBuckets);
         }
     }
+
+    private static string OrDefault(string? value, string fallback) => string.IsNullOrEmpty(value) ? fallback : value;
 
     private string Cut(string value) => value.Length <= _options.MaxLabelValueLength ? value : value[.._options.MaxLabelValueLength];
 
