@@ -224,15 +224,33 @@ public sealed class TiktokenStreamCounter
                 break;
             }
 
-            // Nothing settled in a full window: the piece at _start is long, or short but next to a long run.
-            var shortEnd = ShortPieceEnd(s, _start);
-            if (shortEnd > 0)
+            // Nothing settled: wait for more text unless at least half the window is waiting.
+            if (_filled - _start < _buffer.Length / 2)
             {
+                break;
+            }
+
+            // Contractions and digit groups decide within 3 chars: count them in a row (a run of digits has no settled end).
+            var progressed = false;
+            while (_start < _filled)
+            {
+                var shortEnd = ShortPieceEnd(s, _start);
+                if (shortEnd <= 0 || shortEnd + 8 > _filled)
+                {
+                    break;
+                }
+
                 _tokens += _encoder.CountPiece(s, _start, shortEnd - _start);
                 _start = shortEnd;
+                progressed = true;
+            }
+
+            if (progressed)
+            {
                 continue;
             }
 
+            // The piece at _start is long (a word, a run of punctuation or white space): count it as it streams by.
             var before = _start;
             _giant = GiantPiece.Create(_encoder.Ranks.Linear, _pattern, s, ref _start);
             if (!_giant.Feed(s, ref _start, final, ref _tokens))
@@ -609,9 +627,13 @@ public sealed class TiktokenStreamCounter
             {
                 tokens += rest.Count;
             }
+            else if (_restChars == 1 && _firstTokens < 0)
+            {
+                tokens += rest.Count; // a lone white-space char that is no prefix (\s+)
+            }
             else if (_restChars == 1)
             {
-                pos -= _lastCharLength; // one char: the pre-tokenizer takes it with what follows
+                pos -= _lastCharLength; // one char after a newline: the pre-tokenizer takes it with what follows
             }
             else
             {
