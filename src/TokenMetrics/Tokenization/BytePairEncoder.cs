@@ -11,9 +11,9 @@ internal sealed class BytePairEncoder
     // longer pieces use a linked list and a binary heap, O(n log n), so a 100 KB run without spaces stays fast.
     private const int SmallPieceLimit = 128;
 
-    // Longer pieces (one long word, base64, minified data, a run of emoji) use the linear algorithm: exact, O(n) time and,
+    // Pieces over 64 KB (one long word, base64, minified data, a run of emoji) use the linear algorithm: exact, O(n) time and,
     // when counting, O(1) memory. Internal so tests can force it onto short pieces.
-    internal const int LinearPieceLimit = 2048;
+    internal const int LinearPieceLimit = 1 << 16;
 
     private readonly RankTable _ranks;
     private readonly SplitPattern _pattern;
