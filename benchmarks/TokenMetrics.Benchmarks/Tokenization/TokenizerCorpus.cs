@@ -14,7 +14,12 @@ public static class TokenizerCorpus
     {
         lock (Cache)
         {
-            if (!Cache.TryGetValue(name, out var data))
+            if (!Cache.TryGetValue(name, out var data) && Generated(name) is { } generated)
+            {
+                data = generated;
+                Cache[name] = data;
+            }
+            else if (data is null)
             {
                 var dir = Path.Combine(RepoRoot(), "tests", "TokenMetrics.Tokenizer.Tests", "TestData", "corpus");
                 var files = name == Whole ? Directory.GetFiles(dir, "*.txt.gz").Order(StringComparer.Ordinal).ToArray() : [Path.Combine(dir, name + ".txt.gz")];
@@ -31,6 +36,60 @@ public static class TokenizerCorpus
 
             return data;
         }
+    }
+
+    /// <summary>Inputs made on the fly (deterministic): <c>emoji</c>, a chat-like text heavy in emoji (about 1 MB), and the
+    /// pathological inputs without split points: <c>word-a-10MB</c>, <c>word-a-100MB</c> (one word of 'a'), <c>word-10MB</c>
+    /// (one word of random lowercase letters), <c>base64-10MB</c>, <c>emoji-10MB</c> (one emoji repeated).</summary>
+    private static byte[]? Generated(string name)
+    {
+        const int MB = 1_000_000;
+        var random = new Random(20261205);
+        switch (name)
+        {
+            case "word-a-10MB":
+                return Repeat("a"u8, 10 * MB);
+            case "word-a-100MB":
+                return Repeat("a"u8, 100 * MB);
+            case "word-10MB":
+                var word = new byte[10 * MB];
+                for (var i = 0; i < word.Length; i++)
+                {
+                    word[i] = (byte)('a' + random.Next(26));
+                }
+
+                return word;
+            case "base64-10MB":
+                var raw = new byte[10 * MB / 4 * 3];
+                random.NextBytes(raw);
+                return System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(raw));
+            case "emoji-10MB":
+                return Repeat("\U0001F600"u8, 10 * MB);
+            case "emoji":
+                string[] emoji = ["😀", "🎉", "👍🏽", "❤️", "👨‍👩‍👧", "🚀", "🇩🇪", "✨", "😂😂😂", "🙏"];
+                string[] words = ["great", "see you", "lol", "thanks!", "on my way", "happy birthday", "ok", "wow", "nice one", "🤔 maybe"];
+                var sb = new System.Text.StringBuilder();
+                while (sb.Length < 500_000)
+                {
+                    sb.Append(words[random.Next(words.Length)]).Append(' ').Append(emoji[random.Next(emoji.Length)]);
+                    sb.Append(random.Next(4) == 0 ? "\n" : " ");
+                }
+
+                return System.Text.Encoding.UTF8.GetBytes(sb.ToString());
+            default:
+                return null;
+        }
+    }
+
+    private static byte[] Repeat(ReadOnlySpan<byte> unit, int bytes)
+    {
+        var data = new byte[bytes / unit.Length * unit.Length];
+        for (var i = 0; i < data.Length; i += unit.Length)
+        {
+            unit.CopyTo(data.AsSpan(i));
+        }
+
+        return data;
     }
 
     private static string RepoRoot()

@@ -37,49 +37,6 @@ public class TokenizerCountBenchmark
 
     [Benchmark(Description = "Encode(UTF-8) to ids")]
     public int EncodeUtf8() => _encoding.EncodeUtf8(_utf8).Length;
-
-    private sealed class ThroughputConfig : ManualConfig
-    {
-        public ThroughputConfig() => AddColumn(new MegabytesPerSecondColumn());
-    }
-
-    private sealed class MegabytesPerSecondColumn : IColumn
-    {
-        public string Id => "MBps";
-
-        public string ColumnName => "MB/s";
-
-        public bool AlwaysShow => true;
-
-        public ColumnCategory Category => ColumnCategory.Custom;
-
-        public int PriorityInCategory => 0;
-
-        public bool IsNumeric => true;
-
-        public UnitType UnitType => UnitType.Dimensionless;
-
-        public string Legend => "10^6 UTF-8 input bytes per second (mean)";
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
-
-        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        {
-            var report = summary[benchmarkCase];
-            if (report?.ResultStatistics is not { } stats)
-            {
-                return "-";
-            }
-
-            var file = (string)benchmarkCase.Parameters["File"];
-            var bytes = TokenizerCorpus.Load(file).Length;
-            return (bytes / 1e6 / (stats.Mean / 1e9)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
-        }
-
-        public bool IsAvailable(Summary summary) => true;
-
-        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-    }
 }
 
 /// <summary>Init cost: loading and indexing the embedded ranks of one encoding (a fresh table each op).</summary>
@@ -103,4 +60,49 @@ public class TokenizerShortTextBenchmark
 
     [Benchmark]
     public int CountShortCl100k() => TiktokenEncoding.Cl100kBase.CountTokens(Prompt);
+}
+
+/// <summary>Adds the MB/s column.</summary>
+internal sealed class ThroughputConfig : ManualConfig
+{
+    public ThroughputConfig() => AddColumn(new MegabytesPerSecondColumn());
+}
+
+/// <summary>MB/s = 10^6 UTF-8 input bytes per second of the mean, for the input named by the <c>File</c> parameter.</summary>
+internal sealed class MegabytesPerSecondColumn : IColumn
+{
+    public string Id => "MBps";
+
+    public string ColumnName => "MB/s";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 0;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "10^6 UTF-8 input bytes per second (mean)";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var report = summary[benchmarkCase];
+        if (report?.ResultStatistics is not { } stats)
+        {
+            return "-";
+        }
+
+        var file = (string)benchmarkCase.Parameters["File"];
+        var bytes = TokenizerCorpus.Load(file).Length;
+        return (bytes / 1e6 / (stats.Mean / 1e9)).ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 }

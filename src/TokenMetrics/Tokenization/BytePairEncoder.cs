@@ -11,6 +11,10 @@ internal sealed class BytePairEncoder
     // longer pieces use a linked list and a binary heap, O(n log n), so a 100 KB run without spaces stays fast.
     private const int SmallPieceLimit = 128;
 
+    // Pieces over 64 KB (one long word, base64, minified data, a run of emoji) use the linear algorithm: exact, O(n) time and,
+    // when counting, O(1) memory. Internal so tests can force it onto short pieces.
+    internal const int LinearPieceLimit = 1 << 16;
+
     private readonly RankTable _ranks;
     private readonly SplitPattern _pattern;
 
@@ -21,6 +25,8 @@ internal sealed class BytePairEncoder
     }
 
     public RankTable Ranks => _ranks;
+
+    public SplitPattern Pattern => _pattern;
 
     /// <summary>Counts the tokens of valid UTF-8, treating everything as ordinary text.</summary>
     public int Count(ReadOnlySpan<byte> s) => _pattern switch
@@ -62,7 +68,7 @@ internal sealed class BytePairEncoder
             }
             else
             {
-                count += length <= SmallPieceLimit ? MergeSmall(s, i, length, ref Unsafe.NullRef<TokenList>()) : MergeLarge(s, i, length, ref Unsafe.NullRef<TokenList>());
+                count += MergeCount(s, i, length);
             }
 
             i = end;
@@ -70,6 +76,37 @@ internal sealed class BytePairEncoder
 
         return count;
     }
+
+    /// <summary>The merge loop on all of <paramref name="s"/> as one piece, whatever its length (tests compare it with
+    /// <see cref="LinearBpe"/>).</summary>
+    internal void MergePiece(ReadOnlySpan<byte> s, ref TokenList output)
+    {
+        if (s.Length <= SmallPieceLimit)
+        {
+            MergeSmall(s, 0, s.Length, ref output);
+        }
+        else
+        {
+            MergeLarge(s, 0, s.Length, ref output);
+        }
+    }
+
+    /// <summary>The number of tokens of one piece.</summary>
+    internal int CountPiece(ReadOnlySpan<byte> s, int start, int length)
+    {
+        if (length == 1)
+        {
+            return 1;
+        }
+
+        var rank = length == 2 ? _ranks.PairRank(s[start], s[start + 1]) : _ranks.Lookup(s, start, length);
+        return rank != RankTable.NoRank ? 1 : MergeCount(s, start, length);
+    }
+
+    private int MergeCount(ReadOnlySpan<byte> s, int start, int length) =>
+        length <= SmallPieceLimit ? MergeSmall(s, start, length, ref Unsafe.NullRef<TokenList>())
+        : length <= LinearPieceLimit ? MergeLarge(s, start, length, ref Unsafe.NullRef<TokenList>())
+        : _ranks.Linear.Count(s, start, length);
 
     private void EncodePiece(ReadOnlySpan<byte> s, int start, int length, ref TokenList output)
     {
@@ -86,7 +123,18 @@ internal sealed class BytePairEncoder
             return;
         }
 
-        _ = length <= SmallPieceLimit ? MergeSmall(s, start, length, ref output) : MergeLarge(s, start, length, ref output);
+        if (length <= SmallPieceLimit)
+        {
+            MergeSmall(s, start, length, ref output);
+        }
+        else if (length <= LinearPieceLimit)
+        {
+            MergeLarge(s, start, length, ref output);
+        }
+        else
+        {
+            _ranks.Linear.Encode(s, start, length, ref output);
+        }
     }
 
     /// <summary>tiktoken's merge loop over stack arrays; returns the number of tokens and, when <paramref name="output"/> is

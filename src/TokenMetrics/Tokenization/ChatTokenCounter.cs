@@ -17,12 +17,12 @@ internal sealed class ChatTokenCounter
     public const int TokensPerToolCall = 3;
     public const int TokensPerImage = 85;
 
-    private readonly TiktokenEncoding _encoding;
+    private readonly Func<string, int> _count;
     private readonly int _functionInit;
 
-    public ChatTokenCounter(TiktokenEncoding encoding)
+    public ChatTokenCounter(TiktokenEncoding encoding, Func<string, int>? count = null)
     {
-        _encoding = encoding;
+        _count = count ?? (text => encoding.CountTokens(text));
         _functionInit = encoding.Name == TiktokenEncoding.Cl100kBaseName ? 10 : 7;
     }
 
@@ -34,7 +34,7 @@ internal sealed class ChatTokenCounter
     {
         if (!string.IsNullOrEmpty(text))
         {
-            Tokens += _encoding.CountTokens(text);
+            Tokens += _count(text);
         }
     }
 

@@ -162,7 +162,7 @@ internal static class PreTokenizer
 
     /// <summary>Length of a contraction at <paramref name="i"/> (which holds an apostrophe), or 0.</summary>
     /// <remarks>Case-insensitive matching follows Rust regex's simple case folding: only U+017F (long s) folds onto one of the letters.</remarks>
-    private static int Contraction(ReadOnlySpan<byte> s, int i, bool ignoreCase)
+    internal static int Contraction(ReadOnlySpan<byte> s, int i, bool ignoreCase)
     {
         if (i + 1 >= s.Length)
         {
@@ -232,7 +232,7 @@ internal static class PreTokenizer
     }
 
     /// <summary><c> ?[^\s\p{L}\p{N}]+[\r\n]*</c> (or <c>[\r\n/]*</c>); 0 when it does not match.</summary>
-    private static int Punctuation(ReadOnlySpan<byte> s, int i, byte b0, byte c, bool slash)
+    internal static int Punctuation(ReadOnlySpan<byte> s, int i, byte b0, byte c, bool slash)
     {
         const byte Stop = CharClass.Letter | CharClass.Number | CharClass.Space;
         int j;

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Threading;
 
 namespace TokenMetrics.Internal;
 
@@ -74,8 +75,13 @@ internal sealed class RankTable
         Count = count;
     }
 
+    private LinearBpe? _linear;
+
     /// <summary>Gets the number of ranks (the largest rank plus one).</summary>
     public int Count { get; }
+
+    /// <summary>Gets the linear-time encoder for long pieces, built on first use.</summary>
+    public LinearBpe Linear => _linear ?? InitLinear();
 
     /// <summary>Loads an embedded <c>*.ranks.deflate</c> resource (see tools/tiktoken-data).</summary>
     public static RankTable Load(string resourceName)
@@ -148,6 +154,12 @@ internal sealed class RankTable
 
             index = (index + 1) & _mask;
         }
+    }
+
+    private LinearBpe InitLinear()
+    {
+        var linear = new LinearBpe(this);
+        return Interlocked.CompareExchange(ref _linear, linear, null) ?? linear;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

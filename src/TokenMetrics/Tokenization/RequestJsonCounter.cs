@@ -87,7 +87,7 @@ internal static class RequestJsonCounter
     }
 
     /// <summary>For malformed JSON: the tokens of every string value that could be read before the error.</summary>
-    public static long CountReadableStrings(ReadOnlySpan<byte> json, TiktokenEncoding encoding)
+    public static long CountReadableStrings(ReadOnlySpan<byte> json, Func<string, int> count)
     {
         long tokens = 0;
         long consumed = 0;
@@ -104,7 +104,7 @@ internal static class RequestJsonCounter
                 }
                 else if (reader.TokenType == JsonTokenType.String && counted)
                 {
-                    tokens += encoding.CountTokens(reader.GetString());
+                    tokens += count(reader.GetString() ?? string.Empty);
                 }
             }
         }
@@ -114,7 +114,7 @@ internal static class RequestJsonCounter
             var rest = json[(int)consumed..].TrimStart(" \t\r\n:,"u8);
             if (rest.Length > 1 && rest[0] == '"')
             {
-                tokens += encoding.CountTokens(rest[1..]);
+                tokens += count(System.Text.Encoding.UTF8.GetString(rest[1..]));
             }
         }
 

@@ -202,52 +202,64 @@ public sealed class TiktokenEncoding
         }
     }
 
-    /// <summary>Counts the tokens of a UTF-8 stream without loading it whole: it is cut only where no piece can span the cut
-    /// (after a single <c>\n</c> between two non-space chars), so the total equals counting the whole text at once.</summary>
+    /// <summary>Creates a counter that takes the text in chunks and counts it in bounded memory (a 64 KiB window, whatever the
+    /// length of the text or of any word in it).</summary>
+    /// <returns>A new counter; special-token text counts as ordinary text.</returns>
+    public TiktokenStreamCounter CreateStreamCounter() => new(this, _encoder);
+
+    internal TiktokenStreamCounter CreateStreamCounter(int window) => new(this, _encoder, window);
+
+    /// <summary>Counts the tokens of a UTF-8 stream in bounded memory; the total equals counting the whole text at once.</summary>
     /// <param name="utf8Stream">The stream, read to its end.</param>
-    /// <param name="progress">Receives the number of bytes counted so far; may be <see langword="null"/>.</param>
+    /// <param name="progress">Receives the number of bytes read so far; may be <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     /// <returns>The number of tokens, special-token text counted as ordinary text.</returns>
     public async Task<long> CountTokensAsync(Stream utf8Stream, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(utf8Stream);
-        var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
+        var counter = CreateStreamCounter();
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
         try
         {
-            long total = 0;
             long done = 0;
-            var filled = 0;
-            while (true)
+            int read;
+            while ((read = await utf8Stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
-                if (filled == buffer.Length)
-                {
-                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-                    buffer.AsSpan(0, filled).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
-                }
-
-                var read = await utf8Stream.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
-                filled += read;
-                var cut = read == 0 ? filled : LastSafeCut(buffer.AsSpan(0, filled));
-                if (cut > 0)
-                {
-                    total += CountTokens(buffer.AsSpan(0, cut));
-                    done += cut;
-                    buffer.AsSpan(cut, filled - cut).CopyTo(buffer);
-                    filled -= cut;
-                    progress?.Report(done);
-                }
-
-                if (read == 0)
-                {
-                    return total;
-                }
+                counter.Append(buffer.AsSpan(0, read));
+                done += read;
+                progress?.Report(done);
             }
+
+            return counter.Complete();
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Counts the tokens of text read from a <see cref="TextReader"/> in bounded memory.</summary>
+    /// <param name="reader">The reader, read to its end.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <returns>The number of tokens, special-token text counted as ordinary text.</returns>
+    public async Task<long> CountTokensAsync(TextReader reader, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var counter = CreateStreamCounter();
+        var buffer = ArrayPool<char>.Shared.Rent(1 << 15);
+        try
+        {
+            int read;
+            while ((read = await reader.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                counter.Append(buffer.AsSpan(0, read));
+            }
+
+            return counter.Complete();
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(buffer);
         }
     }
 
@@ -312,6 +324,39 @@ public sealed class TiktokenEncoding
 
     /// <inheritdoc/>
     public override string ToString() => Name;
+
+    /// <summary>Test hook: the linear-time algorithm on the whole of <paramref name="utf8"/> as one piece (no pre-tokenizer).</summary>
+    internal int[] EncodeAsOnePieceLinear(ReadOnlySpan<byte> utf8)
+    {
+        var output = new TokenList(utf8.Length);
+        try
+        {
+            _encoder.Ranks.Linear.Encode(utf8, 0, utf8.Length, ref output);
+            return output.ToArray();
+        }
+        finally
+        {
+            output.Dispose();
+        }
+    }
+
+    /// <summary>Test hook: counts <paramref name="utf8"/> as one piece with the linear-time algorithm.</summary>
+    internal int CountAsOnePieceLinear(ReadOnlySpan<byte> utf8) => utf8.IsEmpty ? 0 : _encoder.Ranks.Linear.Count(utf8, 0, utf8.Length);
+
+    /// <summary>Test hook: the merge loop (tiktoken's order) on the whole of <paramref name="utf8"/> as one piece.</summary>
+    internal int[] EncodeAsOnePieceMerge(ReadOnlySpan<byte> utf8)
+    {
+        var output = new TokenList(utf8.Length);
+        try
+        {
+            _encoder.MergePiece(utf8, ref output);
+            return output.ToArray();
+        }
+        finally
+        {
+            output.Dispose();
+        }
+    }
 
     internal int CountValidUtf8(ReadOnlySpan<byte> utf8, bool allowSpecialTokens)
     {
@@ -395,30 +440,6 @@ public sealed class TiktokenEncoding
 
         throw new InvalidOperationException("Unreachable: the special token was found by FindSpecial.");
     }
-
-    /// <summary>The last position after a lone <c>\n</c> with a non-space char on each side: no piece of any pattern spans it
-    /// and no match before it looks past it.</summary>
-    private static int LastSafeCut(ReadOnlySpan<byte> s)
-    {
-        var n = s.Length - 1;
-        while (true)
-        {
-            n = s[..n].LastIndexOf((byte)'\n');
-            if (n < 1)
-            {
-                return 0;
-            }
-
-            // '/' may continue o200k's "[\r\n/]*" across the newline.
-            if (IsNonSpaceAscii(s[n - 1]) && IsNonSpaceAscii(s[n + 1]) && s[n + 1] != '/')
-            {
-                return n + 1;
-            }
-        }
-    }
-
-    // Restricted to ASCII so the check needs no decoding; any printable ASCII char is outside \s.
-    private static bool IsNonSpaceAscii(byte b) => b is > 0x20 and < 0x7F;
 
     private static Dictionary<string, int> HarmonySpecialTokens()
     {

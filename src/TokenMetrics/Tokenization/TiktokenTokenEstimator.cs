@@ -19,6 +19,18 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     // Arguments go over the wire as compact JSON; the library defaults indent.
     private static readonly JsonSerializerOptions CompactJson = CreateCompactJson();
 
+    private readonly Func<TiktokenEncoding, Func<string, int>?>? _counterFor;
+
+    /// <summary>Initializes the estimator with TokenMetrics' own tokenizer.</summary>
+    public TiktokenTokenEstimator()
+    {
+    }
+
+    /// <summary>Initializes the estimator with another tokenizer for some encodings (the adapters, for example
+    /// TokenMetrics.Estimation.MicrosoftML); the model-to-encoding map and the chat billing formula stay the same.</summary>
+    /// <param name="counterFor">Gives the text counter for an encoding, or <see langword="null"/> to use ours.</param>
+    internal TiktokenTokenEstimator(Func<TiktokenEncoding, Func<string, int>?> counterFor) => _counterFor = counterFor;
+
     /// <summary>Gets the shared instance.</summary>
     public static TiktokenTokenEstimator Instance { get; } = new();
 
@@ -28,7 +40,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         var (encoding, method) = Resolve(model);
         try
         {
-            return new TokenEstimate(string.IsNullOrEmpty(text) ? 0 : encoding.CountTokens(text), method);
+            return new TokenEstimate(string.IsNullOrEmpty(text) ? 0 : CounterFor(encoding)(text), method);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -41,7 +53,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     {
         model ??= ReadModel(requestJson);
         var (encoding, method) = Resolve(model);
-        var counter = new ChatTokenCounter(encoding);
+        var counter = new ChatTokenCounter(encoding, CounterFor(encoding));
         try
         {
             using var document = JsonDocument.Parse(requestJson.ToArray(), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -50,7 +62,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
         }
         catch (JsonException)
         {
-            return new TokenEstimate(RequestJsonCounter.CountReadableStrings(requestJson, encoding), method);
+            return new TokenEstimate(RequestJsonCounter.CountReadableStrings(requestJson, CounterFor(encoding)), method);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -63,7 +75,7 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
     {
         ArgumentNullException.ThrowIfNull(messages);
         var (encoding, method) = Resolve(model ?? options?.ModelId);
-        var counter = new ChatTokenCounter(encoding);
+        var counter = new ChatTokenCounter(encoding, CounterFor(encoding));
         try
         {
             if (!string.IsNullOrEmpty(options?.Instructions))
@@ -113,6 +125,8 @@ public sealed class TiktokenTokenEstimator : ITokenEstimator
 
         return new TokenEstimate(counter.Tokens, method);
     }
+
+    private Func<string, int> CounterFor(TiktokenEncoding encoding) => _counterFor?.Invoke(encoding) ?? (text => encoding.CountTokens(text));
 
     private static (TiktokenEncoding Encoding, string Method) Resolve(string? model)
     {
