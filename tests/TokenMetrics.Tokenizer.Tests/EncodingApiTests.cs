@@ -73,9 +73,10 @@ public class EncodingApiTests
     [InlineData("cl100k_base")]
     [InlineData("o200k_base")]
     [InlineData("p50k_base")]
-    public void LongPiecesStayFastAndExact(string encodingName)
+    public void LongPieces_CountEqualsEncode_AndRoundTrip(string encodingName)
     {
-        // 100 KB without spaces: one piece each; the heap-based merge keeps this near-linear.
+        // 100 KB without spaces: one piece each (the long-piece encoder). Their speed is a benchmark's business
+        // (TokenizerPathologicalBenchmark), not a timed test's.
         var encoding = TiktokenEncoding.GetEncoding(encodingName);
         var random = new Random(1);
         var letters = new string([.. Enumerable.Range(0, 100_000).Select(_ => (char)('a' + random.Next(26)))]);
@@ -83,13 +84,10 @@ public class EncodingApiTests
         var punctuation = new string([.. Enumerable.Range(0, 100_000).Select(_ => "!#$%&*+-=?@^~"[random.Next(13)])]);
         foreach (var text in new[] { letters, cjk, punctuation, new string('a', 100_000), new string(' ', 100_000) })
         {
-            var stopwatch = Stopwatch.StartNew();
             var ids = encoding.Encode(text);
             var count = encoding.CountTokens(text);
-            stopwatch.Stop();
             Assert.Equal(ids.Length, count);
             Assert.Equal(text, encoding.Decode(ids));
-            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(5), $"{stopwatch.Elapsed} for {text.Length} chars");
         }
 
         // The long-piece merge agrees with the simple one, checked on a length just above the switch-over (128 bytes).

@@ -226,9 +226,19 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     /// or both counted nothing.</summary>
     internal static (TokenUsage Usage, TokenUsageSource Source, string? Method) FromEstimates(TokenEstimate? input, TokenEstimate? output)
     {
-        // An estimate of 0 means there was nothing to count (no prompt found, no answer text): 0 would be a claim, so with nothing
-        // on either side the usage is missing (null counts), never an estimated 0.
-        if (input is null or { Tokens: <= 0 } && output is null or { Tokens: <= 0 })
+        // An estimate of 0 means there was nothing to count (no prompt found, no answer text): 0 would be a claim, so that side is
+        // unknown (null), and with nothing on either side the usage is missing (null counts), never an estimated 0.
+        if (input is { Tokens: <= 0 })
+        {
+            input = null;
+        }
+
+        if (output is { Tokens: <= 0 })
+        {
+            output = null;
+        }
+
+        if (input is null && output is null)
         {
             return (TokenUsage.Empty, TokenUsageSource.Missing, null);
         }

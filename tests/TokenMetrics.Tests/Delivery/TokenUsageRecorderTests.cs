@@ -232,6 +232,38 @@ public class TokenUsageRecorderTests
         Assert.Throws<System.ComponentModel.DataAnnotations.ValidationException>(() =>
             new TokenUsageRecorder(new TokenMetricsOptions { SpoolDirectory = "relative/dir" }, []));
     }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData(0L, null)]
+    [InlineData(null, 0L)]
+    [InlineData(0L, 0L)]
+    public void FromEstimates_NothingCounted_IsMissing_WithNullCounts(long? input, long? output)
+    {
+        var (usage, source, method) = TokenUsageRecorder.FromEstimates(Estimate(input), Estimate(output));
+
+        Assert.Equal(TokenUsageSource.Missing, source);
+        Assert.Null(method);
+        Assert.Null(usage.InputTokenCount);
+        Assert.Null(usage.OutputTokenCount);
+        Assert.Null(usage.TotalTokenCount);
+    }
+
+    [Fact]
+    public void FromEstimates_OneSideCountedNothing_ThatSideIsUnknown_NotZero()
+    {
+        // A response with answer text but no prompt known (a captured body, a request TokenMetrics never saw): 0 input tokens
+        // would be a claim.
+        var (usage, source, method) = TokenUsageRecorder.FromEstimates(Estimate(0), Estimate(7));
+
+        Assert.Equal(TokenUsageSource.Estimated, source);
+        Assert.Equal("o200k_base", method);
+        Assert.Null(usage.InputTokenCount);
+        Assert.Equal(7, usage.OutputTokenCount);
+        Assert.Equal(7, usage.TotalTokenCount);
+    }
+
+    private static TokenEstimate? Estimate(long? tokens) => tokens is { } t ? new TokenEstimate(t, "o200k_base") : null;
 }
 
 /// <summary>An exporter whose behaviour a test scripts.</summary>
