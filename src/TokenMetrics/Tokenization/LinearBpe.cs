@@ -243,6 +243,19 @@ internal sealed class LinearBpe
             var bpe = _bpe;
             var ranks = bpe._ranks;
             var max = (int)Math.Min(p, 128);
+
+            // Exactly one token ending here is compatible with the last token before it (two would make two BPE encodings of
+            // the prefix), so candidates may be tried in any order. Try first the previous last token grown by one byte: in a
+            // run of one repeated pattern (spaces, "aaaa", emoji) that is nearly always it, and it skips up to 127 lookups.
+            if (p > 1)
+            {
+                var grown = bpe._lengths[_last[(int)((p - 1) & (Window - 1))]] + 1;
+                if (grown <= max && TryAccept(s, end, grown, p, ranks, out var guess))
+                {
+                    return guess;
+                }
+            }
+
             if (max >= 4)
             {
                 var slot = Slot(BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(end - 4, 4)));
