@@ -50,7 +50,7 @@ public class TokenizerPeerBenchmark
     public int MicrosoftMLEncode() => _ml.EncodeToIds(_text).Count;
 }
 
-/// <summary>Inputs without split points (issue 11): one 10 MB and one 100 MB word, base64, a repeated emoji. Counting is
+/// <summary>Inputs without split points (issue 11): one 10 MB and one 100 MB word, base64, a repeated emoji, a run of spaces. Counting is
 /// linear in time (compare 10 MB with 100 MB) and needs no memory that grows with the input: whole-buffer counting allocates
 /// only the linear encoder's fixed tables per long piece; the stream counter holds a 64 KiB window.</summary>
 [Config(typeof(ThroughputConfig))]
@@ -63,7 +63,7 @@ public class TokenizerPathologicalBenchmark
     [Params("cl100k_base", "o200k_base")]
     public string Encoding { get; set; } = "cl100k_base";
 
-    [Params("word-a-10MB", "word-a-100MB", "base64-10MB", "emoji-10MB")]
+    [Params("word-a-10MB", "word-a-100MB", "base64-10MB", "emoji-10MB", "spaces-10MB")]
     public string File { get; set; } = "word-a-10MB";
 
     [GlobalSetup]
