@@ -40,7 +40,7 @@ public static class TokenizerCorpus
 
     /// <summary>Inputs made on the fly (deterministic): <c>emoji</c>, a chat-like text heavy in emoji (about 1 MB), and the
     /// pathological inputs without split points: <c>word-a-10MB</c>, <c>word-a-100MB</c> (one word of 'a'), <c>word-10MB</c>
-    /// (one word of random lowercase letters), <c>base64-10MB</c>, <c>emoji-10MB</c> (one emoji repeated).</summary>
+    /// (one word of random lowercase letters), <c>base64-10MB</c>, <c>emoji-10MB</c> (one emoji repeated), <c>spaces-10MB</c>.</summary>
     private static byte[]? Generated(string name)
     {
         const int MB = 1_000_000;
@@ -65,6 +65,8 @@ public static class TokenizerCorpus
                 return System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(raw));
             case "emoji-10MB":
                 return Repeat("\U0001F600"u8, 10 * MB);
+            case "spaces-10MB":
+                return Repeat(" "u8, 10 * MB);
             case "emoji":
                 string[] emoji = ["😀", "🎉", "👍🏽", "❤️", "👨‍👩‍👧", "🚀", "🇩🇪", "✨", "😂😂😂", "🙏"];
                 string[] words = ["great", "see you", "lol", "thanks!", "on my way", "happy birthday", "ok", "wow", "nice one", "🤔 maybe"];

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Generic;
 using System.CommandLine;
 using System.Globalization;
@@ -14,6 +15,8 @@ internal static class CountCommand
 {
     // Below this size a file is counted before a progress line would be worth drawing.
     private const long ProgressThreshold = 4 << 20;
+
+    private const int ReadSize = 1 << 20;
 
     public static Command Create()
     {
@@ -91,11 +94,6 @@ internal static class CountCommand
             }
         }
 
-        if (rows.Any(r => r.ForcedCuts > 0))
-        {
-            await error.WriteLineAsync($"note: some input has stretches longer than {ChunkedTokenCounter.DefaultMaxPiece >> 20} MiB without a space or line break; they were cut to keep memory bounded, so those counts may be off by about one token per cut (\"exact\": false).").ConfigureAwait(false);
-        }
-
         if (!settings.Json && rows.Count > 0)
         {
             await output.WriteAsync(Table(rows, tokenizer.Name + (approximate ? " (approximation)" : string.Empty))).ConfigureAwait(false);
@@ -112,10 +110,27 @@ internal static class CountCommand
         {
             long? size = stdin ? null : stream.Length;
             var progress = !Console.IsErrorRedirected && (size is null or > ProgressThreshold) ? new ProgressLine(error, file, size) : null;
-            var counter = new ChunkedTokenCounter(tokenizer);
-            await counter.CountAsync(stream, progress, cancellationToken).ConfigureAwait(false);
+            // The stream counter keeps a bounded window whatever the input (a word of any length is merged by the linear BPE
+            // as it streams by), so the count is exact and memory stays at the read buffer plus that window.
+            var counter = tokenizer.CreateStreamCounter();
+            var buffer = ArrayPool<byte>.Shared.Rent(ReadSize);
+            try
+            {
+                int read;
+                while ((read = await stream.ReadAsync(buffer.AsMemory(0, ReadSize), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    counter.Append(buffer.AsSpan(0, read));
+                    progress?.Report(counter.BytesAppended);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            var tokens = counter.Complete();
             progress?.Clear();
-            return new Row(stdin ? "-" : file, counter.Tokens, counter.Bytes, counter.ForcedCuts);
+            return new Row(stdin ? "-" : file, tokens, counter.BytesAppended);
         }
     }
 
@@ -129,11 +144,7 @@ internal static class CountCommand
             writer.WriteString("encoding", encoding);
             writer.WriteNumber("tokens", row.Tokens);
             writer.WriteNumber("bytes", row.Bytes);
-            writer.WriteBoolean("exact", row.ForcedCuts == 0);
-            if (row.ForcedCuts > 0)
-            {
-                writer.WriteNumber("forced_cuts", row.ForcedCuts);
-            }
+            writer.WriteBoolean("exact", true); // kept for scripts that read it; every count is exact since the stream counter
 
             if (approximate)
             {
@@ -151,7 +162,7 @@ internal static class CountCommand
         var all = new List<Row>(rows);
         if (rows.Count > 1)
         {
-            all.Add(new Row("total", rows.Sum(r => r.Tokens), rows.Sum(r => r.Bytes), rows.Sum(r => r.ForcedCuts)));
+            all.Add(new Row("total", rows.Sum(r => r.Tokens), rows.Sum(r => r.Bytes)));
         }
 
         static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
@@ -162,7 +173,7 @@ internal static class CountCommand
         writer.WriteLine($"{"tokens".PadLeft(tokenWidth)}  {"bytes".PadLeft(byteWidth)}  bytes/token  file ({encoding})");
         foreach (var row in all)
         {
-            writer.WriteLine($"{N(row.Tokens).PadLeft(tokenWidth)}  {N(row.Bytes).PadLeft(byteWidth)}  {Ratio(row),11}  {row.File}{(row.ForcedCuts > 0 ? " (not exact: cut inside a long word)" : string.Empty)}");
+            writer.WriteLine($"{N(row.Tokens).PadLeft(tokenWidth)}  {N(row.Bytes).PadLeft(byteWidth)}  {Ratio(row),11}  {row.File}");
         }
 
         return writer.ToString();
@@ -170,5 +181,5 @@ internal static class CountCommand
 
     private sealed record Settings(string? Encoding, string? Model, bool Json, string[] Files);
 
-    private sealed record Row(string File, long Tokens, long Bytes, int ForcedCuts);
+    private sealed record Row(string File, long Tokens, long Bytes);
 }

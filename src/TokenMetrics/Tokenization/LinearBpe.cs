@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Collections.Generic;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
@@ -20,12 +19,18 @@ internal sealed class LinearBpe
     public const int Window = 256;
 
     private const int MaskBits = 16;
+    private const int CacheBits = 16;
 
     private readonly RankTable _ranks;
     private readonly int[] _lengths;
     private readonly int[] _splitLeft;
     private readonly int[] _splitRight;
-    private readonly Dictionary<ulong, int> _pairs;
+    private readonly PairTable _pairs;
+
+    // Results of IsCompatible, direct-mapped by a hash of the pair: a run of one repeated pattern asks about the same few
+    // pairs at every byte. One ulong per slot (the key with the answer in bit 31, which no rank uses), so concurrent
+    // readers and writers need no lock: a slot holds either a whole entry or another whole entry.
+    private readonly ulong[] _compatible = new ulong[1 << CacheBits];
 
     // For tokens of >= 4 bytes: bit (length - 1) of lengths 1-64 in _masksLow, of 65-128 in _masksHigh, per hash of the last 4 bytes.
     private readonly ulong[] _masksLow = new ulong[1 << MaskBits];
@@ -38,7 +43,8 @@ internal sealed class LinearBpe
         _lengths = new int[n];
         _splitLeft = new int[n];
         _splitRight = new int[n];
-        _pairs = new Dictionary<ulong, int>(n);
+        _pairs = new PairTable(n);
+        _compatible.AsSpan().Fill(ulong.MaxValue);
         for (var id = 0; id < n; id++)
         {
             var token = ranks.GetBytes(id);
@@ -74,9 +80,9 @@ internal sealed class LinearBpe
                 }
 
                 var right = ranks.Lookup(token, l, token.Length - l);
-                if (right < id && IsCompatible(left, right))
+                if (right < id && IsCompatibleUncached(left, right))
                 {
-                    _pairs[Key(left, right)] = id;
+                    _pairs.Add(Key(left, right), id);
                     _splitLeft[id] = left;
                     _splitRight[id] = right;
                     break;
@@ -144,12 +150,28 @@ internal sealed class LinearBpe
     /// <summary>Whether BPE over the bytes of the two tokens yields exactly these two tokens (the crate's
     /// <c>is_valid_token_pair</c>): unmerge both along their merge trees and check that no merge across the boundary would
     /// have happened before the merges that made them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool IsCompatible(int token1, int token2)
+    {
+        var key = Key(token1, token2);
+        ref var slot = ref _compatible[(int)((key * 0x9E3779B97F4A7C15) >> (64 - CacheBits))];
+        var entry = slot;
+        if ((entry & ~(1UL << 31)) == key)
+        {
+            return (entry & (1UL << 31)) != 0;
+        }
+
+        var compatible = IsCompatibleUncached(token1, token2);
+        slot = compatible ? key | (1UL << 31) : key;
+        return compatible;
+    }
+
+    private bool IsCompatibleUncached(int token1, int token2)
     {
         var limit = int.MaxValue;
         while (true)
         {
-            if (_pairs.TryGetValue(Key(token1, token2), out var combined) && combined < limit)
+            if (_pairs.Get(Key(token1, token2)) < limit)
             {
                 return false;
             }
@@ -221,6 +243,19 @@ internal sealed class LinearBpe
             var bpe = _bpe;
             var ranks = bpe._ranks;
             var max = (int)Math.Min(p, 128);
+
+            // Exactly one token ending here is compatible with the last token before it (two would make two BPE encodings of
+            // the prefix), so candidates may be tried in any order. Try first the previous last token grown by one byte: in a
+            // run of one repeated pattern (spaces, "aaaa", emoji) that is nearly always it, and it skips up to 127 lookups.
+            if (p > 1)
+            {
+                var grown = bpe._lengths[_last[(int)((p - 1) & (Window - 1))]] + 1;
+                if (grown <= max && TryAccept(s, end, grown, p, ranks, out var guess))
+                {
+                    return guess;
+                }
+            }
+
             if (max >= 4)
             {
                 var slot = Slot(BinaryPrimitives.ReadUInt32LittleEndian(s.Slice(end - 4, 4)));
@@ -303,5 +338,64 @@ internal sealed class LinearBpe
             _counts[at] = count;
             return true;
         }
+    }
+
+    /// <summary>Pair of ranks to the rank of their merge: open addressing with a multiplicative hash (a
+    /// <c>Dictionary&lt;ulong, int&gt;</c> hashes a ulong as <c>high ^ low</c>, which puts the pairs of a vocabulary into long
+    /// collision chains).</summary>
+    private sealed class PairTable
+    {
+        private const ulong Empty = ulong.MaxValue;
+        private readonly ulong[] _keys;
+        private readonly int[] _values;
+        private readonly int _shift;
+        private readonly int _mask;
+
+        public PairTable(int capacity)
+        {
+            var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(capacity * 2, 16));
+            _keys = new ulong[size];
+            _values = new int[size];
+            _keys.AsSpan().Fill(Empty);
+            _mask = size - 1;
+            _shift = 64 - BitOperations.Log2((uint)size);
+        }
+
+        public void Add(ulong key, int value)
+        {
+            var i = Index(key);
+            while (_keys[i] != Empty && _keys[i] != key)
+            {
+                i = (i + 1) & _mask;
+            }
+
+            _keys[i] = key;
+            _values[i] = value;
+        }
+
+        /// <summary>The merged rank, or <see cref="int.MaxValue"/> when the pair never merges.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Get(ulong key)
+        {
+            var i = Index(key);
+            while (true)
+            {
+                var k = _keys[i];
+                if (k == key)
+                {
+                    return _values[i];
+                }
+
+                if (k == Empty)
+                {
+                    return int.MaxValue;
+                }
+
+                i = (i + 1) & _mask;
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int Index(ulong key) => (int)((key * 0x9E3779B97F4A7C15) >> _shift);
     }
 }

@@ -163,14 +163,38 @@ public sealed class CliProcessTests : IDisposable
         Assert.Equal(0, run.Code);
         using var json = JsonDocument.Parse(run.Output);
         Assert.Equal(Size, json.RootElement.GetProperty("bytes").GetInt64());
-        Assert.False(json.RootElement.GetProperty("exact").GetBoolean());
-        var cuts = json.RootElement.GetProperty("forced_cuts").GetInt32();
-        var tokens = json.RootElement.GetProperty("tokens").GetInt64();
+        Assert.True(json.RootElement.GetProperty("exact").GetBoolean());
+        Assert.False(json.RootElement.TryGetProperty("forced_cuts", out _));
 
-        // Every 3 digits are one o200k token; a forced cut can restart the grouping (one more token), never fewer tokens.
-        Assert.InRange(tokens, (Size + 2) / 3, ((Size + 2) / 3) + cuts + 1);
+        // Every 3 digits are one o200k token (all of 000-999 are tokens), the last group of 1-3 digits one more.
+        Assert.Equal((Size + 2) / 3, json.RootElement.GetProperty("tokens").GetInt64());
         var peak = long.Parse(Regex.Match(run.Error, @"peak_working_set_bytes=(\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
         Assert.True(peak < Size / 2, $"peak working set {peak:N0} bytes for a {Size:N0}-byte input");
+    }
+
+    [Fact]
+    public async Task Count_OneWordLongerThanTheWindow_IsExact()
+    {
+        // 3 MB of letters and emoji with no break: one pre-token far past the stream counter's window, merged as it streams.
+        var random = new Random(5);
+        string[] parts = ["a", "b", "ab", "xyz", "é", "Q"];
+        var text = new StringBuilder();
+        while (text.Length < 3_000_000)
+        {
+            text.Append(parts[random.Next(parts.Length)]);
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        var file = Path.Combine(_dir, "word.txt");
+        await File.WriteAllBytesAsync(file, bytes);
+
+        var run = await Cli.RunAsync(["count", "--json", "--encoding", "cl100k_base", file]);
+
+        Assert.Equal(0, run.Code);
+        using var json = JsonDocument.Parse(run.Output);
+        Assert.True(json.RootElement.GetProperty("exact").GetBoolean());
+        Assert.Equal(bytes.Length, json.RootElement.GetProperty("bytes").GetInt64());
+        Assert.Equal(TiktokenEncoding.Cl100kBase.CountTokens(bytes), json.RootElement.GetProperty("tokens").GetInt64());
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
