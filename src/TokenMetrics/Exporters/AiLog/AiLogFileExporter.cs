@@ -124,21 +124,9 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
             }
 
             w.WriteNumber("llm_service_duration", (long)Math.Round(r.Duration.TotalMilliseconds));
-            w.WriteString("usage_source", r.Source switch
-            {
-                TokenUsageSource.Reported => "reported",
-                TokenUsageSource.Estimated => "estimated",
-                _ => "missing",
-            });
+            w.WriteString("usage_source", TokenUsageNames.Source(r.Source));
             WriteString(w, "provider", r.Provider);
-            w.WriteString("status", r.Status switch
-            {
-                TokenUsageStatus.Ok => "ok",
-                TokenUsageStatus.Error => "error",
-                TokenUsageStatus.Cancelled => "cancelled",
-                TokenUsageStatus.Abandoned => "abandoned",
-                _ => "truncated",
-            });
+            w.WriteString("status", TokenUsageNames.Status(r.Status));
             w.WriteString("record_id", r.Id.ToString("N", CultureInfo.InvariantCulture));
             if (includeTimestamp)
             {

@@ -157,23 +157,7 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
         }
     }
 
-    private static string StatusValue(TokenUsageStatus status) => status switch
-    {
-        TokenUsageStatus.Ok => "ok",
-        TokenUsageStatus.Error => "error",
-        TokenUsageStatus.Cancelled => "cancelled",
-        TokenUsageStatus.Abandoned => "abandoned",
-        _ => "truncated",
-    };
-
-    private static string SourceValue(TokenUsageSource source) => source switch
-    {
-        TokenUsageSource.Reported => "reported",
-        TokenUsageSource.Estimated => "estimated",
-        _ => "missing",
-    };
-
-    private long Timestamp(TokenUsageRecord record)
+            private long Timestamp(TokenUsageRecord record)
     {
         var ticks = record.Timestamp.UtcTicks - UnixEpochTicks;
         switch (_options.Precision)
@@ -203,8 +187,8 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
         InfluxLineProtocol.AppendTag(text, "model", r.RequestModel ?? r.ResponseModel);
         InfluxLineProtocol.AppendTag(text, "operation", r.Operation);
         InfluxLineProtocol.AppendTag(text, "provider", r.Provider);
-        InfluxLineProtocol.AppendTag(text, "source", SourceValue(r.Source));
-        InfluxLineProtocol.AppendTag(text, "status", StatusValue(r.Status));
+        InfluxLineProtocol.AppendTag(text, "source", TokenUsageNames.Source(r.Source));
+        InfluxLineProtocol.AppendTag(text, "status", TokenUsageNames.Status(r.Status));
 
         var first = true;
         var u = r.Usage;

@@ -56,8 +56,8 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
                 Escape(r.Operation),
                 r.Usage.CachedInputTokenCount,
                 r.Usage.ReasoningTokenCount,
-                ToSnake(r.Source),
-                ToSnake(r.Status),
+                TokenUsageNames.Source(r.Source),
+                TokenUsageNames.Status(r.Status),
                 r.IsStreaming,
                 Math.Round(r.Duration.TotalMilliseconds, 1),
                 r.TimeToFirstChunk is { } t ? Math.Round(t.TotalMilliseconds, 1) : null,
@@ -93,22 +93,6 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
 
         return text.ToString();
     }
-
-    private static string ToSnake(TokenUsageSource source) => source switch
-    {
-        TokenUsageSource.Reported => "reported",
-        TokenUsageSource.Estimated => "estimated",
-        _ => "missing",
-    };
-
-    private static string ToSnake(TokenUsageStatus status) => status switch
-    {
-        TokenUsageStatus.Ok => "ok",
-        TokenUsageStatus.Error => "error",
-        TokenUsageStatus.Cancelled => "cancelled",
-        TokenUsageStatus.Abandoned => "abandoned",
-        _ => "truncated",
-    };
 
     [LoggerMessage(EventId = 100, EventName = "TokenUsage", Message = "Token usage statistics: model={model} input_tokens={input_tokens} output_tokens={output_tokens} total_tokens={total_tokens} consumer={consumer} provider={provider} operation={operation} cached_tokens={cached_tokens} reasoning_tokens={reasoning_tokens} usage_source={usage_source} status={status} streaming={streaming} duration_ms={duration_ms} first_chunk_ms={first_chunk_ms} user={user} session_id={session_id} record_id={record_id}")]
     private static partial void LogUsage(

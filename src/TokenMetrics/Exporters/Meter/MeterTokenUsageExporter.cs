@@ -111,23 +111,11 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
             _timeToFirstChunk.Record(ttfc.TotalSeconds, tags);
         }
 
-        var source = r.Source switch
-        {
-            TokenUsageSource.Reported => "reported",
-            TokenUsageSource.Estimated => "estimated",
-            _ => "missing",
-        };
+        var source = TokenUsageNames.Source(r.Source);
         if (_operations.Enabled)
         {
             var opTags = tags;
-            opTags.Add("tokenmetrics.status", r.Status switch
-            {
-                TokenUsageStatus.Ok => "ok",
-                TokenUsageStatus.Error => "error",
-                TokenUsageStatus.Cancelled => "cancelled",
-                TokenUsageStatus.Abandoned => "abandoned",
-                _ => "truncated",
-            });
+            opTags.Add("tokenmetrics.status", TokenUsageNames.Status(r.Status));
             opTags.Add("tokenmetrics.usage.source", source);
             _operations.Add(1, opTags);
         }

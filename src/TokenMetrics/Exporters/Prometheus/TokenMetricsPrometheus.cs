@@ -169,23 +169,7 @@ public sealed class TokenMetricsPrometheus
     private static string FormatDouble(double value) =>
         double.IsPositiveInfinity(value) ? "+Inf" : double.IsNegativeInfinity(value) ? "-Inf" : double.IsNaN(value) ? "NaN" : value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static string SourceValue(TokenUsageSource source) => source switch
-    {
-        TokenUsageSource.Reported => "reported",
-        TokenUsageSource.Estimated => "estimated",
-        _ => "missing",
-    };
-
-    private static string StatusValue(TokenUsageStatus status) => status switch
-    {
-        TokenUsageStatus.Ok => "ok",
-        TokenUsageStatus.Error => "error",
-        TokenUsageStatus.Cancelled => "cancelled",
-        TokenUsageStatus.Abandoned => "abandoned",
-        _ => "truncated",
-    };
-
-    private bool FirstSighting(Guid id)
+            private bool FirstSighting(Guid id)
     {
         if (_options.DeduplicationWindow == 0)
         {
@@ -221,8 +205,8 @@ public sealed class TokenMetricsPrometheus
             baseLabels.Add(Cut(r.Consumer ?? string.Empty));
         }
 
-        baseLabels.Add(StatusValue(r.Status));
-        baseLabels.Add(SourceValue(r.Source));
+        baseLabels.Add(TokenUsageNames.Status(r.Status));
+        baseLabels.Add(TokenUsageNames.Source(r.Source));
         var labels = baseLabels.ToArray();
 
         _calls.Series(labels).Value++;
