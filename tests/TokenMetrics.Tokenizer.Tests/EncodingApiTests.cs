@@ -129,4 +129,38 @@ public class EncodingApiTests
         Assert.All(results, r => Assert.Equal(results[0], r));
         Assert.Same(TiktokenEncoding.GetEncoding("r50k_base"), TiktokenEncoding.GetEncoding("R50K_BASE"));
     }
+
+    [Theory]
+    [InlineData("cl100k_base")]
+    [InlineData("o200k_base")]
+    public void PieceCacheIsExactUnderConcurrencyAndCollisions(string encodingName)
+    {
+        // More distinct multi-byte pieces than the piece cache has slots, twice over, from several threads at once: every
+        // result must equal the reference whether a piece hit, filled or lost its slot.
+        string[] parts = ["😀", "🎉", "👍🏽", "❤️", "🚀", "🇩🇪", "✨", "😂", "🙏", "🤔", "ü", "é", "ß", "你", "好", "z", "q", "!"];
+        var random = new Random(7);
+        var sb = new StringBuilder();
+        for (var i = 0; i < 12_000; i++)
+        {
+            sb.Append(' ');
+            for (var k = random.Next(2, 5); k > 0; k--)
+            {
+                sb.Append(parts[random.Next(parts.Length)]);
+            }
+        }
+
+        var text = sb.ToString();
+        var encoding = TiktokenEncoding.GetEncoding(encodingName);
+        var expected = ReferenceTokenizer.Get(encodingName).Encode(text);
+        var results = new int[4][];
+        var counts = new int[4];
+        Parallel.For(0, 4, t =>
+        {
+            results[t] = encoding.Encode(text);
+            counts[t] = encoding.CountTokens(text);
+        });
+        Assert.All(results, r => Assert.Equal(expected, r));
+        Assert.All(counts, c => Assert.Equal(expected.Count, c));
+        Assert.Equal(expected, encoding.Encode(text));
+    }
 }

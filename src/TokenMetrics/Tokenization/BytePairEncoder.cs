@@ -17,6 +17,7 @@ internal sealed class BytePairEncoder
 
     private readonly RankTable _ranks;
     private readonly SplitPattern _pattern;
+    private readonly PieceCache _cache = new();
 
     public BytePairEncoder(RankTable ranks, SplitPattern pattern)
     {
@@ -65,6 +66,10 @@ internal sealed class BytePairEncoder
             else if (length == 2 ? ranks.PairRank(s[i], s[i + 1]) != RankTable.NoRank : ranks.Lookup(s, i, length) != RankTable.NoRank)
             {
                 count++;
+            }
+            else if (length is >= PieceCache.MinLength and <= PieceCache.MaxLength)
+            {
+                count += CachedMerge(s, i, length, ref Unsafe.NullRef<TokenList>());
             }
             else
             {
@@ -123,7 +128,18 @@ internal sealed class BytePairEncoder
             return;
         }
 
-        if (length <= SmallPieceLimit)
+        if (length <= PieceCache.MaxLength)
+        {
+            if (length >= PieceCache.MinLength)
+            {
+                CachedMerge(s, start, length, ref output);
+            }
+            else
+            {
+                MergeSmall(s, start, length, ref output);
+            }
+        }
+        else if (length <= SmallPieceLimit)
         {
             MergeSmall(s, start, length, ref output);
         }
@@ -134,6 +150,53 @@ internal sealed class BytePairEncoder
         else
         {
             _ranks.Linear.Encode(s, start, length, ref output);
+        }
+    }
+
+    /// <summary>The merge of a medium piece through <see cref="PieceCache"/>: recurring pieces (emoji sequences, a chat's
+    /// words) skip the merge loop; returns the number of tokens and appends them unless <paramref name="output"/> is a null
+    /// reference.</summary>
+    private int CachedMerge(ReadOnlySpan<byte> s, int start, int length, ref TokenList output)
+    {
+        var piece = s.Slice(start, length);
+        var cached = _cache.Get(piece, out var slot);
+        if (cached is not null)
+        {
+            if (!Unsafe.IsNullRef(ref output))
+            {
+                foreach (var rank in cached)
+                {
+                    output.Add(rank);
+                }
+            }
+
+            return cached.Length;
+        }
+
+        if (_cache.IsTaken(slot))
+        {
+            return MergeSmall(s, start, length, ref output);
+        }
+
+        var ranks = new TokenList(length);
+        try
+        {
+            var n = MergeSmall(s, start, length, ref ranks);
+            var merged = ranks.AsSpan();
+            _cache.TryAdd(slot, piece, merged);
+            if (!Unsafe.IsNullRef(ref output))
+            {
+                foreach (var rank in merged)
+                {
+                    output.Add(rank);
+                }
+            }
+
+            return n;
+        }
+        finally
+        {
+            ranks.Dispose();
         }
     }
 

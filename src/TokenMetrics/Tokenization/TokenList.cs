@@ -28,6 +28,8 @@ internal struct TokenList : IDisposable
         _items[Count++] = item;
     }
 
+    public readonly ReadOnlySpan<int> AsSpan() => _items.AsSpan(0, Count);
+
     public readonly int[] ToArray() => _items.AsSpan(0, Count).ToArray();
 
     public void Dispose()
