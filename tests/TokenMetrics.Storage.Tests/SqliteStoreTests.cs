@@ -70,6 +70,58 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     [Fact]
+    public async Task Initialize_Version1Database_MigratesToVersion2_OldRecordsKept()
+    {
+        // A database written before tool-loop rounds existed (schema version 1): made here by undoing migration 2 on a new one.
+        var path = DbPath();
+        var old = Rec(model: "gpt-4o", input: 11, output: 3);
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync([old], default);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP INDEX ix_tm_usage_operation;
+                ALTER TABLE tm_usage DROP COLUMN operation_id;
+                ALTER TABLE tm_usage DROP COLUMN round_index;
+                DELETE FROM tm_schema_version WHERE version = 2;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        var operation = Guid.CreateVersion7();
+        var round = Rec(model: "gpt-4o", input: 20, output: 4) with { OperationId = operation, RoundIndex = 1 };
+        await using (var upgraded = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await upgraded.WriteAsync([round], default);
+            var page = await upgraded.QueryAsync(new TokenUsageQuery { Limit = 10 }, default);
+
+            Assert.Equal(2, page.Total);
+            var oldBack = Assert.Single(page.Records, r => r.Id == old.Id);
+            Assert.Null(oldBack.OperationId);
+            Assert.Null(oldBack.RoundIndex);
+            Assert.Equal(11, oldBack.Usage.InputTokenCount);
+            var roundBack = Assert.Single(page.Records, r => r.Id == round.Id);
+            Assert.Equal(operation, roundBack.OperationId);
+            Assert.Equal(1, roundBack.RoundIndex);
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
+            Assert.Equal(2L, (long)(await command.ExecuteScalarAsync())!);
+        }
+    }
+
+    [Fact]
     public async Task TwoStoresOnOneFile_WriteConcurrently_AllRecordsStoredOnce()
     {
         var path = DbPath();
