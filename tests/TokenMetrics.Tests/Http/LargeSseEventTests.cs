@@ -48,7 +48,7 @@ public class LargeSseEventTests
         using var client = t.CreateClient(server);
 
         using var response = await client.PostAsync("chat/completions", new StringContent(OpenAIFixtures.ChatRequest(stream: true), Encoding.UTF8, "application/json"));
-        var read = await ReadAllAsync(response, 81920);
+        var read = await TokenMetricsHandlerTests.ReadAllInOddReadsAsync(response, 81920);
 
         Assert.True(injected);
         Assert.Equal(without.Length, read.Length);
@@ -105,19 +105,5 @@ public class LargeSseEventTests
         var output = new ArrayBufferWriter<byte>();
         var cut = JsonText.TryRemoveTopLevelNullProperty(data, "usage"u8, output) ? Encoding.UTF8.GetString(output.WrittenSpan) : line[prefix.Length..];
         return sseEvent.Replace(line, prefix + cut, StringComparison.Ordinal);
-    }
-
-    private static async Task<byte[]> ReadAllAsync(HttpResponseMessage response, int readSize)
-    {
-        await using var stream = await response.Content.ReadAsStreamAsync();
-        using var ms = new MemoryStream();
-        var buffer = new byte[readSize];
-        int n;
-        while ((n = await stream.ReadAsync(buffer)) > 0)
-        {
-            ms.Write(buffer, 0, n);
-        }
-
-        return ms.ToArray();
     }
 }

@@ -11,7 +11,8 @@ public class TokenMetricsHandlerTests
 {
     private static StringContent JsonBody(string json) => new(json, Encoding.UTF8, "application/json");
 
-    private static async Task<byte[]> ReadAllInOddReadsAsync(HttpResponseMessage response, int readSize = 7)
+    /// <summary>Reads the whole body as an app would, in reads of <paramref name="readSize"/> bytes.</summary>
+    internal static async Task<byte[]> ReadAllInOddReadsAsync(HttpResponseMessage response, int readSize = 7)
     {
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var ms = new MemoryStream();
