@@ -64,7 +64,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
     /// <inheritdoc/>
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
-        if (!_recorder.Options.Enabled)
+        if (!_recorder.Settings.Enabled)
         {
             return await base.GetResponseAsync(messages, options, cancellationToken);
         }
@@ -100,7 +100,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        if (!_recorder.Options.Enabled)
+        if (!_recorder.Settings.Enabled)
         {
             await foreach (var update in base.GetStreamingResponseAsync(messages, options, cancellationToken))
             {

@@ -146,7 +146,7 @@ public class TokenMetricsHandler : DelegatingHandler
 
     private HttpCallMeter? TryBegin(HttpRequestMessage request)
     {
-        if (!_options.Enabled || !_recorder.Options.Enabled || TokenMetricsSuppression.IsSuppressed || request is null || request.RequestUri is null)
+        if (!_options.Enabled || !_recorder.Settings.Enabled || TokenMetricsSuppression.IsSuppressed || request is null || request.RequestUri is null)
         {
             return null;
         }

@@ -49,6 +49,7 @@ public static class TokenMetricsScope
             UserId = record.UserId ?? attribution.UserId,
             Consumer = record.Consumer ?? attribution.Consumer,
             SessionId = record.SessionId ?? attribution.SessionId,
+            Feature = record.Feature ?? attribution.Feature,
             Tags = record.Tags ?? attribution.Tags,
         };
     }
@@ -76,6 +77,7 @@ public static class TokenMetricsScope
             UserId = inner.UserId ?? outer.UserId,
             Consumer = inner.Consumer ?? outer.Consumer,
             SessionId = inner.SessionId ?? outer.SessionId,
+            Feature = inner.Feature ?? outer.Feature,
             Tags = tags,
         };
     }

@@ -14,6 +14,9 @@ public sealed class TokenUsageAttribution
     /// <summary>Gets the conversation or agent session.</summary>
     public string? SessionId { get; init; }
 
+    /// <summary>Gets the product feature the calls serve.</summary>
+    public string? Feature { get; init; }
+
     /// <summary>Gets free-form tags.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 }

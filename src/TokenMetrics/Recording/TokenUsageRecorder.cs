@@ -26,6 +26,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private long _filtered;
     private long _callbackFailures;
     private long _internalErrors;
+    private TokenMetricsSettings _settings;
 
     /// <summary>Initializes a new instance of the <see cref="TokenUsageRecorder"/> class.</summary>
     /// <param name="options">The settings; validated here.</param>
@@ -48,6 +49,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(exporters);
         TokenMetricsOptionsValidation.ThrowIfInvalid(options);
         Options = options;
+        _settings = new TokenMetricsSettings { Enabled = options.Enabled, EstimateMissingUsage = options.EstimateMissingUsage };
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
@@ -69,6 +71,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the exporters, in registration order.</summary>
     public IReadOnlyList<ITokenUsageExporter> Exporters => _worker.Exporters;
+
+    /// <summary>Gets the settings in force now; read once per call (a change swaps the snapshot whole).</summary>
+    internal TokenMetricsSettings Settings => Volatile.Read(ref _settings);
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
@@ -174,6 +179,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ownedMeter?.Dispose();
     }
 
+    /// <summary>Swaps the settings snapshot; the next call reads the new one.</summary>
+    internal void ApplySettings(TokenMetricsSettings settings) => Volatile.Write(ref _settings, settings);
+
     internal void ReportInternalError(string where, Exception exception)
     {
         Interlocked.Increment(ref _internalErrors);
@@ -220,7 +228,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Whether a call with this status and no reported usage is estimated (never mixed with reported counts).</summary>
     internal bool ShouldEstimate(TokenUsageStatus status) =>
-        Options.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
+        Settings.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
 
     /// <summary>Builds estimated usage from the input and output estimates; <see cref="TokenUsageSource.Missing"/> when there are none
     /// or both counted nothing.</summary>

@@ -10,6 +10,10 @@ namespace TokenMetrics;
 /// </remarks>
 public sealed record TokenUsageRecord
 {
+    private decimal? _cost;
+    private string? _currency;
+    private string? _pricedModel;
+
     /// <summary>Gets the record's unique, time-ordered identifier (a version 7 GUID), used for de-duplication.</summary>
     public Guid Id { get; init; } = Guid.CreateVersion7();
 
@@ -79,8 +83,26 @@ public sealed record TokenUsageRecord
     /// <summary>Gets the conversation or agent session the call belongs to.</summary>
     public string? SessionId { get; init; }
 
-    /// <summary>Gets free-form attribution tags (feature, team, environment...).</summary>
+    /// <summary>Gets the product feature the call served (for example <c>summarize</c> or <c>support-bot</c>).</summary>
+    public string? Feature { get; init; }
+
+    /// <summary>Gets free-form attribution tags (team, environment...) and configured dimensions.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
+    /// <summary>Gets what the call cost, in <see cref="Currency"/>, priced from <see cref="Usage"/> with the record's own model;
+    /// <see langword="null"/> when the price is unknown (never a silent 0) or there is no usage to price.</summary>
+    public decimal? Cost { get => _cost; init => _cost = value; }
+
+    /// <summary>Gets the ISO 4217 currency of <see cref="Cost"/> (<c>USD</c> for the shipped catalog).</summary>
+    public string? Currency { get => _currency; init => _currency = value; }
+
+    /// <summary>Gets the price-catalog entry the model resolved to (for example <c>gpt-4o</c> for <c>gpt-4o-2024-08-06</c>);
+    /// <see langword="null"/> when the record was not priced.</summary>
+    public string? PricedModel { get => _pricedModel; init => _pricedModel = value; }
+
+    /// <summary>Gets the captured conversation content (question, answer, reasoning, tool calls); <see langword="null"/> unless
+    /// content capture is switched on. Never put on metrics.</summary>
+    public TokenUsageContent? Content { get; init; }
 
     /// <summary>Gets the name of the <c>HttpClient</c> (from <c>IHttpClientFactory</c>) or chat client that made the call.</summary>
     public string? ClientName { get; init; }
@@ -103,4 +125,13 @@ public sealed record TokenUsageRecord
     /// GenAI metrics of this call, so TokenMetrics' own <c>gen_ai.*</c> instruments skip it (no double count).</summary>
     /// <remarks>Not serialized: it only steers the in-process meter exporter.</remarks>
     internal bool GenAIMetricsRecordedElsewhere { get; init; }
+
+    /// <summary>Prices the record in place, before any exporter or callback sees it (the pipeline's last step on the app's side):
+    /// no copy of the record per call.</summary>
+    internal void SetCost(decimal? cost, string? currency, string? pricedModel)
+    {
+        _cost = cost;
+        _currency = currency;
+        _pricedModel = pricedModel;
+    }
 }
