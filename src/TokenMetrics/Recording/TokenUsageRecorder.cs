@@ -55,7 +55,15 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
         ExporterNames = _worker.Lanes.Select(l => l.Name).ToArray();
-        _settings = TokenMetricsSettingsRules.FromOptions(options, ExporterNames);
+        try
+        {
+            _settings = TokenMetricsSettingsRules.FromOptions(options, ExporterNames);
+        }
+        catch
+        {
+            _worker.Dispose(); // an unknown exporter name: stop the lanes just started
+            throw;
+        }
         _estimation = new EstimationStage(this, Deliver, options.MaxQueueSize, Math.Max(options.MaxQueueBytes, 64L * 1024 * 1024));
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
