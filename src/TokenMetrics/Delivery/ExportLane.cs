@@ -66,6 +66,7 @@ internal sealed partial class ExportLane : IDisposable
     private long _spilled;
     private long _replayed;
     private long _dropped;
+    private long _skipped;
     private long _failedBatches;
     private long _failedBatchesAtLastFlush;
     private int _completed;
@@ -147,7 +148,11 @@ internal sealed partial class ExportLane : IDisposable
         Overflowed = Interlocked.Read(ref _overflowed),
         TimedOutExports = Interlocked.Read(ref _timedOut),
         AbandonedExports = Volatile.Read(ref _abandoned),
+        Skipped = Interlocked.Read(ref _skipped),
     };
+
+    /// <summary>Counts a record not offered to this exporter because it is switched off (a runtime setting).</summary>
+    public void Skip() => Interlocked.Increment(ref _skipped);
 
     /// <summary>Queues a record: never blocks; allocates nothing unless the queue is full.</summary>
     public void TryEnqueue(TokenUsageRecord record)

@@ -13,6 +13,10 @@ public sealed record TokenMetricsStatistics
     /// <summary>Gets the records removed by <see cref="TokenMetricsOptions.Filter"/>.</summary>
     public long Filtered { get; init; }
 
+    /// <summary>Gets the records left out by sampling (<see cref="TokenMetricsSettings.SamplingRatio"/> below 1): not offered to any
+    /// exporter, so totals summed from exported records are estimates while sampling is on.</summary>
+    public long SampledOut { get; init; }
+
     /// <summary>Gets the records dropped, summed over exporters (queue full, export failed without room in the spool), plus those recorded after shutdown.</summary>
     public long Dropped { get; init; }
 
@@ -60,6 +64,10 @@ public sealed record TokenUsageExporterStatistics(long Exported, long FailedBatc
     /// <summary>Gets the export calls still running after their timeout (an exporter blocking and ignoring its token); at
     /// four the exporter is not called again until one returns.</summary>
     public long AbandonedExports { get; init; }
+
+    /// <summary>Gets the records not offered to this exporter because it was switched off (<see cref="TokenMetricsSettings.DisabledExporters"/>);
+    /// outside the invariant above (they were never offered), and not lost for the other exporters.</summary>
+    public long Skipped { get; init; }
 
     /// <summary>Gets the bytes in this exporter's spool.</summary>
     public long SpoolBytes { get; init; }

@@ -35,7 +35,8 @@ internal sealed class TokenUsageExportWorker : IDisposable
 
     public bool IsShutDown => Volatile.Read(ref _completed) != 0;
 
-    public void Enqueue(TokenUsageRecord record)
+    /// <summary>Hands the record to every lane, except those of the exporters switched off (counted there as skipped).</summary>
+    public void Enqueue(TokenUsageRecord record, IReadOnlySet<string>? disabledExporters = null)
     {
         if (Volatile.Read(ref _completed) != 0)
         {
@@ -46,6 +47,12 @@ internal sealed class TokenUsageExportWorker : IDisposable
 
         foreach (var lane in _lanes)
         {
+            if (disabledExporters is { Count: > 0 } && disabledExporters.Contains(lane.Name))
+            {
+                lane.Skip();
+                continue;
+            }
+
             lane.TryEnqueue(record);
         }
     }

@@ -5,7 +5,10 @@ using Microsoft.Extensions.Hosting;
 namespace TokenMetrics.Internal;
 
 /// <summary>Starts the recorder with the host (so configuration errors surface at start-up) and flushes it on stop.</summary>
-internal sealed class TokenMetricsHostedService(TokenUsageRecorder recorder) : IHostedService
+/// <remarks>Takes the settings service only to create it with the host, so configuration reloads are followed from the start.</remarks>
+#pragma warning disable CS9113 // The settings service is a parameter only to be created at start-up.
+internal sealed class TokenMetricsHostedService(TokenUsageRecorder recorder, TokenMetricsSettingsService settings) : IHostedService
+#pragma warning restore CS9113
 {
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.ComponentModel.DataAnnotations;
 
 namespace TokenMetrics;
@@ -19,6 +20,26 @@ public sealed class TokenMetricsOptions
     /// estimated too. Vendors usually bill nothing for them, so by default their usage stays <see cref="TokenUsageSource.Missing"/>.</summary>
     /// <value>The default is <see langword="false"/>. Cancelled and truncated calls are always estimated (vendors bill them).</value>
     public bool EstimateFailedCalls { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether conversation content (question, answer, reasoning, tool calls) is captured
+    /// for stores and logs; never for metrics.</summary>
+    /// <value>The default is <see langword="false"/>: prompts and answers stay out of every sink unless switched on.</value>
+    /// <remarks>A runtime setting: follows configuration reloads and <see cref="TokenMetricsSettingsService"/>.</remarks>
+    public bool CaptureContent { get; set; }
+
+    /// <summary>Gets or sets the share of calls whose records are exported, between 0 (none) and 1 (all). Sampling is decided per
+    /// record id, so the same record is always kept or always left out; left-out records are counted in
+    /// <see cref="TokenMetricsStatistics.SampledOut"/>, and totals summed from the rest are estimates (divide by the ratio).</summary>
+    /// <value>Between 0 and 1. The default is 1 (every record).</value>
+    /// <remarks>A runtime setting: follows configuration reloads and <see cref="TokenMetricsSettingsService"/>.</remarks>
+    public double SamplingRatio { get; set; } = 1.0;
+
+    /// <summary>Gets the names of exporters switched off: their records are skipped (counted per exporter as
+    /// <see cref="TokenUsageExporterStatistics.Skipped"/>), the other exporters are not affected. Names are those of
+    /// <see cref="TokenMetricsStatistics.Exporters"/> (the exporter's type name, with <c>#index</c> when a type repeats),
+    /// compared ignoring case; an unknown name is a configuration error.</summary>
+    /// <remarks>A runtime setting: follows configuration reloads and <see cref="TokenMetricsSettingsService"/>.</remarks>
+    public IList<string> DisabledExporters { get; } = [];
 
     /// <summary>Gets or sets the maximum number of records waiting for export per exporter; beyond it records go to the overflow
     /// (see <see cref="MaxOverflowSize"/>), then to the spool.</summary>

@@ -39,6 +39,11 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         CheckRange(builder, options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(TokenMetricsOptions.RetryBaseDelay));
         CheckRange(builder, options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.CircuitBreakDuration));
         CheckRange(builder, options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ReplayInterval));
+        if (!(options.SamplingRatio is >= 0.0 and <= 1.0))
+        {
+            builder.AddError($"must be between 0 and 1 (was {options.SamplingRatio})", nameof(TokenMetricsOptions.SamplingRatio));
+        }
+
         if (options.SpoolDirectory is { } spool && (spool.Length == 0 || !System.IO.Path.IsPathFullyQualified(spool)))
         {
             builder.AddError("must be an absolute path (there is no default location, and no temporary-directory fallback)", nameof(TokenMetricsOptions.SpoolDirectory));

@@ -12,8 +12,8 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <summary>Registers TokenMetrics in a service collection.</summary>
 public static class TokenMetricsServiceCollectionExtensions
 {
-    /// <summary>Adds TokenMetrics: the <see cref="TokenUsageRecorder"/>, the OpenTelemetry meter exporter, flush on host shutdown,
-    /// and options validated at start-up. Calling it again only applies more configuration.</summary>
+    /// <summary>Adds TokenMetrics: the <see cref="TokenUsageRecorder"/>, the <see cref="TokenMetricsSettingsService"/> (runtime settings,
+    /// following configuration reloads), the OpenTelemetry meter exporter, flush on host shutdown, and options validated at start-up. Calling it again only applies more configuration.</summary>
     /// <param name="services">The services.</param>
     /// <returns>A builder for exporters and protocols.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
@@ -38,6 +38,7 @@ public static class TokenMetricsServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>()));
         services.AddSingleton<ITokenUsageExporter>(CreateMeterExporter);
+        services.TryAddSingleton(TokenMetricsSettingsService.Create);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TokenMetricsHostedService>());
         return builder;
     }

@@ -24,6 +24,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private readonly ILogger _logger;
     private long _received;
     private long _filtered;
+    private long _sampledOut;
     private long _callbackFailures;
     private long _internalErrors;
     private TokenMetricsSettings _settings;
@@ -49,11 +50,20 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(exporters);
         TokenMetricsOptionsValidation.ThrowIfInvalid(options);
         Options = options;
-        _settings = new TokenMetricsSettings { Enabled = options.Enabled, EstimateMissingUsage = options.EstimateMissingUsage };
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
+        ExporterNames = _worker.Lanes.Select(l => l.Name).ToArray();
+        try
+        {
+            _settings = TokenMetricsSettingsRules.FromOptions(options, ExporterNames);
+        }
+        catch
+        {
+            _worker.Dispose(); // an unknown exporter name: stop the lanes just started
+            throw;
+        }
         _estimation = new EstimationStage(this, Deliver, options.MaxQueueSize, Math.Max(options.MaxQueueBytes, 64L * 1024 * 1024));
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
@@ -74,6 +84,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the settings in force now; read once per call (a change swaps the snapshot whole).</summary>
     internal TokenMetricsSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>Gets the exporters' names, in registration order (the keys of <see cref="TokenMetricsStatistics.Exporters"/>).</summary>
+    internal IReadOnlyList<string> ExporterNames { get; }
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
@@ -129,6 +142,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         Received = Interlocked.Read(ref _received),
         Filtered = Interlocked.Read(ref _filtered),
+        SampledOut = Interlocked.Read(ref _sampledOut),
         Dropped = _worker.Dropped,
         Queued = _worker.Queued + _estimation.Count,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
@@ -260,23 +274,42 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
     }
 
-    /// <summary>The last step before the exporters: the filter, then the per-exporter queues.</summary>
+    /// <summary>The last steps before the exporters: sampling, the filter, then the per-exporter queues (each skipped while its
+    /// exporter is switched off).</summary>
     private void Deliver(TokenUsageRecord record)
     {
         try
         {
+            var settings = Settings;
+            if (IsSampledOut(record, settings))
+            {
+                return;
+            }
+
             if (Options.Filter is { } filter && !RunFilter(filter, record))
             {
                 Interlocked.Increment(ref _filtered);
                 return;
             }
 
-            _worker.Enqueue(record);
+            _worker.Enqueue(record, settings.DisabledExporters);
         }
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
         }
+    }
+
+    /// <summary>Sampling (a runtime setting): decided per record id, so a record is always kept or always left out; counted.</summary>
+    private bool IsSampledOut(TokenUsageRecord record, TokenMetricsSettings settings)
+    {
+        if (!TokenUsageSampling.IsSampledOut(record.Id, settings.SamplingRatio))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _sampledOut);
+        return true;
     }
 
     private TimeSpan Remaining(TimeSpan timeout, long start)
@@ -307,10 +340,11 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         _ = meter.CreateObservableCounter("tokenmetrics.records.received", () => Interlocked.Read(ref _received), "{record}", "Usage records received by the pipeline.");
         _ = meter.CreateObservableCounter("tokenmetrics.records.filtered", () => Interlocked.Read(ref _filtered), "{record}", "Usage records removed by the filter.");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.sampled_out", () => Interlocked.Read(ref _sampledOut), "{record}", "Usage records left out by sampling (SamplingRatio below 1).");
         _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export, all exporters.");
         _ = meter.CreateObservableCounter("tokenmetrics.callback.failures", () => Interlocked.Read(ref _callbackFailures), "{exception}", "Exceptions thrown by user callbacks and swallowed.");
         _ = meter.CreateObservableCounter("tokenmetrics.internal.errors", () => Interlocked.Read(ref _internalErrors), "{exception}", "TokenMetrics' own errors, swallowed so the app never saw them.");
-        _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome: exported, spilled, replayed, dropped.");
+        _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome: exported, spilled, replayed, dropped, skipped (exporter switched off).");
     }
 
     private IEnumerable<Measurement<long>> ExportMeasurements()
@@ -322,6 +356,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
             yield return new Measurement<long>(stats.Spilled, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "spilled"));
             yield return new Measurement<long>(stats.Replayed, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "replayed"));
             yield return new Measurement<long>(stats.Dropped, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "dropped"));
+            yield return new Measurement<long>(stats.Skipped, exporter, new KeyValuePair<string, object?>("tokenmetrics.outcome", "skipped"));
         }
     }
 }
