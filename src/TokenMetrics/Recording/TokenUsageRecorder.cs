@@ -58,6 +58,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
         CreateCounters(Meter);
+        Attribution = AttributionSettings.Create(options.Attribution);
     }
 
     /// <summary>Gets the settings.</summary>
@@ -74,6 +75,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the settings in force now; read once per call (a change swaps the snapshot whole).</summary>
     internal TokenMetricsSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>Gets the attribution settings (baggage keys), compiled from <see cref="TokenMetricsOptions.Attribution"/>.</summary>
+    internal AttributionSettings Attribution { get; }
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
@@ -168,6 +172,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = await ShutdownAsync().ConfigureAwait(false);
         _worker.Dispose();
         _ownedMeter?.Dispose();
+        Attribution.Release();
     }
 
     /// <inheritdoc/>
@@ -177,6 +182,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(2));
         _worker.Dispose();
         _ownedMeter?.Dispose();
+        Attribution.Release();
     }
 
     /// <summary>Swaps the settings snapshot; the next call reads the new one.</summary>
