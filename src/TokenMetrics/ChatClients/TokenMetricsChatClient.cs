@@ -184,7 +184,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             firstRound = 0;
         }
 
-        var scope = new CallScope(ClientName ?? outer?.ClientName, options?.ConversationId, TokenMetricsScope.Current, operationId, firstRound, pipeline.LoopBeneath, skipGenAI);
+        // Resolved once per call: this call's ChatOptions over the attribution of a chat client above (or the scope and baggage).
+        var attribution = AttributionResolver.ForChatCall(options, outer is not null ? outer.Attribution : AttributionResolver.Ambient(_recorder.Attribution));
+        var scope = new CallScope(ClientName ?? outer?.ClientName, attribution, operationId, firstRound, pipeline.LoopBeneath, skipGenAI);
         var now = _recorder.TimeProvider.GetTimestamp();
         var call = new CallState
         {
@@ -372,14 +374,17 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 Usage = usage,
                 Source = source,
                 EstimationMethod = method,
-                SessionId = options?.ConversationId,
+                UserId = call.Scope.Attribution?.UserId,
+                Consumer = call.Scope.Attribution?.Consumer,
+                SessionId = call.Scope.Attribution?.SessionId,
+                Feature = call.Scope.Attribution?.Feature,
+                Tags = call.Scope.Attribution?.Tags,
                 ClientName = call.Scope.ClientName,
                 Layer = TokenUsageLayer.ChatClient,
                 OperationId = call.Scope.OperationId,
                 RoundIndex = call.AggregatesRounds ? null : roundIndex,
                 GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
             };
-            record = TokenMetricsScope.Apply(record, call.Scope.Attribution);
             if (pending is not null)
             {
                 _recorder.RecordWithEstimate(record, pending);

@@ -81,6 +81,10 @@ public sealed class TokenMetricsOptions
     [Required]
     public string MeterName { get; set; } = TokenMetricsDiagnostics.MeterName;
 
+    /// <summary>Gets or sets where calls are attributed from besides <see cref="TokenMetricsScope"/> and <c>ChatOptions</c>: W3C baggage
+    /// (read, and optionally set by scopes). Bound from <c>TokenMetrics:Attribution</c>.</summary>
+    public TokenMetricsAttributionOptions Attribution { get; set; } = new();
+
     /// <summary>Gets or sets a filter run before a record is queued; return <see langword="false"/> to drop it (counted as filtered).</summary>
     /// <remarks>If the filter throws, the record is kept and the failure counted.</remarks>
     public Func<TokenUsageRecord, bool>? Filter { get; set; }

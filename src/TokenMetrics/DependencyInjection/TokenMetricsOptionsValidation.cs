@@ -48,6 +48,8 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         {
             builder.AddError("must be an absolute path (there is no default location, and no temporary-directory fallback)", nameof(TokenMetricsOptions.SpoolDirectory));
         }
+
+        TokenMetricsAttributionOptionsValidation.Validate(builder, options.Attribution);
         return builder.Build();
     }
 

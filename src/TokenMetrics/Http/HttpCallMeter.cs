@@ -17,7 +17,6 @@ internal sealed class HttpCallMeter
     private readonly ITokenUsageProtocol _protocol;
     private readonly string? _clientName;
     private readonly TokenUsageAttribution? _attribution;
-    private readonly string? _scopeSessionId;
     private readonly Guid? _operationId;
     private readonly int? _roundIndex;
     private readonly bool _genAIMetricsRecordedElsewhere;
@@ -45,7 +44,6 @@ internal sealed class HttpCallMeter
         _recorder = recorder;
         _protocol = protocol;
         _clientName = scope?.ClientName ?? clientName;
-        _scopeSessionId = scope?.SessionId;
         if (scope is not null)
         {
             // This exchange is one model round-trip of the chat-client call above; claiming it stops that client recording too.
@@ -54,7 +52,8 @@ internal sealed class HttpCallMeter
             _genAIMetricsRecordedElsewhere = scope.GenAIMetricsRecordedElsewhere;
         }
 
-        _attribution = scope?.Attribution ?? TokenMetricsScope.Current;
+        // Resolved once per call: the chat-client call above already did (its ChatOptions, scope, baggage); otherwise scope and baggage.
+        _attribution = scope is not null ? scope.Attribution : AttributionResolver.Ambient(recorder.Attribution);
         _startTimestamp = recorder.TimeProvider.GetTimestamp();
         _startTime = recorder.TimeProvider.GetUtcNow();
         _uri = request.RequestUri;
@@ -387,14 +386,17 @@ internal sealed class HttpCallMeter
                 Usage = usage,
                 Source = source,
                 EstimationMethod = method,
-                SessionId = _scopeSessionId,
+                UserId = _attribution?.UserId,
+                Consumer = _attribution?.Consumer,
+                SessionId = _attribution?.SessionId,
+                Feature = _attribution?.Feature,
+                Tags = _attribution?.Tags,
                 ClientName = _clientName,
                 Layer = TokenUsageLayer.Http,
                 OperationId = _operationId,
                 RoundIndex = _roundIndex,
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
             };
-            record = TokenMetricsScope.Apply(record, _attribution);
             if (pending is not null)
             {
                 _recorder.RecordWithEstimate(record, pending);

@@ -19,17 +19,15 @@ internal sealed class CallScope
 
     /// <summary>Initializes a new instance of the <see cref="CallScope"/> class.</summary>
     /// <param name="clientName">The chat client's name.</param>
-    /// <param name="sessionId">The conversation id.</param>
-    /// <param name="attribution">The attribution in force.</param>
+    /// <param name="attribution">The call's attribution, resolved once (its <c>ChatOptions</c> over the scope over baggage).</param>
     /// <param name="operationId">The logical operation.</param>
     /// <param name="firstRound">The round index of the first round-trip made inside this call.</param>
     /// <param name="multiRound">Whether this call makes several model round-trips (a tool loop beneath the chat client):
     /// each round-trip beneath then takes the next index; otherwise every round-trip beneath is round <paramref name="firstRound"/>.</param>
     /// <param name="genAIMetricsRecordedElsewhere">Whether an <c>OpenTelemetryChatClient</c> in the pipeline records the GenAI metrics.</param>
-    public CallScope(string? clientName, string? sessionId, TokenUsageAttribution? attribution, Guid operationId, int firstRound, bool multiRound, bool genAIMetricsRecordedElsewhere)
+    public CallScope(string? clientName, TokenUsageAttribution? attribution, Guid operationId, int firstRound, bool multiRound, bool genAIMetricsRecordedElsewhere)
     {
         ClientName = clientName;
-        SessionId = sessionId;
         Attribution = attribution;
         OperationId = operationId;
         GenAIMetricsRecordedElsewhere = genAIMetricsRecordedElsewhere;
@@ -45,8 +43,6 @@ internal sealed class CallScope
     }
 
     public string? ClientName { get; }
-
-    public string? SessionId { get; }
 
     public TokenUsageAttribution? Attribution { get; }
 

@@ -1,32 +1,53 @@
-using System.Collections.Generic;
 using System.Threading;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics;
 
-/// <summary>Attributes the LLM calls made on the current async flow to a user, consumer, session and tags.</summary>
+/// <summary>Attributes the LLM calls made on the current async flow to a user, consumer, session, feature and tags.</summary>
 /// <example><code>
-/// using (TokenMetricsScope.Begin(new TokenUsageAttribution { UserId = "u-42", SessionId = "chat-7" }))
+/// using (TokenMetricsScope.Begin(new TokenUsageAttribution { UserId = "u-42", SessionId = "chat-7", Feature = "summarize" }))
 /// {
-///     await client.GetResponseAsync(messages);   // the record carries UserId and SessionId
+///     await client.GetResponseAsync(messages);   // the record carries UserId, SessionId and Feature
 /// }
 /// </code></example>
-/// <remarks>Scopes nest: an inner scope's non-null values win, its tags are merged over the outer ones.</remarks>
+/// <remarks>
+/// <para>Scopes nest: an inner scope's non-null values win, its tags are merged over the outer ones; ending a scope restores the outer
+/// one. The attribution is resolved once per call, when the call starts: values given with the call (<c>ChatOptions</c>) win over
+/// the scope, the scope over W3C baggage (see <see cref="TokenMetricsBaggageOptions"/>).</para>
+/// <para>With <see cref="TokenMetricsBaggageOptions.Propagate"/> a scope also puts its values into baggage until it ends, so the
+/// services called inside it attribute their LLM calls to the same user.</para>
+/// </remarks>
 public static class TokenMetricsScope
 {
     private static readonly AsyncLocal<TokenUsageAttribution?> CurrentAttribution = new();
 
-    /// <summary>Gets the attribution in force on the current async flow, or <see langword="null"/>.</summary>
+    /// <summary>Gets the attribution in force on the current async flow (the scopes' values, merged), or <see langword="null"/>.</summary>
     public static TokenUsageAttribution? Current => CurrentAttribution.Value;
 
     /// <summary>Starts a scope; dispose the result to end it.</summary>
     /// <param name="attribution">The attribution.</param>
     /// <returns>The scope.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="attribution"/> is <see langword="null"/>.</exception>
     public static IDisposable Begin(TokenUsageAttribution attribution)
     {
         ArgumentNullException.ThrowIfNull(attribution);
         var outer = CurrentAttribution.Value;
-        CurrentAttribution.Value = outer is null ? attribution : Merge(outer, attribution);
-        return new Scope(outer);
+        var merged = AttributionResolver.Merge(attribution, outer) ?? attribution;
+        CurrentAttribution.Value = merged;
+        BaggagePropagation? baggage = null;
+        if (AttributionSettings.Propagating is { } propagating)
+        {
+            try
+            {
+                baggage = BaggagePropagation.Push(propagating, merged);
+            }
+            catch (Exception)
+            {
+                // Baggage is a courtesy to the services called next; it never fails the app's scope.
+            }
+        }
+
+        return new Scope(outer, baggage);
     }
 
     /// <summary>Starts a scope for a user and/or session.</summary>
@@ -37,52 +58,7 @@ public static class TokenMetricsScope
     public static IDisposable Begin(string? userId = null, string? sessionId = null, string? consumer = null) =>
         Begin(new TokenUsageAttribution { UserId = userId, SessionId = sessionId, Consumer = consumer });
 
-    internal static TokenUsageRecord Apply(TokenUsageRecord record, TokenUsageAttribution? attribution)
-    {
-        if (attribution is null)
-        {
-            return record;
-        }
-
-        return record with
-        {
-            UserId = record.UserId ?? attribution.UserId,
-            Consumer = record.Consumer ?? attribution.Consumer,
-            SessionId = record.SessionId ?? attribution.SessionId,
-            Feature = record.Feature ?? attribution.Feature,
-            Tags = record.Tags ?? attribution.Tags,
-        };
-    }
-
-    private static TokenUsageAttribution Merge(TokenUsageAttribution outer, TokenUsageAttribution inner)
-    {
-        Dictionary<string, string>? tags = null;
-        if (outer.Tags is not null || inner.Tags is not null)
-        {
-            tags = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var source in new[] { outer.Tags, inner.Tags })
-            {
-                if (source is not null)
-                {
-                    foreach (var (k, v) in source)
-                    {
-                        tags[k] = v;
-                    }
-                }
-            }
-        }
-
-        return new TokenUsageAttribution
-        {
-            UserId = inner.UserId ?? outer.UserId,
-            Consumer = inner.Consumer ?? outer.Consumer,
-            SessionId = inner.SessionId ?? outer.SessionId,
-            Feature = inner.Feature ?? outer.Feature,
-            Tags = tags,
-        };
-    }
-
-    private sealed class Scope(TokenUsageAttribution? outer) : IDisposable
+    private sealed class Scope(TokenUsageAttribution? outer, BaggagePropagation? baggage) : IDisposable
     {
         private int _disposed;
 
@@ -91,6 +67,14 @@ public static class TokenMetricsScope
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
                 CurrentAttribution.Value = outer;
+                try
+                {
+                    baggage?.Pop();
+                }
+                catch (Exception)
+                {
+                    // See Begin.
+                }
             }
         }
     }

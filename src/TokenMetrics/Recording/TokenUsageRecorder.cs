@@ -68,6 +68,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
         CreateCounters(Meter);
+        Attribution = AttributionSettings.Create(options.Attribution);
     }
 
     /// <summary>Gets the settings.</summary>
@@ -87,6 +88,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the exporters' names, in registration order (the keys of <see cref="TokenMetricsStatistics.Exporters"/>).</summary>
     internal IReadOnlyList<string> ExporterNames { get; }
+
+    /// <summary>Gets the attribution settings (baggage keys), compiled from <see cref="TokenMetricsOptions.Attribution"/>.</summary>
+    internal AttributionSettings Attribution { get; }
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
@@ -182,6 +186,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = await ShutdownAsync().ConfigureAwait(false);
         _worker.Dispose();
         _ownedMeter?.Dispose();
+        Attribution.Release();
     }
 
     /// <inheritdoc/>
@@ -191,6 +196,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(2));
         _worker.Dispose();
         _ownedMeter?.Dispose();
+        Attribution.Release();
     }
 
     /// <summary>Swaps the settings snapshot; the next call reads the new one.</summary>
