@@ -18,7 +18,8 @@ public sealed class HttpDimensionTests
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "chat/completions")
         {
-            Content = new StringContent(OpenAIFixtures.ChatRequest(stream), Encoding.UTF8, "application/json"),
+            // Streams ask for usage themselves, so the app reads the vendor's exact bytes (nothing withheld).
+            Content = new StringContent(OpenAIFixtures.ChatRequest(stream, stream ? "{\"include_usage\":true}" : null), Encoding.UTF8, "application/json"),
         };
         foreach (var (name, value) in headers)
         {
