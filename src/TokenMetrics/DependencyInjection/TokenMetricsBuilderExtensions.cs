@@ -139,6 +139,7 @@ public static class TokenMetricsBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenMetricsOptions>, Internal.TokenMetricsOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenMetricsOptions>, Internal.TokenMetricsOptionsCustomValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenMetricsHandlerOptions>, Internal.TokenMetricsHandlerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TokenMetricsHandlerOptions>, Internal.TokenMetricsHandlerDimensionValidator>());
         return services.AddOptions<TokenMetricsOptions>().ValidateOnStart();
     }
 }

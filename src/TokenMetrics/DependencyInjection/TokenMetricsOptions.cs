@@ -85,6 +85,10 @@ public sealed class TokenMetricsOptions
     /// (read, and optionally set by scopes). Bound from <c>TokenMetrics:Attribution</c>.</summary>
     public TokenMetricsAttributionOptions Attribution { get; set; } = new();
 
+    /// <summary>Gets which attribution values (user, consumer, session, feature) become labels on the OpenTelemetry metrics,
+    /// and how their values are bounded (allow-list or first-N then <c>other</c>; user ids optionally HMAC-hashed). All off by default.</summary>
+    public TokenUsageMetricLabelOptions MetricLabels { get; } = new();
+
     /// <summary>Gets or sets a filter run before a record is queued; return <see langword="false"/> to drop it (counted as filtered).</summary>
     /// <remarks>If the filter throws, the record is kept and the failure counted.</remarks>
     public Func<TokenUsageRecord, bool>? Filter { get; set; }

@@ -38,6 +38,11 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
 
         CheckRange(builder, options.RetryBaseDelay, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(TokenMetricsOptions.RetryBaseDelay));
         CheckRange(builder, options.CircuitBreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.CircuitBreakDuration));
+        foreach (var (message, member) in options.MetricLabels.Validate())
+        {
+            builder.AddError(message, nameof(TokenMetricsOptions.MetricLabels) + "." + member);
+        }
+
         CheckRange(builder, options.ReplayInterval, TimeSpan.FromMilliseconds(100), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ReplayInterval));
         if (!(options.SamplingRatio is >= 0.0 and <= 1.0))
         {
@@ -78,7 +83,10 @@ internal static class TokenMetricsOptionsValidation
 
     public static void ThrowIfInvalid(TokenMetricsHandlerOptions options)
     {
-        var result = new TokenMetricsHandlerOptionsValidator().Validate(null, options);
+        var builder = new ValidateOptionsResultBuilder();
+        builder.AddResult(new TokenMetricsHandlerOptionsValidator().Validate(null, options));
+        builder.AddResult(new TokenMetricsHandlerDimensionValidator().Validate(null, options));
+        var result = builder.Build();
         if (result.Failed)
         {
             throw new ValidationException("Invalid TokenMetricsHandlerOptions: " + result.FailureMessage);

@@ -68,8 +68,11 @@ public static class TokenMetricsServiceCollectionExtensions
     }
 
     // A static method (not a lambda) so RemoveMeterExporter can recognise this registration.
-    private static ITokenUsageExporter CreateMeterExporter(IServiceProvider sp) =>
-        new MeterTokenUsageExporter(sp.GetRequiredService<IOptions<TokenMetricsOptions>>().Value.MeterName, sp.GetService<IMeterFactory>());
+    private static ITokenUsageExporter CreateMeterExporter(IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<TokenMetricsOptions>>().Value;
+        return new MeterTokenUsageExporter(options.MeterName, sp.GetService<IMeterFactory>(), options.MetricLabels);
+    }
 
     private static readonly ServiceDescriptor MarkerDescriptor = ServiceDescriptor.Singleton<TokenMetricsMarker, TokenMetricsMarker>();
 }

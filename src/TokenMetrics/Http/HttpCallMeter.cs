@@ -62,6 +62,9 @@ internal sealed class HttpCallMeter
 
     public TokenUsageProtocolContext Context { get; }
 
+    /// <summary>Gets the attribution headers and dimensions read from this call (src/TokenMetrics/Dimensions), if configured.</summary>
+    public HttpDimensionCapture? Dimensions { get; init; }
+
     public string? TransformedMediaType => _reader?.TransformedMediaType;
 
     public bool TransformsContent => _reader is { TransformsContent: true } && _contentEncoding is null && !_readerFailed;
@@ -70,6 +73,12 @@ internal sealed class HttpCallMeter
     {
         try
         {
+            if (Dimensions is { NeedsRequestBody: true } dimensions)
+            {
+                // Read (once, bounded) before the protocol runs, so paths see the app's body rather than a rewritten one.
+                dimensions.OnRequestBody(await Context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false));
+            }
+
             await _protocol.OnRequestAsync(Context, cancellationToken).ConfigureAwait(false);
         }
         catch (NotSupportedException ex) when (_protocol is ITokenUsageRewriter)
@@ -91,6 +100,13 @@ internal sealed class HttpCallMeter
         try
         {
             _statusCode = (int)response.StatusCode;
+            if (Dimensions is not null && !Dimensions.OnResponse(response, Context.Options.MaxInspectedResponseBytes, Context.Options.MaxSseEventBytes))
+            {
+                // Filtered out by content type: the body passes through unwrapped and nothing is recorded.
+                Finish(TokenUsageStatus.Ok, null, eof: false);
+                return;
+            }
+
             if (!response.IsSuccessStatusCode && _protocol is ITokenUsageRewriter)
             {
                 // The vendor's error still has to reach the app in OpenAI's shape; the call is an error whatever the reader sees.
@@ -167,6 +183,7 @@ internal sealed class HttpCallMeter
                 }
                 else
                 {
+                    Dimensions?.OnBytes(data);
                     _reader.Write(data);
                 }
             }
@@ -195,6 +212,7 @@ internal sealed class HttpCallMeter
 
             try
             {
+                Dimensions?.OnBytes(data);
                 _reader.Transform(data, output, final);
             }
             catch (Exception ex)
@@ -276,6 +294,7 @@ internal sealed class HttpCallMeter
                     break; // decompression bomb guard
                 }
 
+                Dimensions?.OnBytes(buffer.AsSpan(0, n));
                 reader.Write(buffer.AsSpan(0, n));
             }
         }
@@ -319,6 +338,11 @@ internal sealed class HttpCallMeter
 
         try
         {
+            if (Dimensions is { Unmetered: true })
+            {
+                return;
+            }
+
             var reader = _readerFailed ? null : _reader;
             if (reader is not null)
             {
@@ -397,6 +421,7 @@ internal sealed class HttpCallMeter
                 RoundIndex = _roundIndex,
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
             };
+            record = Dimensions?.Apply(record) ?? record;
             if (pending is not null)
             {
                 _recorder.RecordWithEstimate(record, pending);
@@ -412,6 +437,7 @@ internal sealed class HttpCallMeter
         }
         finally
         {
+            Dimensions?.Dispose();
             _reader?.ResetOutputText();
             Context.ReleaseRequestBody();
             (_reader as IDisposable)?.Dispose();

@@ -26,6 +26,8 @@ public class TokenMetricsHandler : DelegatingHandler
     private readonly TokenMetricsHandlerOptions _options;
     private readonly string? _clientName;
     private readonly EndpointCache _endpoints = new();
+    private readonly HttpDimensionPlan? _dimensions;
+    private readonly string[]? _pathSuffixes;
     private int _innerMeterState; // 0 unknown, 1 none below, 2 another TokenMetricsHandler below (it meters)
 
     /// <summary>Initializes a new instance of the <see cref="TokenMetricsHandler"/> class.</summary>
@@ -43,6 +45,8 @@ public class TokenMetricsHandler : DelegatingHandler
         _options = options ?? new TokenMetricsHandlerOptions();
         TokenMetricsOptionsValidation.ThrowIfInvalid(_options);
         _clientName = clientName;
+        _dimensions = HttpDimensionPlan.Create(_options);
+        _pathSuffixes = HttpDimensionPlan.PathSuffixes(_options);
     }
 
     /// <summary>Initializes a new instance of the <see cref="TokenMetricsHandler"/> class with an inner handler, for use without dependency injection.</summary>
@@ -164,13 +168,14 @@ public class TokenMetricsHandler : DelegatingHandler
                 return null;
             }
 
-            var protocol = SelectProtocol(request);
+            // Path filter first: an unmetered call costs one suffix check and passes through untouched.
+            var protocol = HttpDimensionPlan.IsPathMetered(_pathSuffixes, request.RequestUri) ? SelectProtocol(request) : null;
             if (protocol is null)
             {
                 return null;
             }
 
-            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, CallScope.Current, _endpoints);
+            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, CallScope.Current, _endpoints) { Dimensions = _dimensions?.Begin(request) };
         }
         catch (Exception ex)
         {

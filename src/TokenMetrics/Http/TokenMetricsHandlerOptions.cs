@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.ComponentModel.DataAnnotations;
 
 namespace TokenMetrics;
@@ -37,4 +38,50 @@ public sealed class TokenMetricsHandlerOptions
 
     /// <summary>Gets the rewriting settings: vendor endpoint, key, model mapping, context cleanup, vendor-specific settings.</summary>
     public TokenMetricsRewriteOptions Rewrite { get; } = new();
+
+    /// <summary>Gets the session id headers tried when <see cref="SessionIdHeader"/> is not set or empty on a request, in
+    /// priority order (Higress ai-statistics): <c>x-openclaw-session-key</c>, <c>x-clawdbot-session-key</c>,
+    /// <c>x-moltbot-session-key</c>, <c>x-agent-session</c>.</summary>
+    public static IReadOnlyList<string> DefaultSessionIdHeaders { get; } = ["x-openclaw-session-key", "x-clawdbot-session-key", "x-moltbot-session-key", "x-agent-session"];
+
+    /// <summary>Gets or sets the request header read first for the session id; then <see cref="DefaultSessionIdHeaders"/> are
+    /// tried in order and the first non-empty value wins. A session set in code (scope, chat options) wins over any header.</summary>
+    /// <value>The default is <see langword="null"/>: only the default headers.</value>
+    public string? SessionIdHeader { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether <see cref="DefaultSessionIdHeaders"/> are read.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool UseDefaultSessionIdHeaders { get; set; } = true;
+
+    /// <summary>Gets or sets the request header the consumer is read from (Higress: the gateway's authenticated consumer).</summary>
+    /// <value>The default is <c>x-mse-consumer</c>; <see langword="null"/> reads none.</value>
+    public string? ConsumerHeader { get; set; } = "x-mse-consumer";
+
+    /// <summary>Gets or sets the request header the user id is read from.</summary>
+    /// <value>The default is <see langword="null"/>: none.</value>
+    public string? UserIdHeader { get; set; }
+
+    /// <summary>Gets or sets the request header the feature is read from.</summary>
+    /// <value>The default is <see langword="null"/>: none.</value>
+    public string? FeatureHeader { get; set; }
+
+    /// <summary>Gets the dimensions read from each metered call (fixed values, request/response headers, request/response body
+    /// JSON paths) into the record's tags and/or metric labels. Credential headers are refused at start-up.</summary>
+    public IList<TokenUsageDimension> Dimensions { get; } = new List<TokenUsageDimension>();
+
+    /// <summary>Gets or sets the largest length of a value read from a header or a body (a dimension, a session id...):
+    /// a longer value keeps its first and last halves around a <c> [truncated] </c> marker.</summary>
+    /// <value>Between 16 and 10 MiB. The default is 4000 characters (Higress <c>value_length_limit</c>).</value>
+    [Range(16, 10 * 1024 * 1024)]
+    public int MaxValueLength { get; set; } = 4000;
+
+    /// <summary>Gets the path suffixes that are metered (seed 000 <c>enable_path_suffixes</c>): a request is metered only when its
+    /// path ends with one of them (ordinal, case-insensitive). Empty or containing <c>*</c>: every path the protocols recognise.</summary>
+    /// <remarks>Requests no protocol recognises as an LLM endpoint are never metered, whatever this list says.</remarks>
+    public IList<string> EnabledPathSuffixes { get; } = new List<string>();
+
+    /// <summary>Gets the response media types that are metered (seed 000 <c>enable_content_types</c>, for example
+    /// <c>application/json</c>, <c>text/event-stream</c>); parameters such as <c>charset</c> are ignored. Empty: all. A successful
+    /// response of another type passes through unread and unrecorded; error responses are always recorded.</summary>
+    public IList<string> EnabledContentTypes { get; } = new List<string>();
 }

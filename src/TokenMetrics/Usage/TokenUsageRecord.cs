@@ -126,6 +126,10 @@ public sealed record TokenUsageRecord
     /// <remarks>Not serialized: it only steers the in-process meter exporter.</remarks>
     internal bool GenAIMetricsRecordedElsewhere { get; init; }
 
+    /// <summary>Gets the dimension labels for the metrics (already bounded by each dimension's guard), or <see langword="null"/>.</summary>
+    /// <remarks>Not serialized: it only steers the in-process meter exporter; stores get dimensions through <see cref="Tags"/>.</remarks>
+    internal KeyValuePair<string, object?>[]? MetricTags { get; init; }
+
     /// <summary>Prices the record in place, before any exporter or callback sees it (the pipeline's last step on the app's side):
     /// no copy of the record per call.</summary>
     internal void SetCost(decimal? cost, string? currency, string? pricedModel)

@@ -16,7 +16,9 @@ namespace TokenMetrics;
 /// <c>server.address</c>, <c>server.port</c>. TokenMetrics adds <c>tokenmetrics.usage.source</c> so estimated counts can be told apart.</para>
 /// <para>Counts outside the spec live under <c>tokenmetrics.*</c>: <c>tokenmetrics.usage.cached_input_tokens</c>,
 /// <c>tokenmetrics.usage.cache_write_input_tokens</c>, <c>tokenmetrics.usage.reasoning_tokens</c> and
-/// <c>tokenmetrics.operations</c> (calls by status). User and session never become metric attributes (cardinality).</para>
+/// <c>tokenmetrics.operations</c> (calls by status). User, consumer, session and feature become attributes only when opted in through
+/// <see cref="TokenUsageMetricLabelOptions"/>, each bounded (allow-list or first-N then <c>other</c>; user ids optionally HMAC-hashed);
+/// dimensions with <see cref="TokenUsageDimension.ApplyToMetric"/> add their (bounded) labels too.</para>
 /// <para>An app that also uses Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c> gets <c>gen_ai.client.token.usage</c> from its
 /// <c>OpenTelemetryChatClient</c> too. Records of calls that went through one (seen by <c>UseTokenMetrics()</c> beneath it, or declared
 /// with <see cref="TokenMetricsChatClient.RecordGenAIMetrics"/>) skip the three <c>gen_ai.*</c> instruments here, so collecting both
@@ -35,12 +37,24 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
     private readonly Counter<long> _cacheWrite;
     private readonly Counter<long> _reasoning;
     private readonly Counter<long> _operations;
+    private readonly AttributionLabels? _labels;
 
     /// <summary>Initializes a new instance of the <see cref="MeterTokenUsageExporter"/> class.</summary>
     /// <param name="meterName">The meter name; defaults to <see cref="TokenMetricsDiagnostics.MeterName"/>.</param>
     /// <param name="meterFactory">Creates the meter under dependency injection; when <see langword="null"/> the exporter owns its meter.</param>
     public MeterTokenUsageExporter(string? meterName = null, IMeterFactory? meterFactory = null)
+        : this(meterName, meterFactory, null)
     {
+    }
+
+    /// <summary>Initializes a new instance of the <see cref="MeterTokenUsageExporter"/> class with attribution labels.</summary>
+    /// <param name="meterName">The meter name; defaults to <see cref="TokenMetricsDiagnostics.MeterName"/>.</param>
+    /// <param name="meterFactory">Creates the meter under dependency injection; when <see langword="null"/> the exporter owns its meter.</param>
+    /// <param name="labels">Which attribution values become labels, and their guards; <see langword="null"/> for none.</param>
+    /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">The label options are invalid (for example hashing without a key).</exception>
+    public MeterTokenUsageExporter(string? meterName, IMeterFactory? meterFactory, TokenUsageMetricLabelOptions? labels)
+    {
+        _labels = AttributionLabels.Create(labels);
         var options = new MeterOptions(meterName ?? TokenMetricsDiagnostics.MeterName) { Version = ThisAssembly.Version };
         var meter = meterFactory?.Create(options) ?? (_ownedMeter = new Meter(options));
         _tokenUsage = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Number of input and output tokens used.", advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = TokenBuckets });
@@ -90,6 +104,15 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
             if (r.ServerPort is { } port)
             {
                 tags.Add("server.port", port);
+            }
+        }
+
+        _labels?.AddTo(ref tags, r);
+        if (r.MetricTags is { } dimensionLabels)
+        {
+            foreach (var label in dimensionLabels)
+            {
+                tags.Add(label);
             }
         }
 
