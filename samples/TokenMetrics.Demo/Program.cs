@@ -175,7 +175,8 @@ Console.WriteLine();
 Console.WriteLine($"Stored in SQLite ({Path.GetFullPath(Path.Combine(".tokenmetrics", "demo-usage.db"))}), by model:");
 foreach (var row in await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, From = runStarted.AddSeconds(-1) }, CancellationToken.None))
 {
-    Console.WriteLine($"  {row.Keys["model"] ?? "(none)",-28} calls {row.Calls,3}  input {row.InputTokens,7:N0}  output {row.OutputTokens,7:N0}  total {row.TotalTokens,7:N0}");
+    var cost = row.Costs.Count == 0 ? "—" : string.Join(" + ", row.Costs.Select(c => RecordTable.Money(c.Value, c.Key)));
+    Console.WriteLine($"  {row.Keys["model"] ?? "(none)",-28} calls {row.Calls,3}  input {row.InputTokens,7:N0}  output {row.OutputTokens,7:N0}  total {row.TotalTokens,7:N0}  cost {cost}{(row.UnpricedCalls == 0 ? string.Empty : $" ({row.UnpricedCalls} unpriced)")}");
 }
 
 using var metricsListener = prometheusPort > 0 ? ServePrometheus(host.Services.GetRequiredService<TokenMetricsPrometheus>(), prometheusPort) : null;
@@ -222,7 +223,7 @@ internal static class RecordTable
 {
     public static void Print(IReadOnlyList<TokenUsageRecord> records, TokenMetricsStatistics stats)
     {
-        string[] header = ["#", "layer", "provider", "operation", "model", "stream", "input", "output", "cached", "reasoning", "source", "status", "duration", "first chunk", "user/session"];
+        string[] header = ["#", "layer", "provider", "operation", "model", "stream", "input", "output", "cached", "reasoning", "source", "status", "duration", "first chunk", "user", "session", "cost"];
         var rows = records.Select((r, i) => new[]
         {
             (i + 1).ToString(CultureInfo.InvariantCulture),
@@ -239,16 +240,27 @@ internal static class RecordTable
             r.Status.ToString().ToLowerInvariant() + (r.ErrorType is null || r.ErrorType == r.Status.ToString().ToLowerInvariant() ? string.Empty : $" ({r.ErrorType})"),
             $"{r.Duration.TotalMilliseconds:0} ms",
             r.TimeToFirstChunk is { } t ? $"{t.TotalMilliseconds:0} ms" : "-",
-            string.Join('/', new[] { r.UserId, r.SessionId }.Where(s => s is not null)) is { Length: > 0 } who ? who : "-",
+            r.UserId ?? "-",
+            r.SessionId ?? "-",
+            Money(r.Cost, r.Currency),
         }).ToList();
         var widths = header.Select((h, c) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[c].Length))).ToArray();
-        string Line(string[] cells) => string.Join("  ", cells.Select((cell, c) => c is >= 6 and <= 9 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c])));
+        string Line(string[] cells) => string.Join("  ", cells.Select((cell, c) => c is >= 6 and <= 9 or 17 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c])));
         Console.WriteLine(Line(header));
         Console.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
         rows.ForEach(r => Console.WriteLine(Line(r)));
         Console.WriteLine();
+
+        // Cost total per currency; calls with usage but no known price are counted, never priced at 0.
+        var totals = records.Where(r => r.Cost is not null).GroupBy(r => r.Currency ?? string.Empty).Select(g => Money(g.Sum(r => r.Cost!.Value), g.Key)).ToList();
+        var unpriced = records.Count(r => r.Cost is null && r.Source != TokenUsageSource.Missing);
+        Console.WriteLine($"Cost total: {(totals.Count == 0 ? "—" : string.Join(" + ", totals))}{(unpriced == 0 ? string.Empty : $" ({unpriced} calls with usage but no known price)")}");
         Console.WriteLine($"{records.Count} records. Pipeline: received {stats.Received}, dropped {stats.Dropped}, internal errors {stats.InternalErrors}.");
     }
+
+    /// <summary>A cost, or an em dash when the price is unknown (never 0).</summary>
+    public static string Money(decimal? cost, string? currency) =>
+        cost is { } c ? c.ToString("0.########", CultureInfo.InvariantCulture) + (string.IsNullOrEmpty(currency) ? string.Empty : " " + currency) : "—";
 
     private static string N(long? value) => value?.ToString("N0", CultureInfo.InvariantCulture) ?? "-";
 }

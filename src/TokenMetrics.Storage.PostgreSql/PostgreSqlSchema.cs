@@ -69,5 +69,12 @@ internal static class PostgreSqlSchema
             $"ALTER TABLE {s}.tm_usage ADD COLUMN round_index integer",
             $"CREATE INDEX ix_tm_usage_operation ON {s}.tm_usage USING hash (operation_id)",
         ]),
+
+        // Cost as numeric without a typmod: exact, keeps the record's digits, sums exactly.
+        new(3, "cost, currency, priced model, feature, captured content",
+        [
+            $"ALTER TABLE {s}.tm_usage ADD COLUMN cost numeric, ADD COLUMN currency text, ADD COLUMN priced_model text, ADD COLUMN feature text, ADD COLUMN content jsonb",
+            $"CREATE INDEX ix_tm_usage_feature ON {s}.tm_usage USING hash (feature)",
+        ]),
     ];
 }

@@ -232,6 +232,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         ColumnKind.Int32 => NpgsqlDbType.Integer,
         ColumnKind.Bool => NpgsqlDbType.Boolean,
         ColumnKind.Json => NpgsqlDbType.Jsonb,
+        ColumnKind.Cost => NpgsqlDbType.Numeric,
         _ => NpgsqlDbType.Text,
     };
 

@@ -131,5 +131,89 @@ internal static class SqliteSchema
             "ALTER TABLE tm_usage ADD COLUMN round_index INTEGER",
             "CREATE INDEX ix_tm_usage_operation ON tm_usage (operation_id) WHERE operation_id IS NOT NULL",
         ]),
+
+        // Cost is an INTEGER of 10^-12 currency units (exact; see SqliteStoreDialect). Records from before version 3 have no
+        // cost, so they count as unpriced in the rollup too (backfilled: every call with usage).
+        new(3, "cost, currency, priced model, feature, captured content; cost and unpriced calls in the daily rollup",
+        [
+            "ALTER TABLE tm_usage ADD COLUMN cost INTEGER",
+            "ALTER TABLE tm_usage ADD COLUMN currency TEXT",
+            "ALTER TABLE tm_usage ADD COLUMN priced_model TEXT",
+            "ALTER TABLE tm_usage ADD COLUMN feature TEXT",
+            "ALTER TABLE tm_usage ADD COLUMN content TEXT",
+            "CREATE INDEX ix_tm_usage_feature_ts ON tm_usage (feature, ts) WHERE feature IS NOT NULL",
+            "ALTER TABLE tm_usage_daily ADD COLUMN unpriced_calls INTEGER NOT NULL DEFAULT 0",
+            "UPDATE tm_usage_daily SET unpriced_calls = calls - missing_calls",
+            """
+            CREATE TABLE tm_usage_daily_cost (
+                day INTEGER NOT NULL,
+                mkey NOT NULL,
+                model TEXT,
+                currency TEXT NOT NULL,
+                calls INTEGER NOT NULL,
+                cost_hi INTEGER NOT NULL,
+                cost_lo INTEGER NOT NULL,
+                PRIMARY KEY (day, mkey, currency))
+            """,
+            "DROP TRIGGER tm_usage_daily_insert",
+            "DROP TRIGGER tm_usage_daily_delete",
+            """
+            CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN
+                INSERT INTO tm_usage_daily VALUES (
+                    NEW.ts - NEW.ts % 864000000000, COALESCE(NEW.model, x'00'), NEW.model, 1,
+                    COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
+                    COALESCE(NEW.total_tokens, COALESCE(NEW.input_tokens, 0) + COALESCE(NEW.output_tokens, 0)),
+                    COALESCE(NEW.cached_tokens, 0), COALESCE(NEW.cache_write_tokens, 0), COALESCE(NEW.reasoning_tokens, 0),
+                    NEW.source = 'estimated', NEW.source = 'missing', NEW.status <> 'ok', NEW.duration_ticks,
+                    NEW.cost IS NULL AND NEW.source <> 'missing')
+                ON CONFLICT (day, mkey) DO UPDATE SET
+                    calls = calls + 1,
+                    input_tokens = input_tokens + excluded.input_tokens,
+                    output_tokens = output_tokens + excluded.output_tokens,
+                    total_tokens = total_tokens + excluded.total_tokens,
+                    cached_tokens = cached_tokens + excluded.cached_tokens,
+                    cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+                    reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+                    estimated_calls = estimated_calls + excluded.estimated_calls,
+                    missing_calls = missing_calls + excluded.missing_calls,
+                    failed_calls = failed_calls + excluded.failed_calls,
+                    duration_ticks = duration_ticks + excluded.duration_ticks,
+                    unpriced_calls = unpriced_calls + excluded.unpriced_calls;
+                INSERT INTO tm_usage_daily_cost
+                    SELECT NEW.ts - NEW.ts % 864000000000, COALESCE(NEW.model, x'00'), NEW.model, COALESCE(NEW.currency, ''), 1,
+                        NEW.cost / 1000000, NEW.cost % 1000000
+                    WHERE NEW.cost IS NOT NULL
+                ON CONFLICT (day, mkey, currency) DO UPDATE SET
+                    calls = calls + 1,
+                    cost_hi = cost_hi + excluded.cost_hi,
+                    cost_lo = cost_lo + excluded.cost_lo;
+            END
+            """,
+            """
+            CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN
+                UPDATE tm_usage_daily SET
+                    calls = calls - 1,
+                    input_tokens = input_tokens - COALESCE(OLD.input_tokens, 0),
+                    output_tokens = output_tokens - COALESCE(OLD.output_tokens, 0),
+                    total_tokens = total_tokens - COALESCE(OLD.total_tokens, COALESCE(OLD.input_tokens, 0) + COALESCE(OLD.output_tokens, 0)),
+                    cached_tokens = cached_tokens - COALESCE(OLD.cached_tokens, 0),
+                    cache_write_tokens = cache_write_tokens - COALESCE(OLD.cache_write_tokens, 0),
+                    reasoning_tokens = reasoning_tokens - COALESCE(OLD.reasoning_tokens, 0),
+                    estimated_calls = estimated_calls - (OLD.source = 'estimated'),
+                    missing_calls = missing_calls - (OLD.source = 'missing'),
+                    failed_calls = failed_calls - (OLD.status <> 'ok'),
+                    duration_ticks = duration_ticks - OLD.duration_ticks,
+                    unpriced_calls = unpriced_calls - (OLD.cost IS NULL AND OLD.source <> 'missing')
+                WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00');
+                DELETE FROM tm_usage_daily WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00') AND calls = 0;
+                UPDATE tm_usage_daily_cost SET
+                    calls = calls - 1,
+                    cost_hi = cost_hi - OLD.cost / 1000000,
+                    cost_lo = cost_lo - OLD.cost % 1000000
+                WHERE OLD.cost IS NOT NULL AND day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00') AND currency = COALESCE(OLD.currency, '');
+                DELETE FROM tm_usage_daily_cost WHERE day = OLD.ts - OLD.ts % 864000000000 AND mkey = COALESCE(OLD.model, x'00') AND currency = COALESCE(OLD.currency, '') AND calls = 0;
+            END
+            """,
+        ]),
     ];
 }

@@ -3,7 +3,11 @@ using TokenMetrics.Storage.Internal;
 
 namespace TokenMetrics.Storage.Sqlite;
 
-/// <summary>SQLite specifics: BLOB ids, tags in the <c>tm_usage_tag</c> child table.</summary>
+/// <summary>SQLite specifics: BLOB ids, tags in the <c>tm_usage_tag</c> child table, costs as integers of 10^-12.</summary>
+/// <remarks>SQLite has no exact decimal type (its <c>NUMERIC</c> is a float), so a cost is stored as a 64-bit integer of
+/// 10^-12 currency units (<see cref="StoreValues.ToCostUnits"/>): exact for any price with up to six decimals per million tokens.
+/// Sums are integer sums in two parts (<c>cost / 10^6</c> and <c>cost % 10^6</c>) recombined as a decimal, so no sum of any
+/// realistic size overflows SQLite's 64-bit integers and none is rounded through a float.</remarks>
 internal sealed class SqliteStoreDialect : StoreDialect
 {
     public static SqliteStoreDialect Instance { get; } = new();
@@ -13,6 +17,21 @@ internal sealed class SqliteStoreDialect : StoreDialect
     public override string UsageTable => "tm_usage";
 
     public override string? DailyRollupTable => "tm_usage_daily";
+
+    public override string? DailyCostRollupTable => "tm_usage_daily_cost";
+
+    public override string RollupCostSum => "CAST(SUM(u.cost_hi) AS BIGINT), CAST(SUM(u.cost_lo) AS BIGINT)";
+
+    public override int CostSumColumns => 2;
+
+    public override object CostToColumn(decimal cost) => StoreValues.ToCostUnits(cost);
+
+    public override decimal ReadCost(DbDataReader reader, int ordinal) => StoreValues.FromCostUnits(reader.GetInt64(ordinal));
+
+    public override string SumCost() => "CAST(COALESCE(SUM(u.cost / 1000000), 0) AS BIGINT), CAST(COALESCE(SUM(u.cost % 1000000), 0) AS BIGINT)";
+
+    public override decimal ReadCostSum(DbDataReader reader, int ordinal) =>
+        StoreValues.TrimZeros(((decimal)reader.GetInt64(ordinal) * 1_000_000m + reader.GetInt64(ordinal + 1)) / StoreValues.CostUnitsPerCurrencyUnit);
 
     public override string JsonAsText(string column) => column;
 

@@ -313,7 +313,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _ = command.Parameters.Add(values[i], columns[i].Kind switch
             {
                 ColumnKind.Id => SqliteType.Blob,
-                ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool => SqliteType.Integer,
+                ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool or ColumnKind.Cost => SqliteType.Integer,
                 _ => SqliteType.Text,
             });
         }
@@ -342,7 +342,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
                 for (var c = 0; c < columns.Count; c++)
                 {
-                    var value = columns[c].Kind == ColumnKind.Id ? record.Id.ToByteArray(bigEndian: true) : columns[c].Get(record, false);
+                    var value = columns[c].Kind switch
+                    {
+                        ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
+                        ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
+                        _ => columns[c].Get(record, false),
+                    };
                     insert.Parameters[c].Value = value ?? DBNull.Value;
                 }
 

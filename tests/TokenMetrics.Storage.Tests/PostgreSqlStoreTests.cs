@@ -44,7 +44,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(2L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -52,6 +52,48 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             {
                 await i.DisposeAsync();
             }
+        }
+    }
+
+    [Fact]
+    public async Task Initialize_Version2Schema_MigratesToVersion3_OldRecordsKeptAndCountedUnpriced()
+    {
+        // A schema written before costs existed (version 2): made here by undoing migration 3 on a new one.
+        var schema = NewSchema();
+        var old = Rec(model: "gpt-4o", input: 11, output: 3);
+        await using (var store = NewPgStore(schema))
+        {
+            await store.WriteAsync([old], Ct);
+        }
+
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                $"ALTER TABLE \"{schema}\".tm_usage DROP COLUMN cost, DROP COLUMN currency, DROP COLUMN priced_model, DROP COLUMN feature, DROP COLUMN content; " +
+                $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 3",
+                connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var priced = Rec(model: "gpt-4o", input: 20, output: 4) with { Cost = 12345678901234.000000000001m, Currency = "USD", Feature = "search" };
+        await using (var upgraded = NewPgStore(schema))
+        {
+            await upgraded.WriteAsync([priced], Ct);
+            var page = await upgraded.QueryAsync(new TokenUsageQuery(), Ct);
+            Assert.Equal(2, page.Total);
+            Assert.Null(Assert.Single(page.Records, r => r.Id == old.Id).Cost);
+            Assert.Equal(priced.Cost, Assert.Single(page.Records, r => r.Id == priced.Id).Cost);
+            var totals = Assert.Single(await upgraded.AggregateAsync(new TokenUsageAggregateQuery(), Ct));
+            Assert.Equal(1, totals.UnpricedCalls);
+            Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 12345678901234.000000000001m }, totals.Costs);
+        }
+
+        await using (var connection = new NpgsqlConnection(server.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
+            Assert.Equal(3, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

@@ -43,7 +43,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(2L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(3L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -85,6 +85,19 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = """
+                DROP TRIGGER tm_usage_daily_insert;
+                DROP TRIGGER tm_usage_daily_delete;
+                DROP TABLE tm_usage_daily_cost;
+                DROP INDEX ix_tm_usage_feature_ts;
+                ALTER TABLE tm_usage DROP COLUMN cost;
+                ALTER TABLE tm_usage DROP COLUMN currency;
+                ALTER TABLE tm_usage DROP COLUMN priced_model;
+                ALTER TABLE tm_usage DROP COLUMN feature;
+                ALTER TABLE tm_usage DROP COLUMN content;
+                ALTER TABLE tm_usage_daily DROP COLUMN unpriced_calls;
+                CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN SELECT 1; END;
+                CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN SELECT 1; END;
+                DELETE FROM tm_schema_version WHERE version = 3;
                 DROP INDEX ix_tm_usage_operation;
                 ALTER TABLE tm_usage DROP COLUMN operation_id;
                 ALTER TABLE tm_usage DROP COLUMN round_index;
@@ -117,8 +130,108 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(2L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
         }
+    }
+
+    [Fact]
+    public async Task Initialize_Version2Database_MigratesToVersion3_OldRecordsKeptAndCountedUnpriced()
+    {
+        // A database written before costs existed (schema version 2): made here by undoing migration 3 on a new one. Its
+        // triggers are version 2's (they keep the per-day rollup without cost); migration 3 replaces them.
+        var path = DbPath();
+        var old = Rec(model: "gpt-4o", input: 11, output: 3, session: "s1");
+        var oldMissing = Rec(model: "gpt-4o", input: null, output: null, source: TokenUsageSource.Missing, status: TokenUsageStatus.Error);
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync([old, oldMissing], default);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                DROP TRIGGER tm_usage_daily_insert;
+                DROP TRIGGER tm_usage_daily_delete;
+                DROP TABLE tm_usage_daily_cost;
+                DROP INDEX ix_tm_usage_feature_ts;
+                ALTER TABLE tm_usage DROP COLUMN cost;
+                ALTER TABLE tm_usage DROP COLUMN currency;
+                ALTER TABLE tm_usage DROP COLUMN priced_model;
+                ALTER TABLE tm_usage DROP COLUMN feature;
+                ALTER TABLE tm_usage DROP COLUMN content;
+                ALTER TABLE tm_usage_daily DROP COLUMN unpriced_calls;
+                CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN
+                    INSERT INTO tm_usage_daily VALUES (
+                        NEW.ts - NEW.ts % 864000000000, COALESCE(NEW.model, x'00'), NEW.model, 1,
+                        COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
+                        COALESCE(NEW.total_tokens, COALESCE(NEW.input_tokens, 0) + COALESCE(NEW.output_tokens, 0)),
+                        COALESCE(NEW.cached_tokens, 0), COALESCE(NEW.cache_write_tokens, 0), COALESCE(NEW.reasoning_tokens, 0),
+                        NEW.source = 'estimated', NEW.source = 'missing', NEW.status <> 'ok', NEW.duration_ticks)
+                    ON CONFLICT (day, mkey) DO UPDATE SET calls = calls + 1, input_tokens = input_tokens + excluded.input_tokens,
+                        output_tokens = output_tokens + excluded.output_tokens, total_tokens = total_tokens + excluded.total_tokens,
+                        missing_calls = missing_calls + excluded.missing_calls, failed_calls = failed_calls + excluded.failed_calls,
+                        duration_ticks = duration_ticks + excluded.duration_ticks;
+                END;
+                CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN SELECT 1; END;
+                DELETE FROM tm_schema_version WHERE version = 3;
+                """;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        var priced = Rec(model: "gpt-4o", input: 20, output: 4, session: "s1") with { Cost = 0.00042m, Currency = "USD", PricedModel = "gpt-4o", Feature = "search" };
+        await using (var upgraded = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await upgraded.WriteAsync([priced], default);
+            var page = await upgraded.QueryAsync(new TokenUsageQuery { Limit = 10 }, default);
+
+            Assert.Equal(3, page.Total);
+            var oldBack = Assert.Single(page.Records, r => r.Id == old.Id);
+            Assert.Null(oldBack.Cost);
+            Assert.Null(oldBack.Feature);
+            Assert.Null(oldBack.Content);
+            Assert.Equal(11, oldBack.Usage.InputTokenCount);
+            Assert.Equal(0.00042m, Assert.Single(page.Records, r => r.Id == priced.Id).Cost);
+
+            // The per-day rollup (model and day) and the record scan (no grouping) agree: the old record with usage is unpriced.
+            foreach (var query in new[] { new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day }, new TokenUsageAggregateQuery() })
+            {
+                var totals = Assert.Single(await upgraded.AggregateAsync(query, default));
+                Assert.Equal(3, totals.Calls);
+                Assert.Equal(1, totals.UnpricedCalls);
+                Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 0.00042m }, totals.Costs);
+            }
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
+            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
+        }
+    }
+
+    [Fact]
+    public async Task Cost_IsStoredAsIntegerPicoUnits()
+    {
+        var path = DbPath();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync([Rec() with { Cost = 1.5m, Currency = "USD" }], default);
+        }
+
+        await using var connection = new SqliteConnection($"Data Source={path}");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT typeof(cost), cost FROM tm_usage";
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal("integer", reader.GetString(0));
+        Assert.Equal(1_500_000_000_000L, reader.GetInt64(1));
     }
 
     [Fact]

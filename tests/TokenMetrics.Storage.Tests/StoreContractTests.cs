@@ -92,6 +92,21 @@ public abstract class StoreContractTests : IAsyncLifetime
         Layer = TokenUsageLayer.ChatClient,
         OperationId = Guid.CreateVersion7(),
         RoundIndex = 3,
+        Cost = 0.0001851m,
+        Currency = "USD",
+        PricedModel = "gpt-4o-mini" + s,
+        Feature = "summarize" + s,
+        Content = new TokenUsageContent
+        {
+            Question = "What is 2+2?" + s,
+            Answer = "4" + s,
+            Reasoning = "add them" + s,
+            ToolCalls =
+            [
+                new TokenUsageToolCall { Index = 0, Id = "call_1" + s, Type = "function", Name = "add" + s, Arguments = "{\"a\":2,\"b\":\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"}" },
+                new TokenUsageToolCall { Index = 1, Name = "noop" },
+            ],
+        },
     };
 
     /// <summary>Canonical JSON with dictionaries in ordinal key order (stores need not keep dictionary order).</summary>
@@ -443,6 +458,85 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(1, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
     }
 
+    [Fact]
+    public async Task Cost_StoredExactly_SummedPerCurrencyWithUnpricedCount()
+    {
+        var store = await NewStoreAsync();
+        static TokenUsageRecord Priced(TokenUsageRecord r, decimal? cost, string? currency = "USD", string? feature = null) =>
+            r with { Cost = cost, Currency = cost is null ? null : currency, PricedModel = cost is null ? null : r.RequestModel, Feature = feature };
+
+        var tiny = Priced(Rec(model: "gpt-4o", session: "s1"), 0.000000000001m, feature: "search");          // 10^-12: the smallest stored unit
+        var big = Priced(Rec(model: "gpt-4o", session: "s1"), 1234567.123456789012m, feature: "search");       // 19 significant digits
+        var tenth = Priced(Rec(model: "claude", session: "s2"), 0.1m, feature: "chat");
+        var fifth = Priced(Rec(model: "claude", session: "s2"), 0.2m, feature: "chat");                         // 0.1 + 0.2 is exactly 0.3 here
+        var euro = Priced(Rec(model: "mistral", session: "s2"), 0.0375m, currency: "EUR", feature: "chat");
+        var unpriced = Priced(Rec(model: "unknown-model", session: "s1"), null, feature: "search");             // usage known, price not
+        var estimatedUnpriced = Priced(Rec(model: "unknown-model", source: TokenUsageSource.Estimated), null);
+        var noUsage = Priced(Rec(model: "gpt-4o", input: null, output: null, source: TokenUsageSource.Missing, status: TokenUsageStatus.Error), null, feature: "chat");
+        await store.WriteAsync([tiny, big, tenth, fifth, euro, unpriced, estimatedUnpriced, noUsage], Ct);
+
+        foreach (var r in new[] { tiny, big, tenth, fifth, euro, unpriced, noUsage })
+        {
+            var back = await ReadBackAsync(store, r.Id);
+            Assert.Equal(r.Cost, back.Cost);
+            Assert.Equal(r.Currency, back.Currency);
+            Assert.Equal(r.PricedModel, back.PricedModel);
+            Assert.Equal(r.Feature, back.Feature);
+        }
+
+        var all = Assert.Single(await store.AggregateAsync(new TokenUsageAggregateQuery(), Ct));
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 1234567.423456789013m, ["EUR"] = 0.0375m }, all.Costs);
+        Assert.Equal(2, all.UnpricedCalls);
+
+        // Grouped by feature (records scanned) and by model and day (the per-day rollup where the store keeps one): same sums.
+        var byFeature = (await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Feature }, Ct)).ToDictionary(r => r.Keys["feature"] ?? "<null>");
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 1234567.123456789013m }, byFeature["search"].Costs);
+        Assert.Equal(1, byFeature["search"].UnpricedCalls);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 0.3m, ["EUR"] = 0.0375m }, byFeature["chat"].Costs);
+        Assert.Equal(0, byFeature["chat"].UnpricedCalls);
+        Assert.Empty(byFeature["<null>"].Costs);
+        Assert.Equal(1, byFeature["<null>"].UnpricedCalls);
+
+        var byModelDay = (await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day }, Ct)).ToDictionary(r => r.Keys["model"]!);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 1234567.123456789013m }, byModelDay["gpt-4o"].Costs);
+        Assert.Equal(0, byModelDay["gpt-4o"].UnpricedCalls);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 0.3m }, byModelDay["claude"].Costs);
+        Assert.Equal(2, byModelDay["unknown-model"].UnpricedCalls);
+        Assert.Empty(byModelDay["unknown-model"].Costs);
+        Assert.Equal(new DateTimeOffset(T0.Date, TimeSpan.Zero), byModelDay["mistral"].BucketStart);
+
+        // Filter by feature, on records, totals and sessions.
+        Assert.Equal([tiny.Id, big.Id, unpriced.Id], await IdsAsync(store, new TokenUsageQuery { Feature = "search" }));
+        Assert.Equal(3, Assert.Single(await store.AggregateAsync(new TokenUsageAggregateQuery { Feature = "search" }, Ct)).Calls);
+        var sessions = (await store.GetSessionsAsync(new TokenUsageSessionQuery(), Ct)).ToDictionary(s => s.SessionId);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 1234567.123456789013m }, sessions["s1"].Totals.Costs);
+        Assert.Equal(1, sessions["s1"].Totals.UnpricedCalls);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 0.3m, ["EUR"] = 0.0375m }, sessions["s2"].Totals.Costs);
+        Assert.Equal(["s1"], (await store.GetSessionsAsync(new TokenUsageSessionQuery { Feature = "search" }, Ct)).Select(s => s.SessionId));
+
+        // Deleting records takes their cost out of every total (the rollup's triggers included).
+        Assert.Equal(8, await store.DeleteOlderThanAsync(T0.AddTicks(1), Ct));
+        Assert.Empty(await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day }, Ct));
+        await store.WriteAsync([Priced(Rec(model: "claude"), 0.5m)], Ct);
+        Assert.Equal(new Dictionary<string, decimal> { ["USD"] = 0.5m }, Assert.Single(await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Day }, Ct)).Costs);
+    }
+
+    [Fact]
+    public async Task Content_NullWhenNotCaptured_EmptyPartsKept()
+    {
+        var store = await NewStoreAsync();
+        var none = Rec();
+        var empty = Rec() with { Content = new TokenUsageContent() };
+        var partial = Rec() with { Content = new TokenUsageContent { Answer = string.Empty, ToolCalls = [] } };
+        await store.WriteAsync([none, empty, partial], Ct);
+
+        Assert.Null((await ReadBackAsync(store, none.Id)).Content);
+        foreach (var r in new[] { empty, partial })
+        {
+            Assert.Equal(Canonical(r), Canonical(await ReadBackAsync(store, r.Id)));
+        }
+    }
+
     public static TheoryData<string> HostileStrings() => new()
     {
         "it's \"quoted\" `back` \\slash",
@@ -472,6 +566,9 @@ public abstract class StoreContractTests : IAsyncLifetime
             ResponseModel = s,
             Tags = new Dictionary<string, string> { [s] = s, ["k"] = s },
             Usage = new TokenUsage { InputTokenCount = 3, InputTokenDetails = new Dictionary<string, long> { [s] = 3 } },
+            Feature = s,
+            Currency = s,
+            Content = new TokenUsageContent { Question = s, Answer = s, Reasoning = s, ToolCalls = [new TokenUsageToolCall { Index = 7, Id = s, Type = s, Name = s, Arguments = s }] },
         };
         var plain = Rec();
         await store.WriteAsync([hostile, plain], Ct);
@@ -480,17 +577,19 @@ public abstract class StoreContractTests : IAsyncLifetime
         foreach (var query in new[]
         {
             new TokenUsageQuery { UserId = s }, new TokenUsageQuery { SessionId = s }, new TokenUsageQuery { Consumer = s },
-            new TokenUsageQuery { Provider = s }, new TokenUsageQuery { Model = s },
+            new TokenUsageQuery { Provider = s }, new TokenUsageQuery { Model = s }, new TokenUsageQuery { Feature = s },
             new TokenUsageQuery { Tags = new Dictionary<string, string> { [s] = s } }, new TokenUsageQuery { Tags = new Dictionary<string, string> { ["k"] = s } },
         })
         {
             Assert.Equal([hostile.Id], await IdsAsync(store, query));
         }
 
-        var groups = await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.User | TokenUsageDimensions.Model | TokenUsageDimensions.Tag, TagKey = s }, Ct);
+        var groups = await store.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.User | TokenUsageDimensions.Model | TokenUsageDimensions.Tag | TokenUsageDimensions.Feature, TagKey = s }, Ct);
         var group = Assert.Single(groups, g => g.Keys["user"] == s);
         Assert.Equal(s, group.Keys["model"]);
         Assert.Equal(s, group.Keys["tag"]);
+        Assert.Equal(s, group.Keys["feature"]);
+        Assert.Equal(new Dictionary<string, decimal> { [s] = 0.0001851m }, group.Costs);
 
         var session = Assert.Single(await store.GetSessionsAsync(new TokenUsageSessionQuery { SessionId = s, IncludeRounds = true }, Ct));
         Assert.Equal(s, session.SessionId);

@@ -21,6 +21,38 @@ internal abstract class StoreDialect
     /// <c>failed_calls</c>, <c>duration_ticks</c>.</summary>
     public virtual string? DailyRollupTable => null;
 
+    /// <summary>Gets the per-UTC-day, per-model, per-currency cost totals kept with <see cref="DailyRollupTable"/>, or
+    /// <see langword="null"/>. Columns: <c>day</c>, <c>model</c>, <c>currency</c>, and the cost sum read by <see cref="RollupCostSum"/>.</summary>
+    public virtual string? DailyCostRollupTable => null;
+
+    /// <summary>Gets the select-list fragment summing the cost columns of <see cref="DailyCostRollupTable"/> (alias <c>u</c>),
+    /// <see cref="CostSumColumns"/> columns read by <see cref="ReadCostSum"/>.</summary>
+    public virtual string RollupCostSum => throw new NotSupportedException();
+
+    /// <summary>Gets how many select-list columns <see cref="SumCost"/> produces.</summary>
+    public abstract int CostSumColumns { get; }
+
+    /// <summary>Converts a cost to the value stored in the <c>cost</c> column.</summary>
+    /// <param name="cost">The cost.</param>
+    /// <returns>The column value.</returns>
+    public abstract object CostToColumn(decimal cost);
+
+    /// <summary>Reads a non-null <c>cost</c> column.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="ordinal">The column.</param>
+    /// <returns>The cost.</returns>
+    public abstract decimal ReadCost(DbDataReader reader, int ordinal);
+
+    /// <summary>Returns the select-list fragment (<see cref="CostSumColumns"/> columns) that sums <c>u.cost</c> exactly, without overflow.</summary>
+    /// <returns>The fragment.</returns>
+    public abstract string SumCost();
+
+    /// <summary>Reads the columns of <see cref="SumCost"/> or <see cref="RollupCostSum"/>.</summary>
+    /// <param name="reader">The reader.</param>
+    /// <param name="ordinal">The first column.</param>
+    /// <returns>The sum.</returns>
+    public abstract decimal ReadCostSum(DbDataReader reader, int ordinal);
+
     /// <summary>Returns an expression reading a JSON column as text.</summary>
     /// <param name="column">The column.</param>
     /// <returns>The expression.</returns>

@@ -10,7 +10,8 @@ namespace TokenMetrics.Storage.Internal;
 /// <summary>The read side of every SQL store: filters, paging, grouping rules and sessions, over an open connection.</summary>
 /// <remarks>Grouping rules: <c>model</c> is the effective model (response, else routed, else request); <c>status</c> is the
 /// lowercase status name (<c>ok</c>, <c>error</c>, <c>cancelled</c>, <c>truncated</c>); buckets are UTC hours or days;
-/// total tokens are the reported total, else input + output. Groups come largest total first.</remarks>
+/// total tokens are the reported total, else input + output. Groups come largest total first. Cost is summed per currency over
+/// the priced records; "unpriced" counts records whose usage is known (reported or estimated) but whose cost is NULL.</remarks>
 internal static class StoreQueries
 {
     private const string Sums =
@@ -24,14 +25,16 @@ internal static class StoreQueries
         "CAST(COALESCE(SUM(CASE WHEN u.source = 'estimated' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(CASE WHEN u.source = 'missing' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(CASE WHEN u.status <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
-        "CAST(COALESCE(SUM(u.duration_ticks), 0) AS BIGINT)";
+        "CAST(COALESCE(SUM(u.duration_ticks), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(CASE WHEN u.cost IS NULL AND u.source <> 'missing' THEN 1 ELSE 0 END), 0) AS BIGINT)";
 
     private const string RollupSums =
         "CAST(SUM(u.calls) AS BIGINT), CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), CAST(SUM(u.total_tokens) AS BIGINT), " +
         "CAST(SUM(u.cached_tokens) AS BIGINT), CAST(SUM(u.cache_write_tokens) AS BIGINT), CAST(SUM(u.reasoning_tokens) AS BIGINT), " +
-        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT)";
+        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT), " +
+        "CAST(SUM(u.unpriced_calls) AS BIGINT)";
 
-    private const int SumCount = 11;
+    private const int SumCount = 12;
 
     private static readonly (TokenUsageDimensions Dimension, string Key, string Column)[] Dimensions =
     [
@@ -42,6 +45,7 @@ internal static class StoreQueries
         (TokenUsageDimensions.Session, "session", "u.session_id"),
         (TokenUsageDimensions.Tag, "tag", string.Empty),
         (TokenUsageDimensions.Status, "status", "u.status"),
+        (TokenUsageDimensions.Feature, "feature", "u.feature"),
     ];
 
     /// <summary>Checks a limit: below 1 throws, above <see cref="TokenUsageFilter.MaxLimit"/> is capped.</summary>
@@ -95,6 +99,7 @@ internal static class StoreQueries
         Equal("u.user_id", filter.UserId);
         Equal("u.consumer", filter.Consumer);
         Equal("u.session_id", filter.SessionId);
+        Equal("u.feature", filter.Feature);
         if (filter.Model is not null)
         {
             var p = sql.Add(StoreValues.Encode(filter.Model, e)!);
@@ -171,19 +176,7 @@ internal static class StoreQueries
 
         // Totals by model and UTC day (the FinOps breakdown) over whole days, with no other filter, come from the per-day
         // rollup when the store keeps one: the same numbers without scanning every record.
-        var rollup = dialect.DailyRollupTable is { } rollupTable && CanUseDailyRollup(query) ? rollupTable : null;
-        var sql = new SqlText();
-        var keys = new List<string>();
-        var groups = new List<string>();
-        foreach (var (dimension, key, column) in Dimensions)
-        {
-            if (query.GroupBy.HasFlag(dimension))
-            {
-                keys.Add(key);
-                groups.Add(dimension == TokenUsageDimensions.Tag ? dialect.TagValue(sql.Add(StoreValues.Encode(query.TagKey, dialect.EscapesNul)!)) : column);
-            }
-        }
-
+        var useRollup = dialect.DailyRollupTable is not null && CanUseDailyRollup(query);
         var bucketTicks = query.Bucket switch
         {
             TokenUsageTimeBucket.None => 0L,
@@ -191,35 +184,26 @@ internal static class StoreQueries
             TokenUsageTimeBucket.Day => StoreValues.DayTicks,
             _ => throw new ArgumentException("Unknown time bucket.", nameof(query)),
         };
-        if (bucketTicks != 0)
-        {
-            groups.Add(rollup is null ? string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})") : "u.day");
-        }
 
+        var sql = new SqlText();
+        var (keys, groups) = Groups(sql, dialect, query, bucketTicks, useRollup);
         sql.Append("SELECT ");
         foreach (var group in groups)
         {
             sql.Append(group).Append(", ");
         }
 
-        if (rollup is null)
+        if (useRollup)
+        {
+            sql.Append(RollupSums + " FROM " + dialect.DailyRollupTable + " u");
+            AppendRollupWhere(sql, query);
+        }
+        else
         {
             sql.Append(Sums + " FROM " + dialect.UsageTable + " u");
             _ = AppendWhere(sql, query, dialect);
         }
-        else
-        {
-            sql.Append(RollupSums + " FROM " + rollup + " u WHERE 1 = 1");
-            if (query.From is { } from)
-            {
-                sql.Append(" AND u.day >= " + sql.Add(from.UtcTicks));
-            }
 
-            if (query.To is { } to)
-            {
-                sql.Append(" AND u.day < " + sql.Add(to.UtcTicks));
-            }
-        }
         var ordinals = string.Join(", ", Enumerable.Range(1, groups.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)));
         if (groups.Count > 0)
         {
@@ -227,7 +211,7 @@ internal static class StoreQueries
         }
 
         var totalOrdinal = (groups.Count + 4).ToString(CultureInfo.InvariantCulture);
-        sql.Append((rollup is null ? " HAVING COUNT(*) > 0" : " HAVING SUM(u.calls) > 0") + " ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
+        sql.Append((useRollup ? " HAVING SUM(u.calls) > 0" : " HAVING COUNT(*) > 0") + " ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
 
         var result = new List<TokenUsageAggregate>();
         var command = sql.CreateCommand(connection);
@@ -238,15 +222,69 @@ internal static class StoreQueries
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var values = new Dictionary<string, string?>(StringComparer.Ordinal);
-                    for (var i = 0; i < keys.Count; i++)
-                    {
-                        values[keys[i]] = reader.IsDBNull(i) ? null : StoreValues.Decode(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture), dialect.EscapesNul);
-                    }
-
-                    DateTimeOffset? bucket = bucketTicks == 0 ? null : new DateTimeOffset(reader.GetInt64(keys.Count), TimeSpan.Zero);
+                    var (values, bucket) = ReadGroup(reader, dialect, keys, bucketTicks);
                     result.Add(ReadSums(reader, groups.Count, values, bucket));
                 }
+            }
+        }
+
+        if (result.Count == 0)
+        {
+            return result;
+        }
+
+        // Cost per currency, a second grouped pass over the priced records only (a record's currency is not a grouping the
+        // caller asked for, so it cannot share the first pass's rows); matched to the groups above by their keys.
+        var costSql = new SqlText();
+        var (_, costGroups) = Groups(costSql, dialect, query, bucketTicks, useRollup);
+        costSql.Append("SELECT ");
+        foreach (var group in costGroups)
+        {
+            costSql.Append(group).Append(", ");
+        }
+
+        if (useRollup)
+        {
+            costSql.Append("u.currency, " + dialect.RollupCostSum + " FROM " + dialect.DailyCostRollupTable + " u");
+            AppendRollupWhere(costSql, query);
+        }
+        else
+        {
+            costSql.Append("COALESCE(u.currency, ''), " + dialect.SumCost() + " FROM " + dialect.UsageTable + " u");
+            _ = AppendWhere(costSql, query, dialect, "u.cost IS NOT NULL");
+        }
+
+        costSql.Append(" GROUP BY " + string.Join(", ", Enumerable.Range(1, costGroups.Count + 1).Select(i => i.ToString(CultureInfo.InvariantCulture))));
+        var byKey = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < result.Count; i++)
+        {
+            byKey[GroupKey(result[i].Keys, keys, result[i].BucketStart)] = i;
+        }
+
+        var costs = new Dictionary<string, decimal>?[result.Count];
+        var costCommand = costSql.CreateCommand(connection);
+        await using (costCommand.ConfigureAwait(false))
+        {
+            var reader = await costCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var (values, bucket) = ReadGroup(reader, dialect, keys, bucketTicks);
+                    if (byKey.TryGetValue(GroupKey(values, keys, bucket), out var index))
+                    {
+                        var currency = StoreValues.Decode(reader.GetString(costGroups.Count), dialect.EscapesNul)!;
+                        (costs[index] ??= new Dictionary<string, decimal>(StringComparer.Ordinal))[currency] = dialect.ReadCostSum(reader, costGroups.Count + 1);
+                    }
+                }
+            }
+        }
+
+        for (var i = 0; i < result.Count; i++)
+        {
+            if (costs[i] is { } c)
+            {
+                result[i] = result[i] with { Costs = c };
             }
         }
 
@@ -270,9 +308,11 @@ internal static class StoreQueries
         sql.Append(" GROUP BY u.session_id ORDER BY last_ts DESC, sid LIMIT " + sql.Add(limit) + ") ");
         var head = sql.ToString();
         var rounds = new SqlText();
+        var costs = new SqlText();
         foreach (var parameter in sql.Parameters)
         {
             _ = rounds.Add(parameter.Value);
+            _ = costs.Add(parameter.Value);
         }
 
         sql.Append("SELECT u.session_id, u.model, MIN(u.ts), MAX(u.ts), " + Sums + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " GROUP BY u.session_id, u.model");
@@ -298,6 +338,25 @@ internal static class StoreQueries
             }
         }
 
+        if (sessions.Count > 0)
+        {
+            costs.Append(head + "SELECT u.session_id, COALESCE(u.currency, ''), " + dialect.SumCost() + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid"
+                + where + " AND u.cost IS NOT NULL GROUP BY u.session_id, COALESCE(u.currency, '')");
+            var costCommand = costs.CreateCommand(connection);
+            await using (costCommand.ConfigureAwait(false))
+            {
+                var reader = await costCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var id = StoreValues.Decode(reader.GetString(0), dialect.EscapesNul)!;
+                        sessions[id].Costs[StoreValues.Decode(reader.GetString(1), dialect.EscapesNul)!] = dialect.ReadCostSum(reader, 2);
+                    }
+                }
+            }
+        }
+
         if (query.IncludeRounds && sessions.Count > 0)
         {
             rounds.Append(head + "SELECT " + UsageColumns.SelectList("u", dialect) + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " ORDER BY u.session_id, u.ts, u.id");
@@ -314,13 +373,73 @@ internal static class StoreQueries
             .ToList();
     }
 
+    /// <summary>The group keys and SQL group expressions (dimensions, then the time bucket) of an aggregate query.</summary>
+    private static (List<string> Keys, List<string> Groups) Groups(SqlText sql, StoreDialect dialect, TokenUsageAggregateQuery query, long bucketTicks, bool rollup)
+    {
+        var keys = new List<string>();
+        var groups = new List<string>();
+        foreach (var (dimension, key, column) in Dimensions)
+        {
+            if (query.GroupBy.HasFlag(dimension))
+            {
+                keys.Add(key);
+                groups.Add(dimension == TokenUsageDimensions.Tag ? dialect.TagValue(sql.Add(StoreValues.Encode(query.TagKey, dialect.EscapesNul)!)) : column);
+            }
+        }
+
+        if (bucketTicks != 0)
+        {
+            groups.Add(rollup ? "u.day" : string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})"));
+        }
+
+        return (keys, groups);
+    }
+
+    private static void AppendRollupWhere(SqlText sql, TokenUsageFilter query)
+    {
+        sql.Append(" WHERE 1 = 1");
+        if (query.From is { } from)
+        {
+            sql.Append(" AND u.day >= " + sql.Add(from.UtcTicks));
+        }
+
+        if (query.To is { } to)
+        {
+            sql.Append(" AND u.day < " + sql.Add(to.UtcTicks));
+        }
+    }
+
+    private static (Dictionary<string, string?> Values, DateTimeOffset? Bucket) ReadGroup(DbDataReader reader, StoreDialect dialect, List<string> keys, long bucketTicks)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            values[keys[i]] = reader.IsDBNull(i) ? null : StoreValues.Decode(Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture), dialect.EscapesNul);
+        }
+
+        DateTimeOffset? bucket = bucketTicks == 0 ? null : new DateTimeOffset(reader.GetInt64(keys.Count), TimeSpan.Zero);
+        return (values, bucket);
+    }
+
+    /// <summary>An unambiguous text key of a group (each value length-prefixed, null distinct from empty).</summary>
+    private static string GroupKey(IReadOnlyDictionary<string, string?> values, List<string> keys, DateTimeOffset? bucket)
+    {
+        var key = new System.Text.StringBuilder();
+        foreach (var name in keys)
+        {
+            _ = values[name] is { } v ? key.Append(CultureInfo.InvariantCulture, $"{v.Length}:").Append(v) : key.Append('-');
+        }
+
+        return key.Append('@').Append(bucket?.UtcTicks.ToString(CultureInfo.InvariantCulture)).ToString();
+    }
+
     private static bool CanUseDailyRollup(TokenUsageAggregateQuery query) =>
         (query.GroupBy & ~TokenUsageDimensions.Model) == TokenUsageDimensions.None
         && query.Bucket is TokenUsageTimeBucket.None or TokenUsageTimeBucket.Day
         && (query.From is null || query.From.Value.UtcTicks % StoreValues.DayTicks == 0)
         && (query.To is null || query.To.Value.UtcTicks % StoreValues.DayTicks == 0)
         && query.Provider is null && query.Model is null && query.UserId is null && query.Consumer is null && query.SessionId is null
-        && query.Tags is null && query.Status is null && query.Source is null;
+        && query.Feature is null && query.Tags is null && query.Status is null && query.Source is null;
 
     private static async ValueTask<List<TokenUsageRecord>> ReadRecordsAsync(DbConnection connection, StoreDialect dialect, SqlText sql, CancellationToken cancellationToken)
     {
@@ -364,6 +483,7 @@ internal static class StoreQueries
             MissingCalls = v[8],
             FailedCalls = v[9],
             TotalDuration = TimeSpan.FromTicks(v[10]),
+            UnpricedCalls = v[11],
         };
     }
 
@@ -373,6 +493,8 @@ internal static class StoreQueries
         private TokenUsageAggregate? _totals;
 
         public List<TokenUsageRecord> Rounds { get; } = [];
+
+        public Dictionary<string, decimal> Costs { get; } = new(StringComparer.Ordinal);
 
         public void Add(string? model, long first, long last, TokenUsageAggregate sums)
         {
@@ -390,6 +512,7 @@ internal static class StoreQueries
                 MissingCalls = _totals.MissingCalls + sums.MissingCalls,
                 FailedCalls = _totals.FailedCalls + sums.FailedCalls,
                 TotalDuration = _totals.TotalDuration + sums.TotalDuration,
+                UnpricedCalls = _totals.UnpricedCalls + sums.UnpricedCalls,
             };
         }
 
@@ -404,7 +527,7 @@ internal static class StoreQueries
                 UpdatedAt = new DateTimeOffset(last.Last, TimeSpan.Zero),
                 LastModel = last.Model,
                 Models = byFirstUse.Where(m => m.Model is not null).Select(m => m.Model!).ToList(),
-                Totals = _totals!,
+                Totals = Costs.Count == 0 ? _totals! : _totals! with { Costs = Costs },
                 Rounds = includeRounds ? Rounds : null,
             };
         }

@@ -209,4 +209,107 @@ internal static class StoreValues
 
         return result;
     }
+
+    /// <summary>Writes captured content as JSON in the record's JSON shape (<c>question</c>, <c>answer</c>, <c>reasoning</c>,
+    /// <c>tool_calls</c>: <c>index</c>, <c>id</c>, <c>type</c>, <c>name</c>, <c>arguments</c>; nulls omitted); strings through
+    /// <see cref="Encode"/>.</summary>
+    public static string? ContentToJson(TokenUsageContent? content, bool escapeNul)
+    {
+        if (content is null)
+        {
+            return null;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            void Text(string name, string? value)
+            {
+                if (value is not null)
+                {
+                    writer.WriteString(name, Encode(value, escapeNul));
+                }
+            }
+
+            writer.WriteStartObject();
+            Text("question", content.Question);
+            Text("answer", content.Answer);
+            Text("reasoning", content.Reasoning);
+            if (content.ToolCalls is { } calls)
+            {
+                writer.WriteStartArray("tool_calls");
+                foreach (var call in calls)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteNumber("index", call.Index);
+                    Text("id", call.Id);
+                    Text("type", call.Type);
+                    Text("name", call.Name);
+                    Text("arguments", call.Arguments);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public static TokenUsageContent? ContentFromJson(string? json, bool escapeNul)
+    {
+        if (json is null)
+        {
+            return null;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        string? Text(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? Decode(value.GetString(), escapeNul) : null;
+
+        List<TokenUsageToolCall>? calls = null;
+        if (root.TryGetProperty("tool_calls", out var array) && array.ValueKind == JsonValueKind.Array)
+        {
+            calls = new List<TokenUsageToolCall>(array.GetArrayLength());
+            foreach (var call in array.EnumerateArray())
+            {
+                calls.Add(new TokenUsageToolCall
+                {
+                    Index = call.TryGetProperty("index", out var index) && index.TryGetInt32(out var i) ? i : 0,
+                    Id = Text(call, "id"),
+                    Type = Text(call, "type"),
+                    Name = Text(call, "name"),
+                    Arguments = Text(call, "arguments"),
+                });
+            }
+        }
+
+        return new TokenUsageContent
+        {
+            Question = Text(root, "question"),
+            Answer = Text(root, "answer"),
+            Reasoning = Text(root, "reasoning"),
+            ToolCalls = calls,
+        };
+    }
+
+    /// <summary>Units per currency unit of an integer-stored cost (SQLite): 10^12, so every price with up to six decimals per
+    /// million tokens times any token count is stored exactly, and the largest single cost is about 9.2 million.</summary>
+    public const long CostUnitsPerCurrencyUnit = 1_000_000_000_000;
+
+    /// <summary>Converts a cost to integer units of 10^-12 (rounded to 12 decimals, half to even; clamped to the Int64 range).</summary>
+    public static long ToCostUnits(decimal cost)
+    {
+        var scaled = decimal.Round(cost, 12) * CostUnitsPerCurrencyUnit;
+        return scaled >= long.MaxValue ? long.MaxValue : scaled <= long.MinValue ? long.MinValue : (long)scaled;
+    }
+
+    /// <summary>Converts integer units of 10^-12 back to a cost (trailing zeros removed, so 1.50 and 1.5 read back alike).</summary>
+    public static decimal FromCostUnits(long units) => TrimZeros((decimal)units / CostUnitsPerCurrencyUnit);
+
+    /// <summary>Removes trailing fractional zeros, so an amount reads back with the scale its digits need.</summary>
+    public static decimal TrimZeros(decimal value) => value / 1.000000000000000000000000000000000m;
 }

@@ -24,6 +24,10 @@ internal enum ColumnKind
 
     /// <summary>Boolean (SQLite: 0/1).</summary>
     Bool,
+
+    /// <summary>An exact money amount (<see cref="decimal"/>); each store picks its exact representation
+    /// (<see cref="StoreDialect.CostToColumn"/>).</summary>
+    Cost,
 }
 
 /// <summary>One column of the usage table: its name, kind and how its value comes from a record.</summary>
@@ -77,6 +81,13 @@ internal static class UsageColumns
         // Schema version 2: the tool-loop round of a record.
         new("operation_id", ColumnKind.Text, static (r, _) => r.OperationId?.ToString("D")),
         new("round_index", ColumnKind.Int32, static (r, _) => r.RoundIndex),
+
+        // Schema version 3: price, feature and captured content.
+        new("cost", ColumnKind.Cost, static (r, _) => r.Cost),
+        new("currency", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Currency, e)),
+        new("priced_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.PricedModel, e)),
+        new("feature", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Feature, e)),
+        new("content", ColumnKind.Json, static (r, e) => StoreValues.ContentToJson(r.Content, e)),
     ];
 
     /// <summary>Gets the comma-separated column names, in <see cref="All"/> order.</summary>
@@ -142,6 +153,11 @@ internal static class UsageColumns
             Layer = StoreValues.ParseLayer(reader.GetString(34)),
             OperationId = reader.IsDBNull(35) || !Guid.TryParseExact(reader.GetString(35), "D", out var operationId) ? null : operationId,
             RoundIndex = I(36),
+            Cost = reader.IsDBNull(37) ? null : dialect.ReadCost(reader, 37),
+            Currency = S(38),
+            PricedModel = S(39),
+            Feature = S(40),
+            Content = StoreValues.ContentFromJson(J(41), e),
         };
     }
 }

@@ -101,6 +101,7 @@ internal static class ExtractCommand
                 reasoning_tokens          {N(u.ReasoningTokenCount)}
                 source                    {Source(record.Source)}{(record.EstimationMethod is null ? string.Empty : $" ({record.EstimationMethod})")}
                 status                    {record.Status.ToString().ToLowerInvariant()}{(record.ErrorType is null ? string.Empty : $" ({record.ErrorType})")}
+                cost                      {CostText(record)}
                 """)).ConfigureAwait(false);
         }
 
@@ -184,11 +185,27 @@ internal static class ExtractCommand
             w.WriteString("estimation_method", record.EstimationMethod);
             w.WriteString("status", record.Status.ToString().ToLowerInvariant());
             w.WriteString("error_type", record.ErrorType);
+            if (record.Cost is { } cost)
+            {
+                w.WriteNumber("cost", cost);
+            }
+            else
+            {
+                w.WriteNull("cost");
+            }
+
+            w.WriteString("currency", record.Currency);
+            w.WriteString("priced_model", record.PricedModel);
             w.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>The cost line: amount, currency and the price entry used; "unknown" (never 0) when the model has no price.</summary>
+    internal static string CostText(TokenUsageRecord record) => record.Cost is { } cost
+        ? string.Create(CultureInfo.InvariantCulture, $"{cost} {record.Currency}{(record.PricedModel is null ? string.Empty : $" (priced as {record.PricedModel})")}")
+        : record.Source == TokenUsageSource.Missing ? "-" : "unknown (no price for this model)";
 
     private static void Count(Utf8JsonWriter w, string name, long? value)
     {

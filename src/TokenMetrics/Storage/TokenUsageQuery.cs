@@ -29,6 +29,9 @@ public record TokenUsageFilter
     /// <summary>Gets the session.</summary>
     public string? SessionId { get; init; }
 
+    /// <summary>Gets the product feature.</summary>
+    public string? Feature { get; init; }
+
     /// <summary>Gets tag criteria: every key must have the given value.</summary>
     public IReadOnlyDictionary<string, string>? Tags { get; init; }
 
@@ -81,6 +84,9 @@ public enum TokenUsageDimensions
 
     /// <summary>The status.</summary>
     Status = 64,
+
+    /// <summary>The product feature.</summary>
+    Feature = 128,
 }
 
 /// <summary>The time bucket of grouped totals.</summary>
@@ -115,7 +121,7 @@ public sealed record TokenUsageAggregateQuery : TokenUsageFilter
 /// <summary>Totals of one group.</summary>
 public sealed record TokenUsageAggregate
 {
-    /// <summary>Gets the group's dimension values (keys: <c>provider</c>, <c>model</c>, <c>user</c>, <c>consumer</c>, <c>session</c>, <c>tag</c>, <c>status</c>); a null value means "not set".</summary>
+    /// <summary>Gets the group's dimension values (keys: <c>provider</c>, <c>model</c>, <c>user</c>, <c>consumer</c>, <c>session</c>, <c>tag</c>, <c>status</c>, <c>feature</c>); a null value means "not set".</summary>
     public IReadOnlyDictionary<string, string?> Keys { get; init; } = new Dictionary<string, string?>();
 
     /// <summary>Gets the start of the time bucket, when grouped by time.</summary>
@@ -153,6 +159,16 @@ public sealed record TokenUsageAggregate
 
     /// <summary>Gets the summed call duration.</summary>
     public TimeSpan TotalDuration { get; init; }
+
+    /// <summary>Gets the summed cost of the priced calls, per currency (ISO 4217 code; empty string when a record had a cost but no
+    /// currency); empty when no call was priced. Exact: summed as decimals, never through floating point.</summary>
+    public IReadOnlyDictionary<string, decimal> Costs { get; init; } = EmptyCosts;
+
+    /// <summary>Gets the calls whose usage is known (reported or estimated) but whose price is not (cost <see langword="null"/>):
+    /// <see cref="Costs"/> leaves them out, so a non-zero count means the cost is a lower bound.</summary>
+    public long UnpricedCalls { get; init; }
+
+    private static readonly IReadOnlyDictionary<string, decimal> EmptyCosts = new Dictionary<string, decimal>();
 }
 
 /// <summary>Sessions to list, or one session to show.</summary>

@@ -69,6 +69,58 @@ public sealed class AiLogFileExporterTests : IDisposable
     }
 
     [Fact]
+    public async Task CapturedContentAndCost_WrittenWithHigressNames_NumbersAsNumbers()
+    {
+        var exporter = new AiLogFileExporter(new AiLogExporterOptions { Directory = _root });
+        var record = Records.Chat() with
+        {
+            Cost = 0.000123456789m,
+            Currency = "USD",
+            Content = new TokenUsageContent
+            {
+                Question = "What's the weather in Paris?\n\"quoted\"",
+                Answer = "Let me check.",
+                Reasoning = "The user wants weather; call the tool.",
+                ToolCalls =
+                [
+                    new TokenUsageToolCall { Index = 0, Id = "call_abc", Type = "function", Name = "get_weather", Arguments = "{\"city\":\"Paris\"}" },
+                    new TokenUsageToolCall { Index = 1, Id = "call_def", Name = "get_time", Arguments = "{}" },
+                ],
+            },
+        };
+
+        await exporter.ExportAsync([record, Records.Chat()], CancellationToken.None);
+
+        var lines = File.ReadAllLines(exporter.FilePath);
+        using var json = JsonDocument.Parse(lines[0]);
+        var log = json.RootElement;
+        Assert.Equal("What's the weather in Paris?\n\"quoted\"", log.GetProperty("question").GetString());
+        Assert.Equal("Let me check.", log.GetProperty("answer").GetString());
+        Assert.Equal("The user wants weather; call the tool.", log.GetProperty("reasoning").GetString());
+        var calls = log.GetProperty("tool_calls");
+        Assert.Equal(JsonValueKind.Array, calls.ValueKind);
+        Assert.Equal(2, calls.GetArrayLength());
+        Assert.Equal(0, calls[0].GetProperty("index").GetInt32());
+        Assert.Equal("call_abc", calls[0].GetProperty("id").GetString());
+        Assert.Equal("function", calls[0].GetProperty("type").GetString());
+        Assert.Equal("get_weather", calls[0].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal("{\"city\":\"Paris\"}", calls[0].GetProperty("function").GetProperty("arguments").GetString());
+        Assert.Equal(1, calls[1].GetProperty("index").GetInt32());
+        Assert.Equal("function", calls[1].GetProperty("type").GetString()); // OpenAI's only type, when the vendor left it out
+        Assert.Equal("get_time", calls[1].GetProperty("function").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Number, log.GetProperty("cost").ValueKind);
+        Assert.Equal(0.000123456789m, log.GetProperty("cost").GetDecimal());
+        Assert.Equal("USD", log.GetProperty("currency").GetString());
+
+        // Not captured, not priced: no content fields, no cost (never 0).
+        using var plain = JsonDocument.Parse(lines[1]);
+        foreach (var name in new[] { "question", "answer", "reasoning", "tool_calls", "cost", "currency" })
+        {
+            Assert.False(plain.RootElement.TryGetProperty(name, out _), name);
+        }
+    }
+
+    [Fact]
     public async Task Wrap_WritesTheAccessLogShape_ThatAgentSessionMonitorReads()
     {
         var exporter = new AiLogFileExporter(new AiLogExporterOptions { Directory = _root, Wrap = true });

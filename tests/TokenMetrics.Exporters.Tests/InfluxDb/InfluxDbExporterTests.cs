@@ -61,6 +61,34 @@ public sealed class InfluxDbExporterTests(InfluxDbFixture influx) : IClassFixtur
     }
 
     [Fact]
+    public async Task V1_CostFieldAndCurrencyFeatureTags_SumPerCurrency_ContentNeverWritten()
+    {
+        var db = await influx.CreateDatabaseAsync();
+        using var http = new HttpClient();
+        var exporter = new InfluxDbTokenUsageExporter(http, V1Options(db));
+        var content = new TokenUsageContent { Question = "secret-question-canary", Answer = "secret-answer-canary" };
+        var a = Records.Chat(timestamp: T0) with { Cost = 0.00125m, Currency = "USD", PricedModel = "gpt-4o", Feature = "search", Content = content };
+        var b = Records.Chat(timestamp: T0.AddSeconds(1)) with { Cost = 0.5m, Currency = "USD", PricedModel = "gpt-4o", Feature = "chat" };
+        var c = Records.Chat(timestamp: T0.AddSeconds(2)) with { Feature = "search" }; // unknown price: no cost field
+
+        Assert.Equal(TokenUsageExportResult.Success, await exporter.ExportAsync([a, b, c], CancellationToken.None));
+
+        var rows = await influx.SelectAsync(db, "SELECT * FROM tokenmetrics_usage ORDER BY time");
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(0.00125, rows[0]["cost"].GetDouble());
+        Assert.Equal("USD", rows[0]["currency"].GetString());
+        Assert.Equal("search", rows[0]["feature"].GetString());
+        Assert.Equal("gpt-4o", rows[0]["priced_model"].GetString());
+        Assert.Equal(JsonValueKind.Null, rows[2]["cost"].ValueKind);
+        Assert.Equal(JsonValueKind.Null, rows[2]["currency"].ValueKind);
+        Assert.DoesNotContain(rows[0].Keys, k => k.Contains("question", StringComparison.Ordinal) || k.Contains("answer", StringComparison.Ordinal) || k.Contains("content", StringComparison.Ordinal));
+        Assert.DoesNotContain(rows[0].Values, v => v.ToString().Contains("canary", StringComparison.Ordinal));
+
+        var sums = await influx.SelectAsync(db, "SELECT sum(cost) AS cost FROM tokenmetrics_usage WHERE currency = 'USD'");
+        Assert.Equal(0.50125, Assert.Single(sums)["cost"].GetDouble(), 12);
+    }
+
+    [Fact]
     public async Task V1_HostileTagAndFieldValues_RoundTrip()
     {
         var db = await influx.CreateDatabaseAsync();

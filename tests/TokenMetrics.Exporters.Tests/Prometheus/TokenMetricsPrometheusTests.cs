@@ -62,6 +62,30 @@ public sealed class TokenMetricsPrometheusTests
     }
 
     [Fact]
+    public void Cost_CounterPerCurrency_OnlyPricedCalls_UnpricedCounted()
+    {
+        var metrics = new TokenMetricsPrometheus();
+        metrics.Record([
+            Records.Chat() with { Cost = 0.1m, Currency = "USD" },
+            Records.Chat() with { Cost = 0.2m, Currency = "USD" },
+            Records.Chat() with { Cost = 0.05m, Currency = "EUR" },
+            Records.Chat(),                                       // usage, unknown price
+            Records.Chat(source: TokenUsageSource.Missing),       // no usage: neither priced nor unpriced
+        ]);
+
+        var raw = metrics.GetText();
+        var text = PrometheusText.Parse(raw);
+        (string, string)[] gpt = [("provider", "openai"), ("model", "gpt-4o"), ("operation", "chat"), ("status", "ok"), ("source", "reported")];
+        Assert.Equal("counter", text.Types["tokenmetrics_cost_total"]);
+        Assert.Contains("tokenmetrics_cost_total{provider=\"openai\",model=\"gpt-4o\",operation=\"chat\",status=\"ok\",source=\"reported\",currency=\"USD\"} 0.3\n", raw, StringComparison.Ordinal); // exact: 0.1 + 0.2
+        Assert.Equal(0.05, text.Value("tokenmetrics_cost_total", [.. gpt, ("currency", "EUR")]));
+        Assert.Equal(2, text.Samples.Count(s => s.Name == "tokenmetrics_cost_total"));
+        Assert.Equal("counter", text.Types["tokenmetrics_unpriced_calls_total"]);
+        Assert.Equal(1, text.Value("tokenmetrics_unpriced_calls_total", gpt));
+        Assert.Single(text.Samples, s => s.Name == "tokenmetrics_unpriced_calls_total");
+    }
+
+    [Fact]
     public void GetText_HostileLabelValues_AreEscapedAndRoundTrip()
     {
         const string hostile = "evil\\model\"}\n# TYPE x counter\nx{a=\"1\"} 1,le=\"=ü€😀";

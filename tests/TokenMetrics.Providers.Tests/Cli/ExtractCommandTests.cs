@@ -60,6 +60,23 @@ public class ExtractCommandTests
     }
 
     [Fact]
+    public void Cost_InJsonAndTable_NullNeverZeroWhenUnpriced()
+    {
+        var priced = new TokenUsageRecord { Usage = new TokenUsage { InputTokenCount = 10 }, Source = TokenUsageSource.Reported, Cost = 0.0000375m, Currency = "USD", PricedModel = "gpt-4o-mini" };
+        var unpriced = priced with { Cost = null, Currency = null, PricedModel = null };
+
+        using var json = JsonDocument.Parse(ExtractCommand.ToJson(priced));
+        Assert.Equal("0.0000375", json.RootElement.GetProperty("cost").GetRawText());
+        Assert.Equal("USD", json.RootElement.GetProperty("currency").GetString());
+        Assert.Equal("gpt-4o-mini", json.RootElement.GetProperty("priced_model").GetString());
+        Assert.Equal("0.0000375 USD (priced as gpt-4o-mini)", ExtractCommand.CostText(priced));
+
+        using var none = JsonDocument.Parse(ExtractCommand.ToJson(unpriced));
+        Assert.Equal(JsonValueKind.Null, none.RootElement.GetProperty("cost").ValueKind);
+        Assert.Equal("unknown (no price for this model)", ExtractCommand.CostText(unpriced));
+    }
+
+    [Fact]
     public async Task ResponsesApiBody_IsSniffed()
     {
         var body = Encoding.UTF8.GetBytes("{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"completed\",\"model\":\"gpt-4.1-2025-04-14\",\"output\":[],\"usage\":{\"input_tokens\":30,\"input_tokens_details\":{\"cached_tokens\":0},\"output_tokens\":9,\"output_tokens_details\":{\"reasoning_tokens\":2},\"total_tokens\":39}}");

@@ -69,6 +69,58 @@ public class ExporterTests
     }
 
     [Fact]
+    public async Task MeterExporter_CostCounter_PricedRecordsOnly_WithCurrencyAndBaseTags()
+    {
+        var meterName = "TokenMetrics.Tests." + Guid.NewGuid().ToString("N");
+        using var cost = new MetricCollector<double>(null, meterName, "tokenmetrics.cost");
+        using var exporter = new MeterTokenUsageExporter(meterName);
+        var content = new TokenUsageContent { Question = "content-canary" };
+
+        await exporter.ExportAsync(
+        [
+            Sample() with { Cost = 0.0125m, Currency = "USD", Content = content },
+            Sample() with { Cost = 0.5m, Currency = "EUR", Content = content },
+            Sample(),                                                           // unknown price: nothing, never 0
+            Sample() with { Cost = 0.25m, Currency = "USD", GenAIMetricsRecordedElsewhere = true }, // cost is not a gen_ai.* instrument
+        ], default);
+
+        var measurements = cost.GetMeasurementSnapshot();
+        Assert.Equal(3, measurements.Count);
+        Assert.Equal([0.0125, 0.5, 0.25], measurements.Select(m => m.Value));
+        Assert.Equal(["USD", "EUR", "USD"], measurements.Select(m => (string?)m.Tags["tokenmetrics.currency"]));
+        var first = measurements[0];
+        Assert.Equal("openai", first.Tags["gen_ai.provider.name"]);
+        Assert.Equal("chat", first.Tags["gen_ai.operation.name"]);
+        Assert.Equal("gpt-4o", first.Tags["gen_ai.request.model"]);
+        Assert.Equal("gpt-4o-2024-08-06", first.Tags["gen_ai.response.model"]);
+        Assert.Equal("reported", first.Tags["tokenmetrics.usage.source"]);
+        Assert.DoesNotContain(measurements.SelectMany(m => m.Tags.Values), v => v is "content-canary" or "u1" or "s1");
+        Assert.Equal("{currency}", cost.Instrument!.Unit);
+    }
+
+    [Fact]
+    public async Task LoggingExporter_CostCurrencyAndFeature_NeverContent()
+    {
+        var logger = new CapturingLogger();
+        var exporter = new LoggingTokenUsageExporter(logger);
+
+        await exporter.ExportAsync(
+        [
+            Sample() with { Cost = 0.0125m, Currency = "USD", Feature = "search", Content = new TokenUsageContent { Question = "content-canary", Answer = "answer-canary" } },
+            Sample(),
+        ], default);
+
+        Assert.Equal(2, logger.Entries.Count);
+        var (_, state, message) = logger.Entries[0];
+        Assert.Equal(0.0125m, state["cost"]);
+        Assert.Equal("USD", state["currency"]);
+        Assert.Equal("search", state["feature"]);
+        Assert.Contains("cost=0.0125 currency=USD feature=search", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(logger.Entries, e => e.Message.Contains("canary", StringComparison.Ordinal) || e.State.Values.Any(v => v?.ToString()?.Contains("canary", StringComparison.Ordinal) == true));
+        Assert.Null(logger.Entries[1].State["cost"]); // unknown price: empty, never 0
+    }
+
+    [Fact]
     public async Task LoggingExporter_WritesTheSeedFieldsAsStructuredState()
     {
         var logger = new CapturingLogger();

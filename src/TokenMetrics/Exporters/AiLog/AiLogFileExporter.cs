@@ -18,8 +18,10 @@ namespace TokenMetrics;
 /// client name), <c>consumer</c>, <c>api_type</c>
 /// (<c>LLM</c>), <c>response_type</c> (<c>normal</c> or <c>error</c>), <c>llm_first_token_duration</c> and
 /// <c>llm_service_duration</c> (milliseconds), and TokenMetrics' own <c>usage_source</c>, <c>provider</c>, <c>status</c>,
-/// <c>record_id</c> and <c>timestamp</c> (ISO 8601; on the wrapper instead when <see cref="AiLogExporterOptions.Wrap"/> is on).</para>
-/// <para>Never writes prompt or completion text: records carry none. Strings are JSON-escaped (control characters, quotes,
+/// <c>record_id</c> and <c>timestamp</c> (ISO 8601; on the wrapper instead when <see cref="AiLogExporterOptions.Wrap"/> is on);
+/// <c>cost</c> (a JSON number) and <c>currency</c> when the record was priced.</para>
+/// <para>Captured content, only when content capture is on (off by default), with Higress' names: <c>question</c>, <c>answer</c>,
+/// <c>reasoning</c>, <c>tool_calls</c> (<c>[{"index","id","type","function":{"name","arguments"}}]</c>). Strings are JSON-escaped (control characters, quotes,
 /// HTML-sensitive and non-ASCII characters), so a hostile value stays inside its field and on its line.</para>
 /// <para>Files are owner-only (0600, directory 0700) on Unix. A failed write throws a transient
 /// <see cref="TokenUsageExportException"/>; lines already written stay, so a retried batch can repeat lines: de-duplicate by <c>record_id</c>.</para>
@@ -128,6 +130,14 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
             WriteString(w, "provider", r.Provider);
             w.WriteString("status", TokenUsageNames.Status(r.Status));
             w.WriteString("record_id", r.Id.ToString("N", CultureInfo.InvariantCulture));
+            if (r.Cost is { } cost)
+            {
+                // Extra fields (Higress has none for cost): a JSON number with the decimal's exact digits; absent when the price is unknown.
+                w.WriteNumber("cost", cost);
+                WriteString(w, "currency", r.Currency);
+            }
+
+            WriteContent(w, r.Content);
             if (includeTimestamp)
             {
                 w.WriteString("timestamp", r.Timestamp.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
@@ -137,6 +147,40 @@ public sealed class AiLogFileExporter : ITokenUsageExporter
         }
 
         return buffer.ToArray();
+    }
+
+    /// <summary>Writes captured content with Higress ai-statistics' names: <c>question</c>, <c>answer</c>, <c>reasoning</c>,
+    /// <c>tool_calls</c> (OpenAI's shape: <c>index</c>, <c>id</c>, <c>type</c>, <c>function</c> {<c>name</c>, <c>arguments</c>}).</summary>
+    private static void WriteContent(Utf8JsonWriter w, TokenUsageContent? content)
+    {
+        if (content is null)
+        {
+            return;
+        }
+
+        WriteString(w, "question", content.Question);
+        WriteString(w, "answer", content.Answer);
+        WriteString(w, "reasoning", content.Reasoning);
+        if (content.ToolCalls is not { Count: > 0 } calls)
+        {
+            return;
+        }
+
+        w.WriteStartArray("tool_calls");
+        foreach (var call in calls)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("index", call.Index);
+            WriteString(w, "id", call.Id);
+            w.WriteString("type", call.Type ?? "function");
+            w.WriteStartObject("function");
+            WriteString(w, "name", call.Name);
+            WriteString(w, "arguments", call.Arguments);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
     }
 
     private static void WriteString(Utf8JsonWriter w, string name, string? value)

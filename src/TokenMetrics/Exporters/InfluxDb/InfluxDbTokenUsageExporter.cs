@@ -17,10 +17,11 @@ namespace TokenMetrics;
 /// <remarks>
 /// <para>One point per record in <see cref="InfluxDbExporterOptions.Measurement"/> (default <c>tokenmetrics_usage</c>).
 /// Tags: <c>provider</c>, <c>operation</c>, <c>model</c> (requested model), <c>status</c>, <c>source</c> and, unless disabled,
-/// <c>consumer</c>. Integer fields: <c>input_tokens</c>, <c>output_tokens</c>, <c>total_tokens</c>, <c>cached_input_tokens</c>,
+/// <c>consumer</c>; <c>feature</c> when set, <c>currency</c> when priced. Integer fields: <c>input_tokens</c>, <c>output_tokens</c>, <c>total_tokens</c>, <c>cached_input_tokens</c>,
 /// <c>cache_write_input_tokens</c>, <c>reasoning_tokens</c> (each only when known), <c>http_status</c>. Float fields:
-/// <c>duration_ms</c>, <c>time_to_first_chunk_ms</c>. Boolean: <c>streaming</c>. Strings: <c>record_id</c> (always),
-/// <c>response_model</c>, <c>session_id</c>, <c>error_type</c>, <c>estimation_method</c>.</para>
+/// <c>duration_ms</c>, <c>time_to_first_chunk_ms</c>, <c>cost</c> (only when priced, never 0 for an unknown price). Boolean:
+/// <c>streaming</c>. Strings: <c>record_id</c> (always), <c>response_model</c>, <c>session_id</c>, <c>error_type</c>,
+/// <c>estimation_method</c>, <c>priced_model</c>. Captured content is never written.</para>
 /// <para>The timestamp is the record's <see cref="TokenUsageRecord.Timestamp"/>. At nanosecond precision a 0–99 ns offset derived
 /// from the record id is added: two calls in the same 100 ns tick with equal tags stay two points, while a replayed record lands on
 /// the very same point and overwrites it (InfluxDB keeps one point per series and time), so retries never double-count.
@@ -184,6 +185,9 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
             InfluxLineProtocol.AppendTag(text, "consumer", r.Consumer);
         }
 
+        // Currency and feature are low-cardinality tags (a few ISO codes, the app's own feature names), so cost sums group by them.
+        InfluxLineProtocol.AppendTag(text, "currency", r.Cost is null ? null : r.Currency);
+        InfluxLineProtocol.AppendTag(text, "feature", r.Feature);
         InfluxLineProtocol.AppendTag(text, "model", r.RequestModel ?? r.ResponseModel);
         InfluxLineProtocol.AppendTag(text, "operation", r.Operation);
         InfluxLineProtocol.AppendTag(text, "provider", r.Provider);
@@ -206,6 +210,13 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
             InfluxLineProtocol.AppendFloatValue(text, Math.Round(ttfc.TotalMilliseconds, 3));
         }
 
+        if (r.Cost is { } cost)
+        {
+            // A float field (InfluxDB has no decimal), written from the decimal's own digits; absent when the price is unknown.
+            AppendField(text, ref first, "cost");
+            text.Append(cost.ToString(CultureInfo.InvariantCulture));
+        }
+
         AppendField(text, ref first, "streaming");
         text.Append(r.IsStreaming ? "true" : "false");
         AppendIntegerField(text, ref first, "http_status", r.HttpStatusCode);
@@ -214,6 +225,7 @@ public sealed partial class InfluxDbTokenUsageExporter : ITokenUsageExporter
         AppendStringField(text, ref first, "session_id", r.SessionId);
         AppendStringField(text, ref first, "error_type", r.ErrorType);
         AppendStringField(text, ref first, "estimation_method", r.EstimationMethod);
+        AppendStringField(text, ref first, "priced_model", r.PricedModel);
         text.Append(' ').Append(Timestamp(r).ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
 

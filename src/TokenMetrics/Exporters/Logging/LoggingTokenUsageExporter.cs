@@ -10,7 +10,9 @@ namespace TokenMetrics;
 
 /// <summary>Writes one structured log entry per call ("Token usage statistics", with <c>model</c>, <c>input_tokens</c>,
 /// <c>output_tokens</c>, <c>total_tokens</c>, <c>consumer</c> and more as structured fields).</summary>
-/// <remarks>Logs no prompt or completion text and no credentials: records carry neither. Every text that came from a request or
+/// <remarks>Logs no credentials (records carry none) and never the captured content (question, answer, reasoning, tool calls):
+/// logs are a shared, long-lived sink, so content goes to stores and the ai_log exporter only. <c>cost</c> is empty when the
+/// price is unknown, never 0. Every text that came from a request or
 /// a response (model, provider, operation, consumer, user, session) has its control characters escaped (<c>\n</c>, <c>\u001b</c>, ...),
 /// so a crafted model name cannot forge a line in a plain-text sink.</remarks>
 public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
@@ -63,7 +65,10 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
                 r.TimeToFirstChunk is { } t ? Math.Round(t.TotalMilliseconds, 1) : null,
                 Escape(r.UserId),
                 Escape(r.SessionId),
-                r.Id.ToString("N", CultureInfo.InvariantCulture));
+                r.Id.ToString("N", CultureInfo.InvariantCulture),
+                r.Cost,
+                Escape(r.Currency),
+                Escape(r.Feature));
 #pragma warning restore CA1873
         }
 
@@ -94,7 +99,7 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
         return text.ToString();
     }
 
-    [LoggerMessage(EventId = 100, EventName = "TokenUsage", Message = "Token usage statistics: model={model} input_tokens={input_tokens} output_tokens={output_tokens} total_tokens={total_tokens} consumer={consumer} provider={provider} operation={operation} cached_tokens={cached_tokens} reasoning_tokens={reasoning_tokens} usage_source={usage_source} status={status} streaming={streaming} duration_ms={duration_ms} first_chunk_ms={first_chunk_ms} user={user} session_id={session_id} record_id={record_id}")]
+    [LoggerMessage(EventId = 100, EventName = "TokenUsage", Message = "Token usage statistics: model={model} input_tokens={input_tokens} output_tokens={output_tokens} total_tokens={total_tokens} consumer={consumer} provider={provider} operation={operation} cached_tokens={cached_tokens} reasoning_tokens={reasoning_tokens} usage_source={usage_source} status={status} streaming={streaming} duration_ms={duration_ms} first_chunk_ms={first_chunk_ms} user={user} session_id={session_id} record_id={record_id} cost={cost} currency={currency} feature={feature}")]
     private static partial void LogUsage(
         ILogger logger,
         LogLevel level,
@@ -114,5 +119,8 @@ public sealed partial class LoggingTokenUsageExporter : ITokenUsageExporter
         double? first_chunk_ms,
         string? user,
         string? session_id,
-        string record_id);
+        string record_id,
+        decimal? cost,
+        string? currency,
+        string? feature);
 }

@@ -15,10 +15,12 @@ namespace TokenMetrics;
 /// <c>gen_ai.operation.name</c>, <c>gen_ai.provider.name</c>, <c>gen_ai.request.model</c>, <c>gen_ai.response.model</c>,
 /// <c>server.address</c>, <c>server.port</c>. TokenMetrics adds <c>tokenmetrics.usage.source</c> so estimated counts can be told apart.</para>
 /// <para>Counts outside the spec live under <c>tokenmetrics.*</c>: <c>tokenmetrics.usage.cached_input_tokens</c>,
-/// <c>tokenmetrics.usage.cache_write_input_tokens</c>, <c>tokenmetrics.usage.reasoning_tokens</c> and
-/// <c>tokenmetrics.operations</c> (calls by status). User, consumer, session and feature become attributes only when opted in through
-/// <see cref="TokenUsageMetricLabelOptions"/>, each bounded (allow-list or first-N then <c>other</c>; user ids optionally HMAC-hashed);
-/// dimensions with <see cref="TokenUsageDimension.ApplyToMetric"/> add their (bounded) labels too.</para>
+/// <c>tokenmetrics.usage.cache_write_input_tokens</c>, <c>tokenmetrics.usage.reasoning_tokens</c>,
+/// <c>tokenmetrics.operations</c> (calls by status) and <c>tokenmetrics.cost</c> (counter of <see langword="double"/>, unit
+/// <c>{currency}</c>, attribute <c>tokenmetrics.currency</c>; priced records only). User, consumer, session and feature become
+/// attributes only when opted in through <see cref="TokenUsageMetricLabelOptions"/>, each bounded (allow-list or first-N then
+/// <c>other</c>; user ids optionally HMAC-hashed); dimensions with <see cref="TokenUsageDimension.ApplyToMetric"/> add their
+/// (bounded) labels too. Captured content never reaches a metric.</para>
 /// <para>An app that also uses Microsoft.Extensions.AI's <c>UseOpenTelemetry()</c> gets <c>gen_ai.client.token.usage</c> from its
 /// <c>OpenTelemetryChatClient</c> too. Records of calls that went through one (seen by <c>UseTokenMetrics()</c> beneath it, or declared
 /// with <see cref="TokenMetricsChatClient.RecordGenAIMetrics"/>) skip the three <c>gen_ai.*</c> instruments here, so collecting both
@@ -38,6 +40,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
     private readonly Counter<long> _reasoning;
     private readonly Counter<long> _operations;
     private readonly AttributionLabels? _labels;
+    private readonly Counter<double> _cost;
 
     /// <summary>Initializes a new instance of the <see cref="MeterTokenUsageExporter"/> class.</summary>
     /// <param name="meterName">The meter name; defaults to <see cref="TokenMetricsDiagnostics.MeterName"/>.</param>
@@ -64,6 +67,9 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
         _cacheWrite = meter.CreateCounter<long>("tokenmetrics.usage.cache_write_input_tokens", "{token}", "Input tokens written to the vendor's prompt cache (included in input).");
         _reasoning = meter.CreateCounter<long>("tokenmetrics.usage.reasoning_tokens", "{token}", "Reasoning tokens (included in output).");
         _operations = meter.CreateCounter<long>("tokenmetrics.operations", "{operation}", "LLM calls by status and usage source.");
+
+        // Currencies are not UCUM units and the currency differs per record, so the unit is an annotation and the currency an attribute.
+        _cost = meter.CreateCounter<double>("tokenmetrics.cost", "{currency}", "Cost of priced LLM calls, in the currency of tokenmetrics.currency.");
     }
 
     /// <inheritdoc/>
@@ -180,6 +186,15 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
         if (r.Usage.ReasoningTokenCount is { } reasoning && reasoning > 0)
         {
             _reasoning.Add(reasoning, tags);
+        }
+
+        // Cost: priced records only (an unknown price is absent, never 0). A double, what metric backends take; exact sums are
+        // the stores' job (decimal).
+        if (r.Cost is { } cost && _cost.Enabled)
+        {
+            var costTags = tags;
+            costTags.Add("tokenmetrics.currency", r.Currency ?? "_OTHER");
+            _cost.Add((double)cost, costTags);
         }
     }
 }

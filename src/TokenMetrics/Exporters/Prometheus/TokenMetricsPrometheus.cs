@@ -21,6 +21,9 @@ namespace TokenMetrics;
 /// <item><c>tokenmetrics_calls_total</c> (counter): calls by status and usage source.</item>
 /// <item><c>tokenmetrics_token_usage</c> (histogram, + <c>token_type</c> = <c>input</c> or <c>output</c>): tokens per call, GenAI buckets.</item>
 /// <item><c>tokenmetrics_operation_duration_seconds</c> and <c>tokenmetrics_time_to_first_chunk_seconds</c> (histograms, GenAI buckets; the latter streamed calls only).</item>
+/// <item><c>tokenmetrics_cost_total</c> (counter, + <c>currency</c>): summed cost of priced calls (exact decimal sums); an
+/// unknown price adds nothing, never 0.</item>
+/// <item><c>tokenmetrics_unpriced_calls_total</c> (counter): calls with usage but no known price, so the cost above is a lower bound.</item>
 /// <item><c>tokenmetrics_series_overflow_total</c> (counter, label <c>metric</c>): observations routed to the overflow series by the cardinality guard.</item>
 /// <item><c>tokenmetrics_duplicate_records_total</c> (counter): replayed records ignored because their id was seen recently.</item>
 /// </list>
@@ -43,6 +46,8 @@ public sealed class TokenMetricsPrometheus
     private readonly MetricFamily _tokenUsage;
     private readonly MetricFamily _duration;
     private readonly MetricFamily _timeToFirstChunk;
+    private readonly MetricFamily _cost;
+    private readonly MetricFamily _unpriced;
     private readonly MetricFamily[] _families;
     private readonly string _overflowName;
     private readonly string _duplicatesName;
@@ -68,7 +73,9 @@ public sealed class TokenMetricsPrometheus
         _tokenUsage = new MetricFamily(prefix + "_token_usage", "Input and output tokens per LLM call (OpenTelemetry GenAI buckets).", "histogram", typedLabels, TokenBuckets, max);
         _duration = new MetricFamily(prefix + "_operation_duration_seconds", "Duration of LLM calls in seconds.", "histogram", labels, SecondBuckets, max);
         _timeToFirstChunk = new MetricFamily(prefix + "_time_to_first_chunk_seconds", "Time to the first chunk of streamed LLM calls in seconds.", "histogram", labels, SecondBuckets, max);
-        _families = [_tokens, _calls, _tokenUsage, _duration, _timeToFirstChunk];
+        _cost = new MetricFamily(prefix + "_cost_total", "Cost of priced LLM calls, in the currency of the currency label.", "counter", [.. labels, "currency"], null, max, amount: true);
+        _unpriced = new MetricFamily(prefix + "_unpriced_calls_total", "LLM calls with usage but no known price (not in tokenmetrics_cost_total).", "counter", labels, null, max);
+        _families = [_tokens, _calls, _tokenUsage, _duration, _timeToFirstChunk, _cost, _unpriced];
         _overflowName = prefix + "_series_overflow_total";
         _duplicatesName = prefix + "_duplicate_records_total";
     }
@@ -221,6 +228,15 @@ public sealed class TokenMetricsPrometheus
             return;
         }
 
+        if (r.Cost is { } cost)
+        {
+            _cost.Series([.. baseLabels, Cut(OrDefault(r.Currency, "unknown"))]).Amount += cost;
+        }
+        else
+        {
+            _unpriced.Series(labels).Value++;
+        }
+
         var u = r.Usage;
         AddTokens(baseLabels, "input", u.InputTokenCount, histogram: true);
         AddTokens(baseLabels, "output", u.OutputTokenCount, histogram: true);
@@ -248,7 +264,7 @@ public sealed class TokenMetricsPrometheus
 
     private string Cut(string value) => value.Length <= _options.MaxLabelValueLength ? value : value[.._options.MaxLabelValueLength];
 
-    private sealed class MetricFamily(string name, string help, string type, string[] labelNames, double[]? buckets, int maxSeries)
+    private sealed class MetricFamily(string name, string help, string type, string[] labelNames, double[]? buckets, int maxSeries, bool amount = false)
     {
         private readonly Dictionary<LabelValues, SeriesState> _series = [];
 
@@ -270,8 +286,8 @@ public sealed class TokenMetricsPrometheus
                 var other = new string[values.Length];
                 for (var i = 0; i < values.Length; i++)
                 {
-                    // token_type is bounded (five values) and keeps per-type totals right.
-                    other[i] = labelNames[i] == "token_type" ? values[i] : Other;
+                    // token_type (five values) and currency (a few ISO codes) are bounded and keep per-type and per-currency totals right.
+                    other[i] = labelNames[i] is "token_type" or "currency" ? values[i] : Other;
                 }
 
                 key = new LabelValues(other);
@@ -298,7 +314,7 @@ public sealed class TokenMetricsPrometheus
                 {
                     text.Append(name);
                     AppendLabels(text, key, null);
-                    text.Append(' ').Append(series.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
+                    text.Append(' ').Append(amount ? series.Amount.ToString(CultureInfo.InvariantCulture) : series.Value.ToString(CultureInfo.InvariantCulture)).Append('\n');
                     continue;
                 }
 
@@ -350,6 +366,9 @@ public sealed class TokenMetricsPrometheus
         public long Value { get; set; }
 
         public double Sum { get; private set; }
+
+        // Summed money amount (cost counters): decimal, so the exposed total is exact.
+        public decimal Amount { get; set; }
 
         public long[] Buckets { get; } = new long[bucketCount];
 
