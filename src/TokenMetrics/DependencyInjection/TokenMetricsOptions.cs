@@ -98,4 +98,13 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets how often spooled batches are retried (and at start-up, and after each successful export).</summary>
     /// <value>Between 100 ms and 1 hour. The default is 5 seconds.</value>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets a value indicating whether conversation content (the last user message, the answer, reasoning and tool
+    /// calls) is captured on records, for stores and the ai_log exporter; never on metrics or spans. Off by default; the initial
+    /// value of <see cref="TokenMetricsSettings.CaptureContent"/>, which can be changed at run time.</summary>
+    public bool CaptureContent { get; set; }
+
+    /// <summary>Gets or sets how content is captured when <see cref="CaptureContent"/> is on: length limit, parts, redaction.</summary>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
+    public TokenMetricsContentOptions Content { get; set; } = new();
 }

@@ -27,6 +27,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private long _callbackFailures;
     private long _internalErrors;
     private TokenMetricsSettings _settings;
+    private ContentPolicy? _contentPolicy;
 
     /// <summary>Initializes a new instance of the <see cref="TokenUsageRecorder"/> class.</summary>
     /// <param name="options">The settings; validated here.</param>
@@ -49,7 +50,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(exporters);
         TokenMetricsOptionsValidation.ThrowIfInvalid(options);
         Options = options;
-        _settings = new TokenMetricsSettings { Enabled = options.Enabled, EstimateMissingUsage = options.EstimateMissingUsage };
+        _settings = new TokenMetricsSettings { Enabled = options.Enabled, EstimateMissingUsage = options.EstimateMissingUsage, CaptureContent = options.CaptureContent };
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
@@ -74,6 +75,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the settings in force now; read once per call (a change swaps the snapshot whole).</summary>
     internal TokenMetricsSettings Settings => Volatile.Read(ref _settings);
+
+    /// <summary>Gets how captured content is redacted and cut (from <see cref="TokenMetricsOptions.Content"/>, fixed at start-up).</summary>
+    internal ContentPolicy ContentPolicy => _contentPolicy ??= new ContentPolicy(Options.Content ?? new TokenMetricsContentOptions(), this);
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
