@@ -99,6 +99,24 @@ internal sealed class ContentText(int window)
         }
     }
 
+    /// <summary>Appends the string value the reader is on (nothing for any other token).</summary>
+    public void AppendString(ref System.Text.Json.Utf8JsonReader reader)
+    {
+        if (reader.TokenType != System.Text.Json.JsonTokenType.String)
+        {
+            return;
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            AppendJsonEscaped(reader.ValueSpan);
+        }
+        else
+        {
+            AppendUtf8(reader.ValueSpan);
+        }
+    }
+
     /// <summary>Redacts and cuts the text; <see langword="null"/> when nothing was seen or the redactor dropped it.</summary>
     public string? Build(ContentPolicy policy, TokenUsageContentPart part)
     {
