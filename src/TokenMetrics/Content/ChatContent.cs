@@ -7,6 +7,9 @@ namespace TokenMetrics.Internal;
 /// <summary>Captures conversation content on the chat-client path: the last user message, text, reasoning and function calls.</summary>
 internal static class ChatContent
 {
+    // Compact, as a model writes arguments (the default options indent).
+    private static readonly JsonSerializerOptions Compact = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     /// <summary>Sets the question from the last user message with text. Only a list is read: any other enumerable may be
     /// single-use and belongs to the inner client.</summary>
     public static void SetQuestion(ContentCapture capture, IEnumerable<ChatMessage> messages)
@@ -60,7 +63,7 @@ internal static class ChatContent
                 calls.Set(index, call.CallId, "function", call.Name);
                 if (call.Arguments is { } arguments)
                 {
-                    calls.Arguments(index)?.Append(JsonSerializer.Serialize(arguments, AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>))));
+                    calls.Arguments(index)?.Append(JsonSerializer.Serialize(arguments, Compact.GetTypeInfo(typeof(IDictionary<string, object?>))));
                 }
 
                 break;

@@ -35,7 +35,7 @@ internal static class RequestQuestion
                 }
                 else if ((messages || contents) && reader.TokenType == JsonTokenType.StartArray)
                 {
-                    question = LastUser(ref reader, roleDefaultsToUser: contents) ?? question;
+                    LastUser(ref reader, roleDefaultsToUser: contents, ref question);
                 }
                 else
                 {
@@ -51,9 +51,9 @@ internal static class RequestQuestion
         return question;
     }
 
-    private static string? LastUser(ref Utf8JsonReader reader, bool roleDefaultsToUser)
+    /// <summary>Sets <paramref name="question"/> at each user message, so a body cut later keeps what came before the cut.</summary>
+    private static void LastUser(ref Utf8JsonReader reader, bool roleDefaultsToUser, ref string? question)
     {
-        string? last = null;
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == depth))
         {
@@ -66,11 +66,9 @@ internal static class RequestQuestion
             var (role, text) = ReadMessage(ref reader);
             if (text is not null && (role == "user" || (role is null && roleDefaultsToUser)))
             {
-                last = text;
+                question = text;
             }
         }
-
-        return last;
     }
 
     private static (string? Role, string? Text) ReadMessage(ref Utf8JsonReader reader)
