@@ -48,3 +48,27 @@ public class ContentJsonTests
         Assert.DoesNotContain("\"content\"", json, StringComparison.Ordinal);
     }
 }
+
+public class ContentOptionsTests
+{
+    [Fact]
+    public void Defaults_OffWithHigressLimit()
+    {
+        var options = new TokenMetricsOptions();
+        Assert.False(options.CaptureContent);
+        Assert.Equal(4000, options.Content.MaxLength);
+        Assert.True(options.Content.CaptureQuestion && options.Content.CaptureAnswer && options.Content.CaptureReasoning && options.Content.CaptureToolCalls);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(15)]
+    [InlineData(10 * 1024 * 1024 + 1)]
+    public void MaxLength_OutOfRange_IsRejectedAtStartUp(int maxLength)
+    {
+        var options = new TokenMetricsOptions();
+        options.Content.MaxLength = maxLength;
+        var ex = Assert.ThrowsAny<Exception>(() => new TokenUsageRecorder(options, []));
+        Assert.Contains("MaxLength", ex.Message, StringComparison.Ordinal);
+    }
+}
