@@ -18,6 +18,11 @@ internal abstract class AnthropicEventReader : TokenUsageResponseReader
     protected void ObserveEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> json)
     {
         var type = eventType.IsEmpty ? TypeOf(json) : eventType;
+        if (Capture is { } capture)
+        {
+            AnthropicContent.ObserveEvent(type, json, capture);
+        }
+
         if (type.SequenceEqual("content_block_delta"u8))
         {
             CollectDeltaText(json);

@@ -40,6 +40,11 @@ internal sealed class AnthropicJsonReader(int maxBytes, TokenUsage? fallback = n
             {
                 Scan(_body.Body, collectText: false);
                 Completed = true;
+                if (Capture is { } capture)
+                {
+                    AnthropicContent.ObserveBody(_body.Body, capture);
+                }
+
                 if (_usage.IsEmpty && fallback is null)
                 {
                     // Only now is the answer text worth keeping: a second pass, for the estimate.

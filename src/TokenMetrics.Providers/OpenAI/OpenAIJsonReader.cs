@@ -37,6 +37,11 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             // Cut or not JSON: keep whatever was found before the bad byte.
         }
 
+        if (Capture is { } capture)
+        {
+            OpenAIContent.ObserveBody(json, capture);
+        }
+
         if (Usage is null)
         {
             // Only now is the answer text worth keeping: a second pass, for the estimate.

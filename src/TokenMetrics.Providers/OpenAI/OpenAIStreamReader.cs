@@ -154,6 +154,11 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return true;
         }
 
+        if (Capture is { } capture)
+        {
+            OpenAIContent.ObserveChatChunk(data, capture);
+        }
+
         // Deltas, tool arguments and finish reasons live inside "choices", which OpenAI writes near the end of a chunk:
         // find it from the end and search only from there on.
         var choicesAt = data.LastIndexOf("\"choices\":"u8);
@@ -191,6 +196,11 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
     {
         var type = eventType.IsEmpty && FindString(data, "\"type\":\""u8) is { } t ? t : eventType;
+        if (Capture is { } capture)
+        {
+            OpenAIContent.ObserveResponsesEvent(type, data, capture);
+        }
+
         if (type.SequenceEqual("response.output_text.delta"u8) || type.SequenceEqual("response.function_call_arguments.delta"u8) || type.SequenceEqual("response.reasoning_summary_text.delta"u8))
         {
             AppendAll(data, "\"delta\":\""u8);

@@ -197,7 +197,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             Provider = ProviderName ?? pipeline.Metadata?.ProviderName,
             Endpoint = pipeline.Metadata?.ProviderUri,
             Round = new RoundState { StartTimestamp = now, StartTime = _recorder.TimeProvider.GetUtcNow() },
+            CaptureContent = _recorder.Settings.CaptureContent,
         };
+        call.Round.Content = call.NewContent(_recorder);
         CallScope.Current = scope;
         return call;
     }
@@ -211,6 +213,10 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             round.ResponseModel = response.ModelId;
             round.ResponseId = response.ResponseId;
             round.Output.Append(response.Text);
+            if (round.Content is { } capture)
+            {
+                ChatContent.Observe(capture, response);
+            }
 
             // A tool loop beneath returns every round's messages with the summed usage: one record for all of them.
             HashSet<string>? answered = null;
@@ -278,7 +284,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 var start = call.ToolResultsTimestamp != 0 ? call.ToolResultsTimestamp : _recorder.TimeProvider.GetTimestamp();
                 var startTime = call.ToolResultsTimestamp != 0 ? call.ToolResultsTime : _recorder.TimeProvider.GetUtcNow();
                 EmitRound(call, messages, options, TokenUsageStatus.Ok, error: null, end: start);
-                round = call.Round = new RoundState { StartTimestamp = start, StartTime = startTime, LocalIndex = round.LocalIndex + 1 };
+                round = call.Round = new RoundState { StartTimestamp = start, StartTime = startTime, LocalIndex = round.LocalIndex + 1, Content = call.NewContent(_recorder) };
                 call.ToolResultsTimestamp = 0;
             }
 
@@ -295,6 +301,11 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
             foreach (var content in update.Contents)
             {
+                if (round.Content is { } capture)
+                {
+                    ChatContent.Observe(capture, content);
+                }
+
                 switch (content)
                 {
                     case UsageContent usage:
@@ -384,6 +395,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 OperationId = call.Scope.OperationId,
                 RoundIndex = call.AggregatesRounds ? null : roundIndex,
                 GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
+                Content = BuildContent(round, messages),
             };
             if (pending is not null)
             {
@@ -401,6 +413,25 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         finally
         {
             round.Output.Reset();
+        }
+    }
+
+    private TokenUsageContent? BuildContent(RoundState round, IEnumerable<ChatMessage> messages)
+    {
+        if (round.Content is not { } capture)
+        {
+            return null;
+        }
+
+        try
+        {
+            ChatContent.SetQuestion(capture, messages);
+            return capture.Build();
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(BuildContent), ex);
+            return null;
         }
     }
 
@@ -586,6 +617,11 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
         public required RoundState Round { get; set; }
 
+        /// <summary>Gets a value indicating whether content capture was on when the call began (read once per call).</summary>
+        public bool CaptureContent { get; init; }
+
+        public ContentCapture? NewContent(TokenUsageRecorder recorder) => CaptureContent ? new ContentCapture(recorder.ContentPolicy) : null;
+
         /// <summary>Gets or sets a value indicating whether one non-streamed response holds several rounds (a tool loop beneath).</summary>
         public bool AggregatesRounds { get; set; }
 
@@ -614,5 +650,8 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         public List<string>? ToolCalls { get; set; }
 
         public TokenUsageTextAccumulator Output { get; } = new();
+
+        /// <summary>Gets or sets the content captured for this round; <see langword="null"/> when capture is off.</summary>
+        public ContentCapture? Content { get; set; }
     }
 }

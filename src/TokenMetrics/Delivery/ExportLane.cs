@@ -912,7 +912,8 @@ internal sealed partial class ExportLane : IDisposable
     private static int EstimateSize(TokenUsageRecord r) =>
         512 + 2 * ((r.Provider?.Length ?? 0) + (r.RequestModel?.Length ?? 0) + (r.ResponseModel?.Length ?? 0) + (r.RoutedModel?.Length ?? 0)
             + (r.ResponseId?.Length ?? 0) + (r.Endpoint?.Length ?? 0) + (r.UserId?.Length ?? 0) + (r.SessionId?.Length ?? 0) + (r.Consumer?.Length ?? 0))
-        + (r.Tags?.Count ?? 0) * 96 + ((r.Usage.InputTokenDetails?.Count ?? 0) + (r.Usage.OutputTokenDetails?.Count ?? 0)) * 48;
+        + (r.Tags?.Count ?? 0) * 96 + ((r.Usage.InputTokenDetails?.Count ?? 0) + (r.Usage.OutputTokenDetails?.Count ?? 0)) * 48
+        + (r.Content is { } content ? 128 + (2 * content.CharCount) : 0);
 
     /// <summary>The exporter has too many calls that never returned: it is not called until one does.</summary>
     private sealed class ExporterStuckException : Exception

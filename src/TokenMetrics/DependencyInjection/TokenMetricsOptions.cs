@@ -21,12 +21,6 @@ public sealed class TokenMetricsOptions
     /// <value>The default is <see langword="false"/>. Cancelled and truncated calls are always estimated (vendors bill them).</value>
     public bool EstimateFailedCalls { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether conversation content (question, answer, reasoning, tool calls) is captured
-    /// for stores and logs; never for metrics.</summary>
-    /// <value>The default is <see langword="false"/>: prompts and answers stay out of every sink unless switched on.</value>
-    /// <remarks>A runtime setting: follows configuration reloads and <see cref="TokenMetricsSettingsService"/>.</remarks>
-    public bool CaptureContent { get; set; }
-
     /// <summary>Gets or sets the share of calls whose records are exported, between 0 (none) and 1 (all). Sampling is decided per
     /// record id, so the same record is always kept or always left out; left-out records are counted in
     /// <see cref="TokenMetricsStatistics.SampledOut"/>, and totals summed from the rest are estimates (divide by the ratio).</summary>
@@ -127,4 +121,15 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets how often spooled batches are retried (and at start-up, and after each successful export).</summary>
     /// <value>Between 100 ms and 1 hour. The default is 5 seconds.</value>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets a value indicating whether conversation content (the last user message, the answer, reasoning and tool
+    /// calls) is captured on records, for stores and the ai_log exporter; never on metrics or spans. Off by default; the initial
+    /// value of <see cref="TokenMetricsSettings.CaptureContent"/>, which can be changed at run time.</summary>
+    /// <value>The default is <see langword="false"/>: prompts and answers stay out of every sink unless switched on.</value>
+    /// <remarks>A runtime setting: follows configuration reloads and <see cref="TokenMetricsSettingsService"/>.</remarks>
+    public bool CaptureContent { get; set; }
+
+    /// <summary>Gets or sets how content is captured when <see cref="CaptureContent"/> is on: length limit, parts, redaction.</summary>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
+    public TokenMetricsContentOptions Content { get; set; } = new();
 }

@@ -23,6 +23,7 @@ internal sealed class HttpCallMeter
     private readonly long _startTimestamp;
     private readonly DateTimeOffset _startTime;
     private readonly Uri? _uri;
+    private readonly ContentCapture? _content;
     private TokenUsageResponseReader? _reader;
     private byte[]? _compressed;
     private int _compressedLength;
@@ -58,6 +59,9 @@ internal sealed class HttpCallMeter
         _startTime = recorder.TimeProvider.GetUtcNow();
         _uri = request.RequestUri;
         Context = new TokenUsageProtocolContext(request, options, protocol);
+
+        // Off (the default): no capture object, so readers skip every content step.
+        _content = recorder.Settings.CaptureContent ? new ContentCapture(recorder.ContentPolicy) : null;
     }
 
     public TokenUsageProtocolContext Context { get; }
@@ -80,6 +84,11 @@ internal sealed class HttpCallMeter
             }
 
             await _protocol.OnRequestAsync(Context, cancellationToken).ConfigureAwait(false);
+            if (_content is { WantsQuestion: true })
+            {
+                // Read (bounded) for the question when the protocol did not need it; parsed only when the call ends.
+                _ = await Context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (NotSupportedException ex) when (_protocol is ITokenUsageRewriter)
         {
@@ -125,6 +134,8 @@ internal sealed class HttpCallMeter
                 Finish(TokenUsageStatus.Ok, null, eof: false);
                 return;
             }
+
+            _reader.Capture = _content;
 
             // Raw header read: the common, uncompressed answer allocates nothing here.
             if (response.Content.Headers.NonValidated.TryGetValues("Content-Encoding", out var encodings) && encodings.Count > 0)
@@ -385,6 +396,7 @@ internal sealed class HttpCallMeter
             }
 
             _ = eof;
+            var content = _content is null ? null : BuildContent();
             var (usage, source, method, pending) = ResolveUsage(reader, status);
             // An abandoned call is found by the garbage collector, long after the app let go: its duration ends at the last sign of it.
             var end = status == TokenUsageStatus.Abandoned ? Math.Max(_firstByteTimestamp, _responseTimestamp) : _recorder.TimeProvider.GetTimestamp();
@@ -420,6 +432,7 @@ internal sealed class HttpCallMeter
                 OperationId = _operationId,
                 RoundIndex = _roundIndex,
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
+                Content = content,
             };
             record = Dimensions?.Apply(record) ?? record;
             if (pending is not null)
@@ -446,6 +459,25 @@ internal sealed class HttpCallMeter
                 ArrayPool<byte>.Shared.Return(_compressed);
                 _compressed = null;
             }
+        }
+    }
+
+    /// <summary>The captured content, redacted and cut; the question is parsed from the request body here, before the body is released.</summary>
+    private TokenUsageContent? BuildContent()
+    {
+        try
+        {
+            if (_content!.WantsQuestion && Context.RequestBody is { } body && Context.Operation != "embeddings")
+            {
+                _content.SetQuestion(RequestQuestion.Find(body.Span));
+            }
+
+            return _content.Build();
+        }
+        catch (Exception ex)
+        {
+            _recorder.ReportInternalError(nameof(BuildContent), ex);
+            return null;
         }
     }
 

@@ -24,6 +24,29 @@ internal static class TextTruncation
         }
 
         var half = limit / 2;
-        return string.Concat(value.AsSpan(0, half), Marker, value.AsSpan(value.Length - half));
+        return string.Concat(Head(value, half), Marker, Tail(value, half));
+    }
+
+    /// <summary>The first <paramref name="count"/> characters (fewer when that would split a surrogate pair).</summary>
+    internal static ReadOnlySpan<char> Head(ReadOnlySpan<char> value, int count)
+    {
+        if (count >= value.Length)
+        {
+            return value;
+        }
+
+        return count > 0 && char.IsHighSurrogate(value[count - 1]) ? value[..(count - 1)] : value[..count];
+    }
+
+    /// <summary>The last <paramref name="count"/> characters (fewer when that would split a surrogate pair).</summary>
+    internal static ReadOnlySpan<char> Tail(ReadOnlySpan<char> value, int count)
+    {
+        if (count >= value.Length)
+        {
+            return value;
+        }
+
+        var start = value.Length - count;
+        return char.IsLowSurrogate(value[start]) ? value[(start + 1)..] : value[start..];
     }
 }

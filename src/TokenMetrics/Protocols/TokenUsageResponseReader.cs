@@ -1,4 +1,5 @@
 using System.Buffers;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics;
 
@@ -33,6 +34,9 @@ public abstract class TokenUsageResponseReader
 
     /// <summary>Gets a value indicating whether any answer text was kept.</summary>
     public bool HasOutputText => _outputText is { IsEmpty: false };
+
+    /// <summary>Gets or sets where conversation content goes; <see langword="null"/> (nothing to do) unless content capture is on.</summary>
+    internal ContentCapture? Capture { get; set; }
 
     /// <summary>Returns the answer text's pooled buffer.</summary>
     public void ResetOutputText() => _outputText?.Reset();

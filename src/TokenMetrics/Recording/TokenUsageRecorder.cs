@@ -28,6 +28,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private long _callbackFailures;
     private long _internalErrors;
     private TokenMetricsSettings _settings;
+    private ContentPolicy? _contentPolicy;
 
     /// <summary>Initializes a new instance of the <see cref="TokenUsageRecorder"/> class.</summary>
     /// <param name="options">The settings; validated here.</param>
@@ -91,6 +92,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets the attribution settings (baggage keys), compiled from <see cref="TokenMetricsOptions.Attribution"/>.</summary>
     internal AttributionSettings Attribution { get; }
+
+    /// <summary>Gets how captured content is redacted and cut (from <see cref="TokenMetricsOptions.Content"/>, fixed at start-up).</summary>
+    internal ContentPolicy ContentPolicy => _contentPolicy ??= new ContentPolicy(Options.Content ?? new TokenMetricsContentOptions(), this);
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }

@@ -18,4 +18,22 @@ public sealed class TokenUsageContent
 
     /// <summary>Gets the tool calls the model asked for, in index order (assembled across a stream).</summary>
     public IReadOnlyList<TokenUsageToolCall>? ToolCalls { get; init; }
+
+    /// <summary>Gets the number of characters held, for the byte bound of the export queues.</summary>
+    internal int CharCount
+    {
+        get
+        {
+            var count = (Question?.Length ?? 0) + (Answer?.Length ?? 0) + (Reasoning?.Length ?? 0);
+            if (ToolCalls is { } calls)
+            {
+                foreach (var call in calls)
+                {
+                    count += 48 + (call.Id?.Length ?? 0) + (call.Type?.Length ?? 0) + (call.Name?.Length ?? 0) + (call.Arguments?.Length ?? 0);
+                }
+            }
+
+            return count;
+        }
+    }
 }
