@@ -45,6 +45,25 @@ public sealed class WebhookExporterTests
         Assert.Equal(100, json.RootElement.GetProperty("records")[0].GetProperty("usage").GetProperty("input_token_count").GetInt64());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task CapturedContent_IsSentOnlyWhenIncluded(bool include)
+    {
+        await using var receiver = await KestrelReceiver.StartAsync();
+        using var http = new HttpClient();
+        var exporter = new WebhookTokenUsageExporter(http, new WebhookExporterOptions { Endpoint = new Uri(receiver.BaseAddress, "hooks/usage"), Secret = Secret, IncludeContent = include });
+        var record = Records.Chat() with { Content = new TokenUsageContent { Question = "secret question", Answer = "secret answer" }, Cost = 0.25m, Currency = "USD" };
+
+        Assert.Equal(TokenUsageExportResult.Success, await exporter.ExportAsync([record], CancellationToken.None));
+
+        var body = Encoding.UTF8.GetString(Assert.Single(receiver.Requests).Body);
+        Assert.Equal(include, body.Contains("secret question", StringComparison.Ordinal));
+        Assert.Equal(include, body.Contains("secret answer", StringComparison.Ordinal));
+        Assert.Contains("\"cost\":0.25", body, StringComparison.Ordinal);
+        Assert.NotNull(record.Content); // the batch's own record is untouched
+    }
+
     [Fact]
     public async Task RetriedBatch_HasTheSameIdempotencyKey_AndBigBatchesAreSplit()
     {

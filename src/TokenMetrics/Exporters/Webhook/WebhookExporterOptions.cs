@@ -18,6 +18,12 @@ public sealed class WebhookExporterOptions
     /// <value>Defaults to 512. From 1 to 10,000.</value>
     public int MaxRecordsPerRequest { get; set; } = 512;
 
+    /// <summary>Gets or sets a value indicating whether captured conversation content (<see cref="TokenUsageRecord.Content"/>) is
+    /// sent to the receiver. Content capture itself is off by default; even when it is on, the webhook leaves content out unless
+    /// this is set, because a webhook receiver is usually not the store the content was meant for.</summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool IncludeContent { get; set; }
+
     internal List<string> Validate()
     {
         var errors = new List<string>();

@@ -70,7 +70,8 @@ public sealed partial class WebhookTokenUsageExporter : ITokenUsageExporter
             writer.WriteStartArray("records");
             for (var i = start; i < start + count; i++)
             {
-                TokenUsageJson.Write(writer, batch[i]);
+                var record = batch[i];
+                TokenUsageJson.Write(writer, record.Content is null || _options.IncludeContent ? record : record with { Content = null });
                 _ = batch[i].Id.TryWriteBytes(id);
                 ids.AppendData(id);
             }
