@@ -98,4 +98,8 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets how often spooled batches are retried (and at start-up, and after each successful export).</summary>
     /// <value>Between 100 ms and 1 hour. The default is 5 seconds.</value>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets what TokenMetrics puts on traces: GenAI client spans and the usage and cost of existing ones.</summary>
+    [Required]
+    public TokenMetricsTracingOptions Tracing { get; set; } = new();
 }

@@ -66,6 +66,7 @@ public class TokenMetricsHandler : DelegatingHandler
         }
 
         await meter.OnRequestAsync(cancellationToken).ConfigureAwait(false);
+        meter.StartSpan();
         HttpResponseMessage response;
         try
         {
@@ -91,6 +92,7 @@ public class TokenMetricsHandler : DelegatingHandler
             return base.Send(request, cancellationToken);
         }
 
+        meter.StartSpan();
         HttpResponseMessage response;
         try
         {

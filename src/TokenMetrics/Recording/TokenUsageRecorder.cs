@@ -95,6 +95,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 
@@ -120,6 +121,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 
@@ -265,6 +267,8 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         try
         {
+            // (Pricing goes first: the span carries the cost.) The span is stopped here, before sampling or the filter can drop the record.
+            TokenMetricsSpans.Complete(this, record);
             if (Options.Filter is { } filter && !RunFilter(filter, record))
             {
                 Interlocked.Increment(ref _filtered);
@@ -276,6 +280,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 
