@@ -196,6 +196,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             RequestModel = options?.ModelId ?? pipeline.Metadata?.DefaultModelId,
             Provider = ProviderName ?? pipeline.Metadata?.ProviderName,
             Endpoint = pipeline.Metadata?.ProviderUri,
+            ParentActivity = System.Diagnostics.Activity.Current,
             Round = new RoundState { StartTimestamp = now, StartTime = _recorder.TimeProvider.GetUtcNow() },
             CaptureContent = _recorder.Settings.CaptureContent,
         };
@@ -397,6 +398,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
                 Content = BuildContent(round, messages),
             };
+            TokenMetricsSpans.AttachChatRound(_recorder, record, call.ParentActivity, GetPipeline().OpenTelemetryBeneath, _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp));
             if (pending is not null)
             {
                 _recorder.RecordWithEstimate(record, pending);
@@ -614,6 +616,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         public string? Provider { get; init; }
 
         public Uri? Endpoint { get; init; }
+
+        /// <summary>Gets the span current when the call began: the parent of a span this client starts, or the GenAI span to enrich.</summary>
+        public System.Diagnostics.Activity? ParentActivity { get; init; }
 
         public required RoundState Round { get; set; }
 

@@ -132,4 +132,8 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets how content is captured when <see cref="CaptureContent"/> is on: length limit, parts, redaction.</summary>
     [Microsoft.Extensions.Options.ValidateObjectMembers]
     public TokenMetricsContentOptions Content { get; set; } = new();
+
+    /// <summary>Gets or sets what TokenMetrics puts on traces: GenAI client spans and the usage and cost of existing ones.</summary>
+    [Required]
+    public TokenMetricsTracingOptions Tracing { get; set; } = new();
 }

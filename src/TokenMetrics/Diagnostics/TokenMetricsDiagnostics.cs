@@ -8,4 +8,8 @@ public static class TokenMetricsDiagnostics
 
     /// <summary>The <see cref="System.Diagnostics.Tracing.EventSource"/> name for self-diagnostics.</summary>
     public const string EventSourceName = "TokenMetrics";
+
+    /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> name of the OpenTelemetry GenAI client spans TokenMetrics starts
+    /// when no GenAI span exists for a call (add it to a tracer with <c>AddSource("TokenMetrics")</c>).</summary>
+    public const string ActivitySourceName = "TokenMetrics";
 }

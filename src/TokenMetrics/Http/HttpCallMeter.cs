@@ -36,6 +36,7 @@ internal sealed class HttpCallMeter
     private bool _httpError;
     private long _responseTimestamp;
     private AbandonWatch? _abandonWatch;
+    private System.Diagnostics.Activity? _span;
 
     private readonly EndpointCache _endpoints;
 
@@ -103,9 +104,13 @@ internal sealed class HttpCallMeter
         }
     }
 
+    /// <summary>Starts the call's GenAI span (or finds the existing one); synchronous, so that it is current for the inner handlers.</summary>
+    public void StartSpan() => _span = Volatile.Read(ref _finished) == 0 ? TokenMetricsSpans.StartHttp(_recorder, Context) : null;
+
     /// <summary>Wraps the response body, or records at once when there is nothing to read.</summary>
     public void OnResponse(HttpResponseMessage response)
     {
+        TokenMetricsSpans.LeaveCurrent(_span);
         try
         {
             _statusCode = (int)response.StatusCode;
@@ -158,6 +163,7 @@ internal sealed class HttpCallMeter
 
     public void OnSendFailed(Exception exception)
     {
+        TokenMetricsSpans.LeaveCurrent(_span);
         var cancelled = exception is OperationCanceledException;
         Finish(cancelled ? TokenUsageStatus.Cancelled : TokenUsageStatus.Error, exception.GetType().FullName, eof: false);
     }
@@ -433,8 +439,10 @@ internal sealed class HttpCallMeter
                 RoundIndex = _roundIndex,
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
                 Content = content,
+                Span = _span,
             };
             record = Dimensions?.Apply(record) ?? record;
+            _span = null; // handed over with the record: the recorder stops it on every path
             if (pending is not null)
             {
                 _recorder.RecordWithEstimate(record, pending);
@@ -447,6 +455,7 @@ internal sealed class HttpCallMeter
         catch (Exception ex)
         {
             _recorder.ReportInternalError(nameof(Finish), ex);
+            TokenMetricsSpans.Abort(_span);
         }
         finally
         {

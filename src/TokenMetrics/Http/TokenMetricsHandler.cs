@@ -70,6 +70,7 @@ public class TokenMetricsHandler : DelegatingHandler
         }
 
         await meter.OnRequestAsync(cancellationToken).ConfigureAwait(false);
+        meter.StartSpan();
         HttpResponseMessage response;
         try
         {
@@ -95,6 +96,7 @@ public class TokenMetricsHandler : DelegatingHandler
             return base.Send(request, cancellationToken);
         }
 
+        meter.StartSpan();
         HttpResponseMessage response;
         try
         {

@@ -116,6 +116,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 
@@ -141,6 +142,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 
@@ -290,6 +292,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         try
         {
+            // (Pricing goes first: the span carries the cost.) The span is stopped here, before sampling or the filter can drop the record.
+            TokenMetricsSpans.Complete(this, record);
+
             var settings = Settings;
             if (IsSampledOut(record, settings))
             {
@@ -307,6 +312,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         catch (Exception ex)
         {
             ReportInternalError(nameof(Record), ex);
+            TokenMetricsSpans.Abort(record.Span);
         }
     }
 

@@ -130,6 +130,11 @@ public sealed record TokenUsageRecord
     /// <remarks>Not serialized: it only steers the in-process meter exporter; stores get dimensions through <see cref="Tags"/>.</remarks>
     internal KeyValuePair<string, object?>[]? MetricTags { get; init; }
 
+    /// <summary>Gets or sets the trace span of this call: TokenMetrics' own (stopped when the record is delivered, after any
+    /// estimate) or an existing GenAI span to enrich. Copied by <see langword="with"/>; never serialized.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    internal System.Diagnostics.Activity? Span { get; set; }
+
     /// <summary>Prices the record in place, before any exporter or callback sees it (the pipeline's last step on the app's side):
     /// no copy of the record per call.</summary>
     internal void SetCost(decimal? cost, string? currency, string? pricedModel)
