@@ -98,4 +98,7 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets how often spooled batches are retried (and at start-up, and after each successful export).</summary>
     /// <value>Between 100 ms and 1 hour. The default is 5 seconds.</value>
     public TimeSpan ReplayInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how records are priced (configuration section <c>TokenMetrics:Pricing</c>).</summary>
+    public TokenMetricsPricingOptions Pricing { get; set; } = new();
 }

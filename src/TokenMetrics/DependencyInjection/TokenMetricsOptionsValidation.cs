@@ -43,6 +43,8 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         {
             builder.AddError("must be an absolute path (there is no default location, and no temporary-directory fallback)", nameof(TokenMetricsOptions.SpoolDirectory));
         }
+
+        PricingOptionsValidation.Validate(builder, options.Pricing);
         return builder.Build();
     }
 

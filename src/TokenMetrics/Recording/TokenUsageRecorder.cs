@@ -22,6 +22,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private readonly EstimationStage _estimation;
     private readonly Meter? _ownedMeter;
     private readonly ILogger _logger;
+    private readonly TokenUsagePricer _pricing;
     private long _received;
     private long _filtered;
     private long _callbackFailures;
@@ -53,6 +54,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
+        _pricing = new TokenUsagePricer(options.Pricing, TimeProvider, _logger, ReportInternalError);
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
         _estimation = new EstimationStage(this, Deliver, options.MaxQueueSize, Math.Max(options.MaxQueueBytes, 64L * 1024 * 1024));
         Meter = meterFactory?.Create(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version })
@@ -133,6 +135,8 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Queued = _worker.Queued + _estimation.Count,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
         InternalErrors = Interlocked.Read(ref _internalErrors),
+        PriceUnknown = _pricing.PriceUnknown,
+        UnpricedNoUsage = _pricing.NoUsage,
         Exporters = _worker.GetExporterStatistics(),
     };
 
@@ -167,6 +171,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         _ = await ShutdownAsync().ConfigureAwait(false);
         _worker.Dispose();
+        _pricing.Dispose();
         _ownedMeter?.Dispose();
     }
 
@@ -176,6 +181,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         // Sync-over-async only here, bounded by ShutdownTimeout; DI prefers DisposeAsync.
         _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(2));
         _worker.Dispose();
+        _pricing.Dispose();
         _ownedMeter?.Dispose();
     }
 
@@ -260,9 +266,10 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
     }
 
-    /// <summary>The last step before the exporters: the filter, then the per-exporter queues.</summary>
+    /// <summary>The last step before the exporters: pricing, the filter, then the per-exporter queues.</summary>
     private void Deliver(TokenUsageRecord record)
     {
+        _pricing.Apply(record, Settings);
         try
         {
             if (Options.Filter is { } filter && !RunFilter(filter, record))
@@ -310,8 +317,18 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export, all exporters.");
         _ = meter.CreateObservableCounter("tokenmetrics.callback.failures", () => Interlocked.Read(ref _callbackFailures), "{exception}", "Exceptions thrown by user callbacks and swallowed.");
         _ = meter.CreateObservableCounter("tokenmetrics.internal.errors", () => Interlocked.Read(ref _internalErrors), "{exception}", "TokenMetrics' own errors, swallowed so the app never saw them.");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.unpriced", UnpricedMeasurements, "{record}", "Records left without a cost: reason price_unknown (no price for the model) or no_usage.");
         _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome: exported, spilled, replayed, dropped.");
     }
+
+    private Measurement<long>[] UnpricedMeasurements() =>
+    [
+        new(_pricing.PriceUnknown, new KeyValuePair<string, object?>("tokenmetrics.reason", "price_unknown")),
+        new(_pricing.NoUsage, new KeyValuePair<string, object?>("tokenmetrics.reason", "no_usage")),
+    ];
+
+    /// <summary>Gets the price catalog in force now (shipped, configured, file and runtime prices combined).</summary>
+    internal TokenUsagePriceCatalog PriceCatalog => _pricing.GetCatalog(Settings.PriceOverrides);
 
     private IEnumerable<Measurement<long>> ExportMeasurements()
     {
