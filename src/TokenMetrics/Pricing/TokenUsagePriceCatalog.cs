@@ -201,7 +201,7 @@ public sealed class TokenUsagePriceCatalog
         return candidates[0].Entry;
     }
 
-    private TokenUsagePriceMatch? ResolveUncached(string model, string? provider)
+    internal TokenUsagePriceMatch? ResolveUncached(string model, string? provider)
     {
         var name = model.Trim();
         if (_deployments.TryGetValue(name, out var deployed))
