@@ -29,6 +29,12 @@ public sealed record TokenMetricsStatistics
     /// <summary>Gets TokenMetrics' own errors that were swallowed so the app never saw them (see the event source).</summary>
     public long InternalErrors { get; init; }
 
+    /// <summary>Gets the records with usage whose model has no known price ("price unknown"): their cost is <see langword="null"/>, never 0.</summary>
+    public long PriceUnknown { get; init; }
+
+    /// <summary>Gets the records left unpriced because they carry no usage at all.</summary>
+    public long UnpricedNoUsage { get; init; }
+
     /// <summary>Gets the per-exporter counters, keyed by exporter name (the type name, with <c>#index</c> when a type repeats).</summary>
     public IReadOnlyDictionary<string, TokenUsageExporterStatistics> Exporters { get; init; } = new Dictionary<string, TokenUsageExporterStatistics>();
 }

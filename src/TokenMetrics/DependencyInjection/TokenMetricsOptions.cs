@@ -136,4 +136,7 @@ public sealed class TokenMetricsOptions
     /// <summary>Gets or sets what TokenMetrics puts on traces: GenAI client spans and the usage and cost of existing ones.</summary>
     [Required]
     public TokenMetricsTracingOptions Tracing { get; set; } = new();
+
+    /// <summary>Gets or sets how records are priced (configuration section <c>TokenMetrics:Pricing</c>).</summary>
+    public TokenMetricsPricingOptions Pricing { get; set; } = new();
 }

@@ -55,6 +55,7 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         }
 
         TokenMetricsAttributionOptionsValidation.Validate(builder, options.Attribution);
+        PricingOptionsValidation.Validate(builder, options.Pricing);
         return builder.Build();
     }
 

@@ -63,7 +63,8 @@ public static class TokenMetricsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = services.AddTokenMetrics();
-        services.AddOptions<TokenMetricsOptions>().Bind(configuration);
+        services.AddOptions<TokenMetricsOptions>().Bind(configuration)
+            .Configure(o => PricingConfiguration.BindPrices(configuration.GetSection(nameof(TokenMetricsOptions.Pricing)), o.Pricing));
         return builder;
     }
 

@@ -22,6 +22,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     private readonly EstimationStage _estimation;
     private readonly Meter? _ownedMeter;
     private readonly ILogger _logger;
+    private readonly TokenUsagePricer _pricing;
     private long _received;
     private long _filtered;
     private long _sampledOut;
@@ -54,6 +55,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Estimator = estimator ?? TiktokenTokenEstimator.Instance;
         TimeProvider = timeProvider ?? TimeProvider.System;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TokenMetrics");
+        _pricing = new TokenUsagePricer(options.Pricing, TimeProvider, _logger, ReportInternalError);
         _worker = new TokenUsageExportWorker(exporters.ToArray(), options, TimeProvider, _logger);
         ExporterNames = _worker.Lanes.Select(l => l.Name).ToArray();
         try
@@ -157,6 +159,8 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Queued = _worker.Queued + _estimation.Count,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
         InternalErrors = Interlocked.Read(ref _internalErrors),
+        PriceUnknown = _pricing.PriceUnknown,
+        UnpricedNoUsage = _pricing.NoUsage,
         Exporters = _worker.GetExporterStatistics(),
     };
 
@@ -191,6 +195,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         _ = await ShutdownAsync().ConfigureAwait(false);
         _worker.Dispose();
+        _pricing.Dispose();
         _ownedMeter?.Dispose();
         Attribution.Release();
     }
@@ -201,6 +206,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         // Sync-over-async only here, bounded by ShutdownTimeout; DI prefers DisposeAsync.
         _ = Task.Run(ShutdownAsync).Wait(Options.ShutdownTimeout + TimeSpan.FromSeconds(2));
         _worker.Dispose();
+        _pricing.Dispose();
         _ownedMeter?.Dispose();
         Attribution.Release();
     }
@@ -286,16 +292,17 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         return (usage, TokenUsageSource.Estimated, input?.Method ?? output?.Method);
     }
 
-    /// <summary>The last steps before the exporters: sampling, the filter, then the per-exporter queues (each skipped while its
-    /// exporter is switched off).</summary>
+    /// <summary>The last steps before the exporters: pricing, the span, sampling, the filter, then the per-exporter queues (each
+    /// skipped while its exporter is switched off).</summary>
     private void Deliver(TokenUsageRecord record)
     {
+        var settings = Settings;
+        _pricing.Apply(record, settings); // never throws; first, so the span, the filter and every exporter see the cost
         try
         {
-            // (Pricing goes first: the span carries the cost.) The span is stopped here, before sampling or the filter can drop the record.
+            // The span is stopped here, before sampling or the filter can drop the record.
             TokenMetricsSpans.Complete(this, record);
 
-            var settings = Settings;
             if (IsSampledOut(record, settings))
             {
                 return;
@@ -360,8 +367,18 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         _ = meter.CreateObservableUpDownCounter("tokenmetrics.records.queued", () => _worker.Queued, "{record}", "Usage records waiting for export, all exporters.");
         _ = meter.CreateObservableCounter("tokenmetrics.callback.failures", () => Interlocked.Read(ref _callbackFailures), "{exception}", "Exceptions thrown by user callbacks and swallowed.");
         _ = meter.CreateObservableCounter("tokenmetrics.internal.errors", () => Interlocked.Read(ref _internalErrors), "{exception}", "TokenMetrics' own errors, swallowed so the app never saw them.");
+        _ = meter.CreateObservableCounter("tokenmetrics.records.unpriced", UnpricedMeasurements, "{record}", "Records left without a cost: reason price_unknown (no price for the model) or no_usage.");
         _ = meter.CreateObservableCounter("tokenmetrics.export.records", ExportMeasurements, "{record}", "Records per exporter and outcome: exported, spilled, replayed, dropped, skipped (exporter switched off).");
     }
+
+    private Measurement<long>[] UnpricedMeasurements() =>
+    [
+        new(_pricing.PriceUnknown, new KeyValuePair<string, object?>("tokenmetrics.reason", "price_unknown")),
+        new(_pricing.NoUsage, new KeyValuePair<string, object?>("tokenmetrics.reason", "no_usage")),
+    ];
+
+    /// <summary>Gets the price catalog in force now (shipped, configured, file and runtime prices combined).</summary>
+    internal TokenUsagePriceCatalog PriceCatalog => _pricing.GetCatalog(Settings.PriceOverrides);
 
     private IEnumerable<Measurement<long>> ExportMeasurements()
     {
