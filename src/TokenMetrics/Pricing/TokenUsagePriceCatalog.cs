@@ -163,6 +163,10 @@ public sealed class TokenUsagePriceCatalog
         }
     }
 
+    /// <summary>Whether a model name continues past a known name with a new part (<c>gpt-4o-mini</c> then <c>-2099</c>, <c>+tuned</c>,
+    /// <c>:free</c>) rather than being another model (<c>gpt-4</c> then <c>.1</c> or <c>o</c>): any separator but the version dot.</summary>
+    private static bool IsNameBoundary(char c) => !char.IsLetterOrDigit(c) && c != '.';
+
     private static void AddPrefix(Dictionary<(string, bool), List<Candidate>> prefixes, string prefix, bool anyBoundary, Candidate candidate)
     {
         if (string.IsNullOrWhiteSpace(prefix))
@@ -239,7 +243,7 @@ public sealed class TokenUsagePriceCatalog
             foreach (var (prefix, anyBoundary, candidates) in _prefixes)
             {
                 if (prefix.Length < form.Length && form.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
-                    && (anyBoundary || form[prefix.Length] is '-' or ':' or '@' or '_' or '/'))
+                    && (anyBoundary || IsNameBoundary(form[prefix.Length])))
                 {
                     return new TokenUsagePriceMatch(Pick(candidates, provider, out _), TokenUsagePriceMatchKind.Prefix, name);
                 }

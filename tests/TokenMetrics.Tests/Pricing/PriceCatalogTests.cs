@@ -124,6 +124,9 @@ public class PriceCatalogTests
         Assert.Equal(TokenUsagePriceMatchKind.Prefix, catalog.Resolve("gpt-x-mini-custom")!.Kind);
         Assert.Equal("gpt-x", catalog.Resolve("gpt-x-custom")!.Entry.Key);
         Assert.Null(catalog.Resolve("gpt-xl")); // not at a boundary: a different model
+        Assert.Null(catalog.Resolve("gpt-x.5")); // a version dot: a different model
+        Assert.Equal("gpt-x-mini", catalog.Resolve("gpt-x-mini+tuned")!.Entry.Key); // any other separator continues the name
+        Assert.Equal("gpt-x-mini", catalog.Resolve("gpt-x-mini:free")!.Entry.Key);
     }
 
     [Theory]
