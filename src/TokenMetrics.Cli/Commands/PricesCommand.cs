@@ -214,7 +214,7 @@ internal static class PricesCommand
     {
         if (value is { } v)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {label,-16}{v}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {label,-17}{v}");
         }
     }
 
