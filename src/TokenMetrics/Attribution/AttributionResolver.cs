@@ -8,8 +8,17 @@ namespace TokenMetrics.Internal;
 internal static class AttributionResolver
 {
     /// <summary>The ambient attribution: the scope's values, completed from baggage. Allocates only when baggage adds something.</summary>
-    public static TokenUsageAttribution? Ambient(AttributionSettings settings) =>
-        Merge(TokenMetricsScope.Current, settings.ReadBaggage ? ReadBaggage(settings, Activity.Current) : null);
+    public static TokenUsageAttribution? Ambient(AttributionSettings settings)
+    {
+        var scope = TokenMetricsScope.Current;
+        if (!settings.ReadBaggage || Activity.Current is not { } activity
+            || (scope is { UserId: not null, SessionId: not null, Consumer: not null, Feature: not null } && settings.TagKeys.Length == 0))
+        {
+            return scope; // nothing baggage could add
+        }
+
+        return Merge(scope, ReadBaggage(settings, activity));
+    }
 
     /// <summary>The attribution of one chat-client call: its <c>ChatOptions</c> over <paramref name="ambient"/>.</summary>
     public static TokenUsageAttribution? ForChatCall(ChatOptions? options, TokenUsageAttribution? ambient) =>
