@@ -120,8 +120,27 @@ internal sealed class HttpDimensionPlan
         return false;
     }
 
-    /// <summary>Starts reading one call: the request headers are read now.</summary>
-    public HttpDimensionCapture Begin(HttpRequestMessage request) => new(this, request);
+    /// <summary>Starts reading one call: the request headers are read now. <see langword="null"/> when there is nothing to keep
+    /// (no dimensions, no content-type filter and none of the attribution headers sent): the common call allocates nothing here.</summary>
+    public HttpDimensionCapture? Begin(HttpRequestMessage request)
+    {
+        if (Dimensions.Length == 0 && _contentTypes is null)
+        {
+            var headers = request.Headers;
+            var found = Header(headers, ConsumerHeader) is not null || Header(headers, UserIdHeader) is not null || Header(headers, FeatureHeader) is not null;
+            for (var i = 0; !found && i < SessionHeaders.Length; i++)
+            {
+                found = Header(headers, SessionHeaders[i]) is not null;
+            }
+
+            if (!found)
+            {
+                return null;
+            }
+        }
+
+        return new(this, request);
+    }
 
     /// <summary>The first non-empty value of <paramref name="header"/> on <paramref name="headers"/>, bounded.</summary>
     internal string? Header(HttpHeaders? headers, string? header)
