@@ -84,6 +84,8 @@ internal static class StoreValues
         TokenUsageStatus.Cancelled => "cancelled",
         TokenUsageStatus.Truncated => "truncated",
         TokenUsageStatus.Abandoned => "abandoned",
+        TokenUsageStatus.Capped => "capped",
+        TokenUsageStatus.Rejected => "rejected",
         _ => ((int)status).ToString(CultureInfo.InvariantCulture),
     };
 
@@ -94,6 +96,8 @@ internal static class StoreValues
         "cancelled" => TokenUsageStatus.Cancelled,
         "truncated" => TokenUsageStatus.Truncated,
         "abandoned" => TokenUsageStatus.Abandoned,
+        "capped" => TokenUsageStatus.Capped,
+        "rejected" => TokenUsageStatus.Rejected,
         _ => (TokenUsageStatus)int.Parse(value, CultureInfo.InvariantCulture),
     };
 

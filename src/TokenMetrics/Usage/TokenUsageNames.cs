@@ -10,6 +10,8 @@ internal static class TokenUsageNames
         TokenUsageStatus.Error => "error",
         TokenUsageStatus.Cancelled => "cancelled",
         TokenUsageStatus.Abandoned => "abandoned",
+        TokenUsageStatus.Capped => "capped",
+        TokenUsageStatus.Rejected => "rejected",
         _ => "truncated",
     };
 

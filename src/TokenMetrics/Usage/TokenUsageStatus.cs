@@ -18,4 +18,11 @@ public enum TokenUsageStatus
     /// <summary>The app dropped the response without reading it to the end or disposing it; recorded once, when the garbage
     /// collector finds the response unreachable.</summary>
     Abandoned = 4,
+
+    /// <summary>TokenMetrics ended the stream because its output passed the configured output cap: the app received a well-formed
+    /// end of stream in the vendor's format and the upstream request was cancelled.</summary>
+    Capped = 5,
+
+    /// <summary>TokenMetrics rejected the call before it left the process because it would have broken a budget; nothing was sent.</summary>
+    Rejected = 6,
 }
