@@ -120,7 +120,8 @@ catch (ClientResultException)
     // The app sees the SDK's own exception, untouched.
 }
 
-// 6. The Responses API over raw HTTP, streamed.
+// 6. The Responses API over raw HTTP, streamed, sent the way an agent gateway does: its session and consumer headers
+//    attribute the call with no code (x-agent-session is one of the default session headers, x-mse-consumer the consumer).
 using (var http = factory.CreateClient("raw"))
 {
     using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.BaseAddress, "v1/responses"))
@@ -128,6 +129,8 @@ using (var http = factory.CreateClient("raw"))
         Content = new StringContent("{\"model\":\"gpt-4.1\",\"input\":\"Summarise token metering in one line.\",\"stream\":true}", Encoding.UTF8, "application/json"),
     };
     request.Headers.Add(MockHeaders.ReasoningTokens, "12");
+    request.Headers.Add("x-agent-session", "agent:main:discord:42");
+    request.Headers.Add("x-mse-consumer", "clawdbot");
     using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
     _ = await response.Content.ReadAsStringAsync();
 }
