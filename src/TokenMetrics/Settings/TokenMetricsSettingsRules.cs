@@ -251,7 +251,7 @@ internal static class TokenMetricsSettingsRules
         return copy.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
-    /// <summary>Checks each budget; the snapshot holds its own array (the budgets are immutable records).</summary>
+    /// <summary>Checks each budget; the snapshot holds its own copies (the budgets are settable for configuration binding).</summary>
     private static TokenUsageBudget[]? NormalizeBudgets(IReadOnlyList<TokenUsageBudget>? budgets, List<string> errors)
     {
         if (budgets is null || budgets.Count == 0)
@@ -310,7 +310,7 @@ internal static class TokenMetricsSettingsRules
             }
         }
 
-        return budgets.ToArray();
+        return budgets.Select(b => b is null ? b! : b with { }).ToArray();
     }
 
     private static bool BudgetsEqual(IReadOnlyList<TokenUsageBudget>? a, IReadOnlyList<TokenUsageBudget>? b) =>
