@@ -109,6 +109,11 @@ internal sealed partial class BudgetEnforcer
                     ? pending.Result
                     : await pending.AsTask().WaitAsync(_recorder.Options.BudgetStoreTimeout, cancellationToken).ConfigureAwait(false);
             }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                GiveBack(store, taken); // the app cancelled: nothing stays reserved, the cancellation is the app's
+                throw;
+            }
             catch (Exception ex)
             {
                 if (!limit.Budget.FailClosed)

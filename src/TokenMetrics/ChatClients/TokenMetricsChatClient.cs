@@ -186,7 +186,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             var maxOutput = options?.MaxOutputTokens is { } max and > 0 ? max : 0;
             (call.Scope.Budget, rejection) = await _recorder.Budgets.ReserveAsync(budgets, new BudgetCall(call.Scope.Attribution, call.RequestModel, call.Provider, null), input, maxOutput, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _recorder.ReportInternalError("Budget.Check", ex); // fail open
             return;

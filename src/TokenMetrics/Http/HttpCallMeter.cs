@@ -130,7 +130,7 @@ internal sealed class HttpCallMeter
 
             (_budget, rejection) = await _recorder.Budgets.ReserveAsync(budgets, new BudgetCall(_attribution, model, Context.Provider, Context.Request), input, maxOutput, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             _recorder.ReportInternalError("Budget.Check", ex); // fail open
             return null;

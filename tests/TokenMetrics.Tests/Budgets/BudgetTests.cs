@@ -387,4 +387,59 @@ public sealed class BudgetTests : IAsyncLifetime
         Assert.IsType<BrokenBudgetStore>(provider.GetRequiredService<ITokenUsageBudgetStore>());
         Assert.IsType<BrokenBudgetStore>(provider.GetRequiredService<TokenUsageRecorder>().Budgets.Store);
     }
+
+    [Fact]
+    public async Task ChatClient_Streaming_RejectedBeforeTheFirstUpdate()
+    {
+        await using var t = Recorder(Clock(), new TokenUsageBudget { Name = "tiny", TokensPerMinute = 5 });
+        var inner = new TestHelpers.TestChatClient
+        {
+            GetStreamingResponseAsyncCallback = (_, _, ct) => TestHelpers.TestChatClient.Yield([new ChatResponseUpdate(ChatRole.Assistant, "never")], ct),
+        };
+        var chat = new TokenMetricsChatClient(inner, t.Recorder);
+        var seen = 0;
+
+        _ = await Assert.ThrowsAsync<TokenBudgetExceededException>(async () =>
+        {
+            await foreach (var _ in chat.GetStreamingResponseAsync("a question longer than five tokens, surely", new ChatOptions { MaxOutputTokens = 10 }))
+            {
+                seen++;
+            }
+        });
+
+        Assert.Equal(0, seen);
+        Assert.Equal(TokenUsageStatus.Rejected, Assert.Single(await t.RecordsAsync(1)).Status);
+    }
+
+    [Fact]
+    public async Task Metrics_ChecksByOutcome_AndRemainingPerBudget()
+    {
+        await using var t = Recorder(Clock(), new TokenUsageBudget { Name = "b", TokensPerMinute = 100 });
+        var chat = Chat(t, 10, 10);
+        _ = await chat.GetResponseAsync("x", new ChatOptions { MaxOutputTokens = 10 });
+        _ = await Assert.ThrowsAsync<TokenBudgetExceededException>(() => chat.GetResponseAsync("x", new ChatOptions { MaxOutputTokens = 1000 }));
+        _ = await t.RecordsAsync(2);
+
+        var checks = new Dictionary<string, long>();
+        var remaining = new Dictionary<string, double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == t.Recorder.Meter && instrument.Name.StartsWith("tokenmetrics.budget.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) => checks[(string)tags[0].Value!] = value);
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) => remaining[(string)tags[0].Value! + "/" + (string)tags[1].Value!] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+
+        Assert.Equal(1, checks["allowed"]);
+        Assert.Equal(1, checks["rejected"]);
+        Assert.Equal(0, checks["failed_open"]);
+        var left = remaining["b/tokens_per_minute"];
+        Assert.InRange(left, 1, 99);
+        Assert.Single(remaining); // labelled by budget and limit only, never by subject
+    }
 }
