@@ -74,6 +74,11 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         Exception? error = null;
         try
         {
+            if (_recorder.Settings.Budgets is { } budgets)
+            {
+                await CheckBudgetsAsync(budgets, call, messages, options, cancellationToken);
+            }
+
             response = await base.GetResponseAsync(messages, options, cancellationToken);
             return response;
         }
@@ -124,6 +129,11 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                     // An async iterator restores the caller's async-local state on every MoveNextAsync, so the scope is
                     // re-established around each step for a meter beneath to see it.
                     CallScope.Current = call.Scope;
+                    if (enumerator is null && _recorder.Settings.Budgets is { } budgets)
+                    {
+                        await CheckBudgetsAsync(budgets, call, messages, options, cancellationToken);
+                    }
+
                     enumerator ??= base.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
                     if (!await enumerator.MoveNextAsync())
                     {
@@ -156,6 +166,36 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             }
 
             Finish(call, messages, options, error, completed);
+        }
+    }
+
+    /// <summary>The pre-flight budget check (src/TokenMetrics/Budgets): estimates the messages and the requested maximum output and
+    /// reserves them; throws <see cref="TokenBudgetExceededException"/> when a budget refuses. A chat client beneath another
+    /// leaves the check to the outer one.</summary>
+    private async ValueTask CheckBudgetsAsync(IReadOnlyList<TokenUsageBudget> budgets, CallState call, IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
+    {
+        if (call.PreviousScope is not null)
+        {
+            return;
+        }
+
+        BudgetRejection? rejection;
+        try
+        {
+            var input = _recorder.Estimator.CountMessages(messages, options, call.RequestModel).Tokens;
+            var maxOutput = options?.MaxOutputTokens is { } max and > 0 ? max : 0;
+            (call.Scope.Budget, rejection) = await _recorder.Budgets.ReserveAsync(budgets, new BudgetCall(call.Scope.Attribution, call.RequestModel, call.Provider, null), input, maxOutput, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _recorder.ReportInternalError("Budget.Check", ex); // fail open
+            return;
+        }
+
+        if (rejection is not null)
+        {
+            call.Rejected = true;
+            throw rejection.ToException();
         }
     }
 
@@ -337,6 +377,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             null when completed => TokenUsageStatus.Ok,
             null => TokenUsageStatus.Cancelled,
             OperationCanceledException => TokenUsageStatus.Cancelled,
+            TokenBudgetExceededException when call.Rejected => TokenUsageStatus.Rejected,
             _ => TokenUsageStatus.Error,
         };
         EmitRound(call, messages, options, status, error, _recorder.TimeProvider.GetTimestamp());
@@ -397,6 +438,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 RoundIndex = call.AggregatesRounds ? null : roundIndex,
                 GenAIMetricsRecordedElsewhere = call.Scope.GenAIMetricsRecordedElsewhere,
                 Content = BuildContent(round, messages),
+                Budget = status == TokenUsageStatus.Rejected ? null : call.Scope.TakeBudget(),
             };
             TokenMetricsSpans.AttachChatRound(_recorder, record, call.ParentActivity, GetPipeline().OpenTelemetryBeneath, _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp));
             if (pending is not null)
@@ -610,6 +652,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         public CallScope? PreviousScope { get; init; }
 
         public bool Streaming { get; init; }
+
+        /// <summary>Gets or sets a value indicating whether a budget refused the call (nothing was sent).</summary>
+        public bool Rejected { get; set; }
 
         public string? RequestModel { get; init; }
 

@@ -35,6 +35,18 @@ public sealed record TokenMetricsStatistics
     /// <summary>Gets the records left unpriced because they carry no usage at all.</summary>
     public long UnpricedNoUsage { get; init; }
 
+    /// <summary>Gets the calls a budget check let through (all budgets that apply had room; see <see cref="TokenUsageBudget"/>).</summary>
+    public long BudgetAllowed { get; init; }
+
+    /// <summary>Gets the calls refused by a budget (the record says <see cref="TokenUsageStatus.Rejected"/>).</summary>
+    public long BudgetRejected { get; init; }
+
+    /// <summary>Gets the budget counters skipped because the store failed or timed out (fail open: the call went out).</summary>
+    public long BudgetFailedOpen { get; init; }
+
+    /// <summary>Gets the calls refused because a fail-closed budget's store failed or timed out.</summary>
+    public long BudgetFailedClosed { get; init; }
+
     /// <summary>Gets the per-exporter counters, keyed by exporter name (the type name, with <c>#index</c> when a type repeats).</summary>
     public IReadOnlyDictionary<string, TokenUsageExporterStatistics> Exporters { get; init; } = new Dictionary<string, TokenUsageExporterStatistics>();
 }

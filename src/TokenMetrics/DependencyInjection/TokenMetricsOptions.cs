@@ -139,4 +139,14 @@ public sealed class TokenMetricsOptions
 
     /// <summary>Gets or sets how records are priced (configuration section <c>TokenMetrics:Pricing</c>).</summary>
     public TokenMetricsPricingOptions Pricing { get; set; } = new();
+
+    /// <summary>Gets the budgets checked before each call leaves the process (configuration section <c>TokenMetrics:Budgets</c>, a list);
+    /// the initial value of <see cref="TokenMetricsSettings.Budgets"/>, which can be changed at run time. Validated at start-up.</summary>
+    /// <value>Empty by default: no budget, no extra work per call.</value>
+    public IList<TokenUsageBudget> Budgets { get; set; } = new List<TokenUsageBudget>();
+
+    /// <summary>Gets or sets how long a budget check waits for the counter store before the budget fails open (or closed, see
+    /// <see cref="TokenUsageBudget.FailClosed"/>).</summary>
+    /// <value>The default is 250 ms.</value>
+    public TimeSpan BudgetStoreTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -30,6 +30,7 @@ internal sealed class TokenMetricsOptionsCustomValidator : IValidateOptions<Toke
         CheckRange(builder, options.ExportInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ExportInterval));
         CheckRange(builder, options.ExportTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ExportTimeout));
         CheckRange(builder, options.ShutdownTimeout, TimeSpan.Zero, TimeSpan.FromMinutes(10), nameof(TokenMetricsOptions.ShutdownTimeout));
+        CheckRange(builder, options.BudgetStoreTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(TokenMetricsOptions.BudgetStoreTimeout));
         CheckRange(builder, options.ExportTotalTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1), nameof(TokenMetricsOptions.ExportTotalTimeout));
         if (options.ExportTotalTimeout < options.ExportTimeout)
         {

@@ -30,13 +30,21 @@ public static class TokenMetricsServiceCollectionExtensions
         _ = TokenMetricsBuilderExtensions.AddCoreOptions(services);
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ITokenEstimator>(TiktokenTokenEstimator.Instance);
-        services.TryAddSingleton(sp => new TokenUsageRecorder(
-            sp.GetRequiredService<IOptions<TokenMetricsOptions>>().Value,
-            sp.GetServices<ITokenUsageExporter>(),
-            sp.GetRequiredService<ITokenEstimator>(),
-            sp.GetRequiredService<TimeProvider>(),
-            sp.GetService<ILoggerFactory>(),
-            sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(sp =>
+        {
+            var recorder = new TokenUsageRecorder(
+                sp.GetRequiredService<IOptions<TokenMetricsOptions>>().Value,
+                sp.GetServices<ITokenUsageExporter>(),
+                sp.GetRequiredService<ITokenEstimator>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILoggerFactory>(),
+                sp.GetService<IMeterFactory>());
+
+            // Resolved at the first budget check only: a shared store (Redis) connects when budgets are in use, not before.
+            recorder.Budgets.UseStore(sp.GetRequiredService<ITokenUsageBudgetStore>);
+            return recorder;
+        });
+        services.TryAddSingleton<ITokenUsageBudgetStore>(sp => new TokenUsageInProcessBudgetStore(sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ITokenUsageExporter>(CreateMeterExporter);
         services.TryAddSingleton(TokenMetricsSettingsService.Create);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TokenMetricsHostedService>());

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Generic;
 using System.IO;
 using System.IO.Compression;
 using System.Net.Http;
@@ -37,6 +38,7 @@ internal sealed class HttpCallMeter
     private long _responseTimestamp;
     private AbandonWatch? _abandonWatch;
     private System.Diagnostics.Activity? _span;
+    private BudgetReservation? _budget;
 
     private readonly EndpointCache _endpoints;
 
@@ -52,6 +54,7 @@ internal sealed class HttpCallMeter
             _roundIndex = scope.BeginRoundBeneath();
             _operationId = scope.OperationId;
             _genAIMetricsRecordedElsewhere = scope.GenAIMetricsRecordedElsewhere;
+            _budget = scope.TakeBudget(); // the chat-client call above checked its budgets; this record reconciles them
         }
 
         // Resolved once per call: the chat-client call above already did (its ChatOptions, scope, baggage); otherwise scope and baggage.
@@ -102,6 +105,51 @@ internal sealed class HttpCallMeter
             // The request goes out as it is; the record just knows less.
             _recorder.ReportInternalError(_protocol.Name + ".OnRequestAsync", ex);
         }
+    }
+
+    /// <summary>The pre-flight budget check (src/TokenMetrics/Budgets): estimates the request (body + requested maximum output) and
+    /// reserves it; returns the synthetic 429 to answer with, or <see langword="null"/> to send. A chat-client call above checked
+    /// already. Never throws except the <see cref="TokenBudgetExceededException"/> a budget asks for.</summary>
+    public async ValueTask<HttpResponseMessage?> CheckBudgetsAsync(IReadOnlyList<TokenUsageBudget> budgets, CancellationToken cancellationToken)
+    {
+        if (_operationId.HasValue)
+        {
+            return null;
+        }
+
+        BudgetRejection? rejection;
+        try
+        {
+            long input = 0, maxOutput = 0;
+            var model = Context.RoutedModel ?? Context.RequestModel;
+            if (await Context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false) is { IsEmpty: false } body)
+            {
+                input = _recorder.Estimator.CountRequest(body.Span, model).Tokens;
+                maxOutput = BudgetEnforcer.ReadMaxOutputTokens(body.Span);
+            }
+
+            (_budget, rejection) = await _recorder.Budgets.ReserveAsync(budgets, new BudgetCall(_attribution, model, Context.Provider, Context.Request), input, maxOutput, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            _recorder.ReportInternalError("Budget.Check", ex); // fail open
+            return null;
+        }
+
+        if (rejection is null)
+        {
+            return null;
+        }
+
+        if (rejection.Budget.Rejection == TokenUsageBudgetRejection.Exception)
+        {
+            Finish(TokenUsageStatus.Rejected, "budget_exceeded", eof: false);
+            throw rejection.ToException();
+        }
+
+        _statusCode = 429;
+        Finish(TokenUsageStatus.Rejected, "budget_exceeded", eof: false);
+        return rejection.ToResponse(Context.Request, _recorder.TimeProvider.GetUtcNow());
     }
 
     /// <summary>Starts the call's GenAI span (or finds the existing one); synchronous, so that it is current for the inner handlers.</summary>
@@ -440,6 +488,7 @@ internal sealed class HttpCallMeter
                 GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
                 Content = content,
                 Span = _span,
+                Budget = status == TokenUsageStatus.Rejected ? null : _budget,
             };
             record = Dimensions?.Apply(record) ?? record;
             _span = null; // handed over with the record: the recorder stops it on every path

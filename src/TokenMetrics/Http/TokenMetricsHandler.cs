@@ -70,6 +70,11 @@ public class TokenMetricsHandler : DelegatingHandler
         }
 
         await meter.OnRequestAsync(cancellationToken).ConfigureAwait(false);
+        if (_recorder.Settings.Budgets is { } budgets && await meter.CheckBudgetsAsync(budgets, cancellationToken).ConfigureAwait(false) is { } rejected)
+        {
+            return rejected; // refused by a budget before leaving the process: a synthetic 429, already recorded as Rejected
+        }
+
         meter.StartSpan();
         HttpResponseMessage response;
         try
@@ -89,7 +94,8 @@ public class TokenMetricsHandler : DelegatingHandler
     /// <inheritdoc/>
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        // The synchronous path meters the response; the request is not inspected (that would need async body reads).
+        // The synchronous path meters the response; the request is not inspected (that would need async body reads), so budgets
+        // are not checked here either: the async path is the one SDKs use.
         var meter = TryBegin(request);
         if (meter is null)
         {

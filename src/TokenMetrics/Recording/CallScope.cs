@@ -16,6 +16,7 @@ internal sealed class CallScope
     private readonly bool _multiRound;
     private int _nextRound;
     private int _recordedBeneath;
+    private BudgetReservation? _budget;
 
     /// <summary>Initializes a new instance of the <see cref="CallScope"/> class.</summary>
     /// <param name="clientName">The chat client's name.</param>
@@ -64,4 +65,10 @@ internal sealed class CallScope
         Interlocked.Increment(ref _recordedBeneath);
         return _multiRound ? Interlocked.Increment(ref _nextRound) - 1 : _firstRound;
     }
+
+    /// <summary>Gets or sets what the chat-client call reserved; taken by the first record of the call (beneath or here).</summary>
+    public BudgetReservation? Budget { get => Volatile.Read(ref _budget); set => Volatile.Write(ref _budget, value); }
+
+    /// <summary>Takes the reservation, once.</summary>
+    public BudgetReservation? TakeBudget() => _budget is null ? null : Interlocked.Exchange(ref _budget, null);
 }

@@ -72,6 +72,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
             ?? (_ownedMeter = new Meter(new MeterOptions(options.MeterName) { Version = ThisAssembly.Version }));
         CreateCounters(Meter);
         Attribution = AttributionSettings.Create(options.Attribution);
+        Budgets = new BudgetEnforcer(this, _logger);
     }
 
     /// <summary>Gets the settings.</summary>
@@ -97,6 +98,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Gets how captured content is redacted and cut (from <see cref="TokenMetricsOptions.Content"/>, fixed at start-up).</summary>
     internal ContentPolicy ContentPolicy => _contentPolicy ??= new ContentPolicy(Options.Content ?? new TokenMetricsContentOptions(), this);
+
+    /// <summary>Gets the budget checks (src/TokenMetrics/Budgets); used only when <see cref="TokenMetricsSettings.Budgets"/> is set.</summary>
+    internal BudgetEnforcer Budgets { get; }
 
     /// <summary>Gets the meter TokenMetrics' instruments live on.</summary>
     internal Meter Meter { get; }
@@ -161,6 +165,10 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         InternalErrors = Interlocked.Read(ref _internalErrors),
         PriceUnknown = _pricing.PriceUnknown,
         UnpricedNoUsage = _pricing.NoUsage,
+        BudgetAllowed = Budgets.Allowed,
+        BudgetRejected = Budgets.Rejected,
+        BudgetFailedOpen = Budgets.FailedOpen,
+        BudgetFailedClosed = Budgets.FailedClosed,
         Exporters = _worker.GetExporterStatistics(),
     };
 
@@ -260,7 +268,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
 
     /// <summary>Whether a call with this status and no reported usage is estimated (never mixed with reported counts).</summary>
     internal bool ShouldEstimate(TokenUsageStatus status) =>
-        Settings.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
+        status != TokenUsageStatus.Rejected && Settings.EstimateMissingUsage && (status != TokenUsageStatus.Error || Options.EstimateFailedCalls);
 
     /// <summary>Builds estimated usage from the input and output estimates; <see cref="TokenUsageSource.Missing"/> when there are none
     /// or both counted nothing.</summary>
@@ -298,6 +306,13 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
     {
         var settings = Settings;
         _pricing.Apply(record, settings); // never throws; first, so the span, the filter and every exporter see the cost
+        if (record.Budget is { } reservation)
+        {
+            // The usage and cost are final here (estimated or reported, priced): the reservation becomes the actual amounts.
+            record.Budget = null;
+            reservation.Reconcile(record);
+        }
+
         try
         {
             // The span is stopped here, before sampling or the filter can drop the record.

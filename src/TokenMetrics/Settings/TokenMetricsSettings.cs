@@ -40,4 +40,10 @@ public sealed record TokenMetricsSettings
     /// <summary>Gets price overrides by model name (or pattern), applied over the catalog and configured prices.</summary>
     /// <value>The default is <see langword="null"/> (none). Keys compare ignoring case in snapshots applied by the service.</value>
     public IReadOnlyDictionary<string, TokenUsagePrice>? PriceOverrides { get; init; }
+
+    /// <summary>Gets the budgets checked before each call (see <see cref="TokenUsageBudget"/>); the initial value is
+    /// <see cref="TokenMetricsOptions.Budgets"/>.</summary>
+    /// <value>The default is <see langword="null"/> (none: calls pay one null check). A change applies from the next call; counters
+    /// are kept per budget name and limit, so changing a limit keeps what the current window has used.</value>
+    public IReadOnlyList<TokenUsageBudget>? Budgets { get; init; }
 }

@@ -22,6 +22,7 @@ internal static class TokenMetricsSettingsRules
         SamplingRatio = 8,
         DisabledExporters = 16,
         PriceOverrides = 32,
+        Budgets = 64,
     }
 
     /// <summary>Builds the snapshot configured in <paramref name="options"/>; throws when it is invalid (start-up).</summary>
@@ -42,6 +43,7 @@ internal static class TokenMetricsSettingsRules
         CaptureContent = options.CaptureContent,
         SamplingRatio = options.SamplingRatio,
         DisabledExporters = options.DisabledExporters.Count == 0 ? null : options.DisabledExporters.ToHashSet(StringComparer.Ordinal),
+        Budgets = options.Budgets is { Count: > 0 } budgets ? budgets.ToArray() : null,
     };
 
     /// <summary>Checks every field and returns a snapshot with its own immutable collections (exporter names spelled as the
@@ -57,6 +59,7 @@ internal static class TokenMetricsSettingsRules
         {
             DisabledExporters = NormalizeExporters(settings.DisabledExporters, exporterNames, errors),
             PriceOverrides = NormalizePrices(settings.PriceOverrides, errors),
+            Budgets = NormalizeBudgets(settings.Budgets, errors),
         };
     }
 
@@ -94,6 +97,11 @@ internal static class TokenMetricsSettingsRules
             changed |= Field.PriceOverrides;
         }
 
+        if (!BudgetsEqual(a.Budgets, b.Budgets))
+        {
+            changed |= Field.Budgets;
+        }
+
         return changed;
     }
 
@@ -108,6 +116,7 @@ internal static class TokenMetricsSettingsRules
             SamplingRatio = (overridden & Field.SamplingRatio) != 0 ? runtime.SamplingRatio : configured.SamplingRatio,
             DisabledExporters = (overridden & Field.DisabledExporters) != 0 ? runtime.DisabledExporters : configured.DisabledExporters,
             PriceOverrides = (overridden & Field.PriceOverrides) != 0 ? runtime.PriceOverrides : configured.PriceOverrides,
+            Budgets = (overridden & Field.Budgets) != 0 ? runtime.Budgets : configured.Budgets,
         };
 
     /// <summary>Says what changed, old -&gt; new, for the log (prices are not secrets; nothing else here is sensitive).</summary>
@@ -142,6 +151,11 @@ internal static class TokenMetricsSettingsRules
         if ((changed & Field.PriceOverrides) != 0)
         {
             parts.Add("PriceOverrides: " + DescribePrices(before.PriceOverrides, after.PriceOverrides));
+        }
+
+        if ((changed & Field.Budgets) != 0)
+        {
+            parts.Add($"Budgets: {DescribeBudgets(before.Budgets)} -> {DescribeBudgets(after.Budgets)}");
         }
 
         return parts.Count == 0 ? "no change" : string.Join("; ", parts);
@@ -236,6 +250,75 @@ internal static class TokenMetricsSettingsRules
 
         return copy.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
+
+    /// <summary>Checks each budget; the snapshot holds its own copies (the budgets are settable for configuration binding).</summary>
+    private static TokenUsageBudget[]? NormalizeBudgets(IReadOnlyList<TokenUsageBudget>? budgets, List<string> errors)
+    {
+        if (budgets is null || budgets.Count == 0)
+        {
+            return null;
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var budget in budgets)
+        {
+            if (budget is null)
+            {
+                errors.Add("Budgets: a budget is missing");
+                continue;
+            }
+
+            var name = budget.Name;
+            if (string.IsNullOrWhiteSpace(name) || name.Contains(':', StringComparison.Ordinal) || name.Any(char.IsControl))
+            {
+                errors.Add($"Budgets: the name '{name}' must be non-empty, without ':' or control characters");
+            }
+            else if (!names.Add(name))
+            {
+                errors.Add($"Budgets: '{name}' is given twice");
+            }
+
+            if (!Enum.IsDefined(budget.Subject))
+            {
+                errors.Add($"Budgets['{name}'].Subject is not a known subject");
+            }
+
+            if (budget.Subject == TokenUsageBudgetSubject.Tag && string.IsNullOrWhiteSpace(budget.TagName))
+            {
+                errors.Add($"Budgets['{name}']: a Tag budget needs TagName");
+            }
+
+            if (!Enum.IsDefined(budget.Rejection))
+            {
+                errors.Add($"Budgets['{name}'].Rejection is not a known behaviour");
+            }
+
+            if (budget is { TokensPerMinute: null, TokensPerHour: null, TokensPerDay: null, CostPerDay: null, CostPerMonth: null })
+            {
+                errors.Add($"Budgets['{name}']: sets no limit");
+            }
+
+            foreach (var (field, value) in (ReadOnlySpan<(string, decimal?)>)[
+                (nameof(TokenUsageBudget.TokensPerMinute), budget.TokensPerMinute), (nameof(TokenUsageBudget.TokensPerHour), budget.TokensPerHour),
+                (nameof(TokenUsageBudget.TokensPerDay), budget.TokensPerDay), (nameof(TokenUsageBudget.CostPerDay), budget.CostPerDay),
+                (nameof(TokenUsageBudget.CostPerMonth), budget.CostPerMonth)])
+            {
+                if (value is <= 0 or > 1_000_000_000_000m)
+                {
+                    errors.Add(string.Create(CultureInfo.InvariantCulture, $"Budgets['{name}'].{field} must be above 0 and at most 10^12 (was {value})"));
+                }
+            }
+        }
+
+        return budgets.Select(b => b is null ? b! : b with { }).ToArray();
+    }
+
+    private static bool BudgetsEqual(IReadOnlyList<TokenUsageBudget>? a, IReadOnlyList<TokenUsageBudget>? b) =>
+        (a is null || a.Count == 0) ? (b is null || b.Count == 0) : b is not null && a.SequenceEqual(b);
+
+    private static string DescribeBudgets(IReadOnlyList<TokenUsageBudget>? budgets) =>
+        budgets is null || budgets.Count == 0 ? "[]" : "[" + string.Join(", ", budgets.Select(b => string.Create(CultureInfo.InvariantCulture,
+            $"{b.Name} {b.Subject} tpm={b.TokensPerMinute} tph={b.TokensPerHour} tpd={b.TokensPerDay} cpd={b.CostPerDay} cpm={b.CostPerMonth}"))) + "]";
 
     private static void CheckPrice(List<string> errors, string model, string field, decimal? value)
     {

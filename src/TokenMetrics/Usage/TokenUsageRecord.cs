@@ -135,6 +135,9 @@ public sealed record TokenUsageRecord
     [System.Text.Json.Serialization.JsonIgnore]
     internal System.Diagnostics.Activity? Span { get; set; }
 
+    /// <summary>Gets or sets what the call reserved against budgets; reconciled (and cleared) when the record is delivered.</summary>
+    internal Internal.BudgetReservation? Budget { get; set; }
+
     /// <summary>Prices the record in place, before any exporter or callback sees it (the pipeline's last step on the app's side):
     /// no copy of the record per call.</summary>
     internal void SetCost(decimal? cost, string? currency, string? pricedModel)
