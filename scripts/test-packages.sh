@@ -27,7 +27,7 @@ trap fail ERR
 step="pack"
 mkdir -p "$work/feed"
 dotnet pack "$repo/TokenMetrics.sln" -c Release "${no_build[@]}" -o "$work/feed" -nologo -clp:ErrorsOnly > "$log" 2>&1
-for id in TokenMetrics TokenMetrics.Providers TokenMetrics.Storage.Sqlite TokenMetrics.Storage.PostgreSql TokenMetrics.Testing TokenMetrics.AspNetCore TokenMetrics.Cli TokenMetrics.Estimation.MicrosoftML; do
+for id in TokenMetrics TokenMetrics.Providers TokenMetrics.Storage.Sqlite TokenMetrics.Storage.PostgreSql TokenMetrics.Budgets.Redis TokenMetrics.Testing TokenMetrics.AspNetCore TokenMetrics.Cli TokenMetrics.Estimation.MicrosoftML; do
   ls "$work/feed/$id".[0-9]*.nupkg > /dev/null 2>&1 || { echo "no package $id" >> "$log"; false; }
 done
 # The version MinVer gave this commit (0.1.0-alpha.0.N before the first tag), read from the core package's name.
