@@ -209,9 +209,34 @@ public sealed class StreamCapStubTests
     }
 
     [Fact]
-    public void CapBelowOne_RejectedAtStartUp()
+    public async Task SynchronousReads_CutTheSameWay()
     {
-        var ex = Assert.ThrowsAny<Exception>(() => new TokenMetricsHandler(new TestRecorder().Recorder, [TestRecorder.OpenAI], new TokenMetricsHandlerOptions { MaxStreamOutputTokens = 0 }));
+        await using var t = new TestRecorder();
+        var upstream = new ChunkedStream(OpenAIBody, [7]);
+        var stub = new StubHttpHandler((_, _) => Task.FromResult(Sse(upstream)));
+        using var http = new HttpClient(new TokenMetricsHandler(t.Recorder, [TestRecorder.OpenAI], stub, new TokenMetricsHandlerOptions { MaxStreamOutputTokens = 5 }));
+        using var response = await http.SendAsync(ChatRequest(), HttpCompletionOption.ResponseHeadersRead);
+        using var stream = response.Content.ReadAsStream();
+        using var copy = new MemoryStream();
+        var buffer = new byte[3];
+        int n;
+        while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            copy.Write(buffer, 0, n);
+        }
+
+        var text = Encoding.UTF8.GetString(copy.ToArray());
+        Assert.StartsWith(string.Concat(OpenAIEvents.Take(6)), text, StringComparison.Ordinal);
+        Assert.EndsWith("\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n", text, StringComparison.Ordinal);
+        Assert.True(upstream.Disposed);
+        Assert.Equal(TokenUsageStatus.Capped, Assert.Single(await t.RecordsAsync(1)).Status);
+    }
+
+    [Fact]
+    public async Task CapBelowOne_RejectedAtStartUp()
+    {
+        await using var t = new TestRecorder();
+        var ex = Assert.ThrowsAny<Exception>(() => new TokenMetricsHandler(t.Recorder, [TestRecorder.OpenAI], new TokenMetricsHandlerOptions { MaxStreamOutputTokens = 0 }));
         Assert.Contains(nameof(TokenMetricsHandlerOptions.MaxStreamOutputTokens), ex.Message, StringComparison.Ordinal);
     }
 }
