@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace TokenMetrics.Providers.OpenAI;
 
@@ -26,6 +27,40 @@ internal static class OpenAIStreamCapEnd
         }
 
         output.Write("data: [DONE]\n\n"u8);
+    }
+
+    /// <summary><c>response.incomplete</c> with <c>incomplete_details.reason: "max_output_tokens"</c>: the stream's own
+    /// <c>response</c> object (from <c>response.created</c>) with that status and the usage.</summary>
+    /// <param name="output">Where the app's bytes go.</param>
+    /// <param name="response">The <c>response</c> object seen at the start, or <see langword="null"/>.</param>
+    /// <param name="sequenceNumber">The event's <c>sequence_number</c>.</param>
+    /// <param name="inputTokens">The input tokens.</param>
+    /// <param name="outputTokens">The output tokens the app read.</param>
+    public static void WriteResponsesIncomplete(IBufferWriter<byte> output, byte[]? response, long sequenceNumber, long inputTokens, long outputTokens)
+    {
+        var node = (response is null ? null : JsonNode.Parse(response) as JsonObject) ?? new JsonObject { ["object"] = "response", ["output"] = new JsonArray() };
+        node["status"] = "incomplete";
+        node["incomplete_details"] = new JsonObject { ["reason"] = "max_output_tokens" };
+        node["usage"] = new JsonObject
+        {
+            ["input_tokens"] = inputTokens,
+            ["input_tokens_details"] = new JsonObject { ["cached_tokens"] = 0 },
+            ["output_tokens"] = outputTokens,
+            ["output_tokens_details"] = new JsonObject { ["reasoning_tokens"] = 0 },
+            ["total_tokens"] = inputTokens + outputTokens,
+        };
+        output.Write("event: response.incomplete\ndata: "u8);
+        using (var w = new Utf8JsonWriter(output, WriterOptions))
+        {
+            w.WriteStartObject();
+            w.WriteString("type", "response.incomplete");
+            w.WriteNumber("sequence_number", sequenceNumber);
+            w.WritePropertyName("response");
+            node.WriteTo(w);
+            w.WriteEndObject();
+        }
+
+        output.Write("\n\n"u8);
     }
 
     private static void WriteChunk(IBufferWriter<byte> output, string? id, long created, string? model, (long Input, long Output)? usage, bool finish)

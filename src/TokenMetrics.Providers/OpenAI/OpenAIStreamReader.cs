@@ -12,6 +12,8 @@ namespace TokenMetrics.Providers.OpenAI;
 /// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
 /// reads the bytes it would have read without TokenMetrics. Events larger than <c>MaxSseEventBytes</c> are not held: they
 /// stream through <see cref="UsageNullStreamCutter"/>, which cuts the member on the way.</para>
+/// <para>With an output cap (<see cref="IStreamOutputCapReader"/>) it transforms too: events under the cap go to the app byte
+/// for byte, and at the cap it writes OpenAI's own end (<see cref="OpenAIStreamCapEnd"/>) and ignores the rest.</para>
 /// </remarks>
 internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSink, IDisposable, IStreamOutputCapReader
 {
@@ -27,6 +29,8 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private bool _capEnded;
     private bool _appAskedUsage;
     private long _created;
+    private long _sequenceNumber = -1;
+    private byte[]? _responseObject;
 
     public OpenAIStreamReader(OpenAIOperation operation, int maxEventBytes, bool withholdInjectedUsage)
     {
@@ -38,10 +42,10 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     public override bool TransformsContent => _transform || _cap is not null;
 
-    /// <summary>Chat Completions only: the other streams have no end the cap could write yet.</summary>
+    /// <summary>Chat Completions and Responses; legacy Completions streams are left as they are.</summary>
     public bool EnableCap(StreamOutputCap cap)
     {
-        if (_operation != OpenAIOperation.ChatCompletions)
+        if (_operation is not (OpenAIOperation.ChatCompletions or OpenAIOperation.Responses))
         {
             return false;
         }
@@ -93,7 +97,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         {
             _cap?.BeginEvent();
             forward = Observe(sseEvent.EventType, data);
-            if (_cap is not null && !CapAllows(data))
+            if (_cap is not null && !CapAllows(sseEvent.EventType, data))
             {
                 return;
             }
@@ -153,8 +157,13 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     /// <summary>After an event was observed (its answer text counted): <see langword="true"/> to forward it; otherwise the cap is
     /// reached and the app gets OpenAI's own end of stream instead of the event.</summary>
-    private bool CapAllows(ReadOnlySpan<byte> data)
+    private bool CapAllows(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
     {
+        if (_operation == OpenAIOperation.Responses)
+        {
+            return ResponsesCapAllows(eventType, data);
+        }
+
         if (_cap!.EndEvent())
         {
             if (_created == 0 && JsonText.TryGetTopLevelValue(data, "created"u8, out var created))
@@ -173,6 +182,37 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         {
             (long, long)? usage = _appAskedUsage ? (_cap.EstimateInputTokens() ?? 0, _cap.Tokens) : null;
             OpenAIStreamCapEnd.Write(_output, ResponseId, _created, ResponseModel, usage);
+        }
+
+        return false;
+    }
+
+    /// <summary>The Responses API: keeps the <c>response</c> object of <c>response.created</c> and the last sequence number, and at
+    /// the cap ends with <c>response.incomplete</c> (<c>max_output_tokens</c>), as OpenAI does.</summary>
+    private bool ResponsesCapAllows(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
+    {
+        if (_cap!.EndEvent())
+        {
+            if (JsonText.TryGetTopLevelValue(data, "sequence_number"u8, out var sequence))
+            {
+                _ = System.Buffers.Text.Utf8Parser.TryParse(sequence, out _sequenceNumber, out _);
+            }
+
+            var type = eventType.IsEmpty && FindString(data, "\"type\":\""u8) is { } t ? t : eventType;
+            if ((type.SequenceEqual("response.created"u8) || type.SequenceEqual("response.in_progress"u8))
+                && JsonText.TryGetTopLevelValue(data, "response"u8, out var response))
+            {
+                _responseObject = response.ToArray();
+            }
+
+            return true;
+        }
+
+        _capEnded = true;
+        Completed = true;
+        if (_output is not null)
+        {
+            OpenAIStreamCapEnd.WriteResponsesIncomplete(_output, _responseObject, _sequenceNumber + 1, _cap.EstimateInputTokens() ?? 0, _cap.Tokens);
         }
 
         return false;

@@ -130,6 +130,46 @@ public sealed class StreamCapSdkTests : IAsyncLifetime
         Assert.Equal(outputTokens, record.Usage.OutputTokenCount);
     }
 
+    [Fact]
+    public async Task OpenAISdk_Responses_ReadsTheCappedStreamToTheEnd_IncompleteMaxOutputTokens()
+    {
+        await using var t = new TestRecorder();
+        var http = new HttpClient(new TokenMetricsHandler(t.Recorder, [TestRecorder.OpenAI], new SocketsHttpHandler(), new TokenMetricsHandlerOptions { MaxStreamOutputTokens = 6 }));
+#pragma warning disable OPENAI001 // The Responses client is marked experimental in the SDK.
+        var client = new global::OpenAI.Responses.ResponsesClient(new ApiKeyCredential("sk-test"), new global::OpenAI.Responses.ResponsesClientOptions
+        {
+            Endpoint = new Uri(_server.BaseAddress, "v1"),
+            Transport = new HttpClientPipelineTransport(http),
+            RetryPolicy = new ClientRetryPolicy(0),
+        });
+        var text = new StringBuilder();
+        global::OpenAI.Responses.ResponseResult? incomplete = null;
+        await foreach (var update in await client.CreateResponseStreamingAsync("gpt-4.1-mini+mock-endless", "Tell me a long story."))
+        {
+            if (update is global::OpenAI.Responses.StreamingResponseOutputTextDeltaUpdate delta)
+            {
+                text.Append(delta.Delta);
+            }
+            else if (update is global::OpenAI.Responses.StreamingResponseIncompleteUpdate done)
+            {
+                incomplete = done.Response;
+            }
+        }
+#pragma warning restore OPENAI001
+
+        Assert.NotNull(incomplete);
+        Assert.Equal("max_output_tokens", incomplete!.IncompleteStatusDetails?.Reason?.ToString());
+        var counted = TiktokenEncoding.ForModel("gpt-4.1-mini").CountTokens(text.ToString());
+        Assert.InRange(counted, 1, 6);
+        Assert.Equal(counted, incomplete.Usage.OutputTokenCount);
+
+        var record = Assert.Single(await t.RecordsAsync(1));
+        Assert.Equal(TokenUsageStatus.Capped, record.Status);
+        Assert.Equal(counted, record.Usage.OutputTokenCount);
+        Assert.Equal(incomplete.Usage.InputTokenCount, record.Usage.InputTokenCount);
+        Assert.Equal(incomplete.Id, record.ResponseId);
+    }
+
     /// <summary>An upstream that streams until its writes fail: it sees the client go away while the app still holds the response
     /// (read to its end, not disposed). SocketsHttpHandler is set to drain for minutes, so only the cancelled read closes it.</summary>
     [Fact]
