@@ -1,4 +1,5 @@
 using System.Buffers;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics.Providers.OpenAI;
 
@@ -11,23 +12,55 @@ namespace TokenMetrics.Providers.OpenAI;
 /// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
 /// reads the bytes it would have read without TokenMetrics. Events larger than <c>MaxSseEventBytes</c> are not held: they
 /// stream through <see cref="UsageNullStreamCutter"/>, which cuts the member on the way.</para>
+/// <para>With an output cap (<see cref="IStreamOutputCapReader"/>) it transforms too: events under the cap go to the app byte
+/// for byte, and at the cap it writes OpenAI's own end (<see cref="OpenAIStreamCapEnd"/>) and ignores the rest.</para>
 /// </remarks>
-internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSink, IDisposable
+internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSink, IDisposable, IStreamOutputCapReader
 {
     private readonly OpenAIOperation _operation;
-    private readonly SseEventReader _sse;
+    private readonly int _maxEventBytes;
     private readonly bool _transform;
+    private SseEventReader _sse;
     private IBufferWriter<byte>? _output;
     private UsageNullStreamCutter? _cutter;
+
+    // The output cap (null: off, and none of this runs).
+    private StreamOutputCap? _cap;
+    private bool _capEnded;
+    private bool _appAskedUsage;
+    private long _created;
+    private long _sequenceNumber = -1;
+    private byte[]? _responseObject;
 
     public OpenAIStreamReader(OpenAIOperation operation, int maxEventBytes, bool withholdInjectedUsage)
     {
         _operation = operation;
+        _maxEventBytes = maxEventBytes;
         _transform = withholdInjectedUsage;
         _sse = new SseEventReader(maxEventBytes, captureRaw: withholdInjectedUsage);
     }
 
-    public override bool TransformsContent => _transform;
+    public override bool TransformsContent => _transform || _cap is not null;
+
+    /// <summary>Chat Completions and Responses; legacy Completions streams are left as they are.</summary>
+    public bool EnableCap(StreamOutputCap cap)
+    {
+        if (_operation is not (OpenAIOperation.ChatCompletions or OpenAIOperation.Responses))
+        {
+            return false;
+        }
+
+        _cap = cap;
+        OutputText.Cap = cap;
+        if (!_transform)
+        {
+            // Events must be forwarded whole, so their bytes are kept.
+            _sse.Dispose();
+            _sse = new SseEventReader(_maxEventBytes, captureRaw: true);
+        }
+
+        return true;
+    }
 
     public override void Write(ReadOnlySpan<byte> data) => _sse.Feed(data, this);
 
@@ -39,7 +72,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         try
         {
             _sse.Feed(data, this);
-            if (final)
+            if (final && !_capEnded)
             {
                 _sse.Complete(this);
                 _cutter?.Flush(output);
@@ -53,11 +86,21 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     public void OnEvent(SseEvent sseEvent)
     {
+        if (_capEnded)
+        {
+            return; // after the cut nothing more is read or forwarded
+        }
+
         var data = sseEvent.Data;
         var forward = true;
         if (sseEvent.HasData)
         {
+            _cap?.BeginEvent();
             forward = Observe(sseEvent.EventType, data);
+            if (_cap is not null && !CapAllows(sseEvent.EventType, data))
+            {
+                return;
+            }
         }
 
         if (_output is null)
@@ -72,7 +115,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         // Remove the "usage":null member that exists only because include_usage was injected.
         var raw = sseEvent.Raw;
-        if (sseEvent.HasData && data.IndexOf((byte)'\n') < 0 && data.IndexOf("\"usage\":null"u8) >= 0)
+        if (_transform && sseEvent.HasData && data.IndexOf((byte)'\n') < 0 && data.IndexOf("\"usage\":null"u8) >= 0)
         {
             var at = raw.IndexOf(data);
             if (at >= 0)
@@ -96,13 +139,83 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     public void OnPassthrough(ReadOnlySpan<byte> raw)
     {
-        if (_output is null)
+        if (_output is null || _capEnded)
         {
+            return;
+        }
+
+        if (!_transform)
+        {
+            // Only the cap transforms: an event too large to hold goes through as it is (uncounted: the cap fails open).
+            _output.Write(raw);
             return;
         }
 
         // An event too large to hold streams through; the member is cut on the way, at any size.
         (_cutter ??= new UsageNullStreamCutter()).Write(raw, _output);
+    }
+
+    /// <summary>After an event was observed (its answer text counted): <see langword="true"/> to forward it; otherwise the cap is
+    /// reached and the app gets OpenAI's own end of stream instead of the event.</summary>
+    private bool CapAllows(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
+    {
+        if (_operation == OpenAIOperation.Responses)
+        {
+            return ResponsesCapAllows(eventType, data);
+        }
+
+        if (_cap!.EndEvent())
+        {
+            if (_created == 0 && JsonText.TryGetTopLevelValue(data, "created"u8, out var created))
+            {
+                _ = System.Buffers.Text.Utf8Parser.TryParse(created, out _created, out _);
+            }
+
+            // The app's own include_usage puts a usage member on every chunk (injected usage is withheld from it).
+            _appAskedUsage |= !_transform && !data.SequenceEqual("[DONE]"u8) && data.IndexOf("\"usage\":"u8) >= 0;
+            return true;
+        }
+
+        _capEnded = true;
+        Completed = true;
+        if (_output is not null)
+        {
+            (long, long)? usage = _appAskedUsage ? (_cap.EstimateInputTokens() ?? 0, _cap.Tokens) : null;
+            OpenAIStreamCapEnd.Write(_output, ResponseId, _created, ResponseModel, usage);
+        }
+
+        return false;
+    }
+
+    /// <summary>The Responses API: keeps the <c>response</c> object of <c>response.created</c> and the last sequence number, and at
+    /// the cap ends with <c>response.incomplete</c> (<c>max_output_tokens</c>), as OpenAI does.</summary>
+    private bool ResponsesCapAllows(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
+    {
+        if (_cap!.EndEvent())
+        {
+            if (JsonText.TryGetTopLevelValue(data, "sequence_number"u8, out var sequence))
+            {
+                _ = System.Buffers.Text.Utf8Parser.TryParse(sequence, out _sequenceNumber, out _);
+            }
+
+            var type = eventType.IsEmpty && FindString(data, "\"type\":\""u8) is { } t ? t : eventType;
+            if ((type.SequenceEqual("response.created"u8) || type.SequenceEqual("response.in_progress"u8))
+                && JsonText.TryGetTopLevelValue(data, "response"u8, out var response))
+            {
+                _responseObject = response.ToArray();
+            }
+
+            return true;
+        }
+
+        _capEnded = true;
+        Completed = true;
+        if (_output is not null)
+        {
+            OpenAIStreamCapEnd.WriteResponsesIncomplete(_output, _responseObject, _sequenceNumber + 1, _cap.EstimateInputTokens() ?? 0, _cap.Tokens);
+        }
+
+        return false;
     }
 
     public void Dispose() => _sse.Dispose();

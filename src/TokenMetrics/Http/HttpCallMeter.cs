@@ -26,6 +26,7 @@ internal sealed class HttpCallMeter
     private readonly Uri? _uri;
     private readonly ContentCapture? _content;
     private TokenUsageResponseReader? _reader;
+    private StreamOutputCap? _cap;
     private byte[]? _compressed;
     private int _compressedLength;
     private string? _contentEncoding;
@@ -197,6 +198,12 @@ internal sealed class HttpCallMeter
                 _contentEncoding = last.Length == 0 || last.Equals("identity", StringComparison.OrdinalIgnoreCase) ? null : last;
             }
 
+            if (Context.IsStreaming && _contentEncoding is null && _reader is IStreamOutputCapReader capReader
+                && StreamOutputCap.Resolve(Context.Request, Context.Options) is { } limit)
+            {
+                EnableCap(capReader, limit);
+            }
+
             response.Content = new MeteringHttpContent(response.Content, this);
             _responseTimestamp = _recorder.TimeProvider.GetTimestamp();
             _abandonWatch = new AbandonWatch(this);
@@ -260,7 +267,9 @@ internal sealed class HttpCallMeter
     }
 
     /// <summary>Transform mode: observes <paramref name="data"/> and writes what the app reads; fails open to the raw bytes.</summary>
-    public void Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
+    /// <returns><see langword="true"/> when the stream was ended at the output cap: the app's end of stream is written, the
+    /// rest of the upstream response must not be read.</returns>
+    public bool Transform(ReadOnlySpan<byte> data, IBufferWriter<byte> output, bool final)
     {
         if (!data.IsEmpty && _firstByteTimestamp == 0)
         {
@@ -272,18 +281,20 @@ internal sealed class HttpCallMeter
             if (_readerFailed || _reader is null || _finished != 0)
             {
                 output.Write(data);
-                return;
+                return false;
             }
 
             try
             {
                 Dimensions?.OnBytes(data);
                 _reader.Transform(data, output, final);
+                return _cap is { Reached: true };
             }
             catch (Exception ex)
             {
                 ReaderFailed(ex);
                 output.Write(data);
+                return false;
             }
         }
     }
@@ -447,11 +458,17 @@ internal sealed class HttpCallMeter
                     // The app stopped reading after the terminal event (an SSE client that stops at [DONE]): the call completed.
                     status = TokenUsageStatus.Ok;
                 }
+
+                if (_cap is { Reached: true } && !_httpError)
+                {
+                    status = TokenUsageStatus.Capped;
+                    errorType = null;
+                }
             }
 
             _ = eof;
             var content = _content is null ? null : BuildContent();
-            var (usage, source, method, pending) = ResolveUsage(reader, status);
+            var (usage, source, method, pending) = status == TokenUsageStatus.Capped ? CappedUsage(reader, _cap!) : ResolveUsage(reader, status);
             // An abandoned call is found by the garbage collector, long after the app let go: its duration ends at the last sign of it.
             var end = status == TokenUsageStatus.Abandoned ? Math.Max(_firstByteTimestamp, _responseTimestamp) : _recorder.TimeProvider.GetTimestamp();
             var endpoint = _endpoints.Get(_uri);
@@ -466,7 +483,7 @@ internal sealed class HttpCallMeter
                 ResponseId = reader?.ResponseId,
                 IsStreaming = Context.IsStreaming,
                 Status = status,
-                ErrorType = status == TokenUsageStatus.Ok ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
+                ErrorType = status is TokenUsageStatus.Ok or TokenUsageStatus.Capped ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
                 HttpStatusCode = _statusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
@@ -537,6 +554,47 @@ internal sealed class HttpCallMeter
             _recorder.ReportInternalError(nameof(BuildContent), ex);
             return null;
         }
+    }
+
+    /// <summary>Turns the output cap on for this stream (the reader then transforms); the input is estimated only if the cut must
+    /// tell the app its usage.</summary>
+    private void EnableCap(IStreamOutputCapReader capReader, long limit)
+    {
+        var model = Context.RoutedModel ?? Context.RequestModel;
+        var cap = new StreamOutputCap(limit, model)
+        {
+            InputEstimator = () => Context.RequestBody is { IsEmpty: false } body ? _recorder.Estimator.CountRequest(body.Span, model).Tokens : null,
+        };
+        if (capReader.EnableCap(cap))
+        {
+            _cap = cap;
+        }
+    }
+
+    /// <summary>The usage of a stream ended at the cap: the output the app read, counted as it went (so estimated), with the
+    /// input the vendor reported before the cut, the input the app was told, or the input estimated off the app's path.</summary>
+    private (TokenUsage Usage, TokenUsageSource Source, string? Method, PendingEstimate? Pending) CappedUsage(TokenUsageResponseReader? reader, StreamOutputCap cap)
+    {
+        var output = cap.Tokens;
+        var input = reader?.Usage?.InputTokenCount ?? cap.InputTokens;
+        if (input is not null || !_recorder.ShouldEstimate(TokenUsageStatus.Capped))
+        {
+            var reported = reader?.Usage;
+            var usage = new TokenUsage
+            {
+                InputTokenCount = input,
+                CachedInputTokenCount = reported?.CachedInputTokenCount,
+                CacheWriteInputTokenCount = reported?.CacheWriteInputTokenCount,
+                InputTokenDetails = reported?.InputTokenDetails,
+                OutputTokenCount = output,
+                TotalTokenCount = (input ?? 0) + output,
+            };
+            return (usage, TokenUsageSource.Estimated, cap.Method, null);
+        }
+
+        var body = Context.DetachRequestBody(out var pooled);
+        var estimate = new PendingHttpEstimate(pooled, body, text: null, Context.RoutedModel ?? Context.RequestModel) { CountedOutput = new TokenEstimate(output, cap.Method) };
+        return (new TokenUsage { OutputTokenCount = output, TotalTokenCount = output }, TokenUsageSource.Estimated, cap.Method, estimate);
     }
 
     /// <summary>Reported usage, or what to estimate from: the estimate itself runs on the recorder's background side, never

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.ComponentModel.DataAnnotations;
+using System.Net.Http;
 
 namespace TokenMetrics;
 
@@ -30,6 +31,19 @@ public sealed class TokenMetricsHandlerOptions
     /// stream it would have read otherwise.</summary>
     /// <value>The default is <see langword="true"/>. Without it, such streams are estimated.</value>
     public bool RequestStreamUsage { get; set; } = true;
+
+    /// <summary>Gets or sets the most output tokens a streamed answer may have (seed 003): past it TokenMetrics ends the stream
+    /// the app reads with the vendor's own end of stream (OpenAI Chat Completions <c>finish_reason: "length"</c> and
+    /// <c>[DONE]</c>; Anthropic Messages <c>stop_reason: "max_tokens"</c> and <c>message_stop</c>), cancels the upstream
+    /// response and records the call as <see cref="TokenUsageStatus.Capped"/>. Output is counted with the tokenizer as the
+    /// stream goes; a request can set its own cap with <see cref="MaxStreamOutputTokensKey"/>.</summary>
+    /// <value>At least 1, or <see langword="null"/> (the default): no cap, and no extra work on the stream.</value>
+    [Range(1, int.MaxValue)]
+    public int? MaxStreamOutputTokens { get; set; }
+
+    /// <summary>Gets the request option that sets one request's output cap, over <see cref="MaxStreamOutputTokens"/>:
+    /// <c>request.Options.Set(TokenMetricsHandlerOptions.MaxStreamOutputTokensKey, 500)</c>; 0 or less turns the cap off for it.</summary>
+    public static HttpRequestOptionsKey<int> MaxStreamOutputTokensKey { get; } = new("TokenMetrics.MaxStreamOutputTokens");
 
     /// <summary>Gets or sets the vendor this client's OpenAI Chat Completions requests are rewritten to (<c>anthropic</c>,
     /// <c>gcp.gemini</c>, <c>aws.bedrock</c>, <c>dashscope</c>, <c>ollama</c>...: the name of a registered <see cref="ITokenUsageRewriter"/>).</summary>

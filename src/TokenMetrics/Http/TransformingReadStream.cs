@@ -50,7 +50,12 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
                 Volatile.Write(ref _reading, 0);
             }
 
-            Process(n);
+            if (Process(n))
+            {
+                // Synchronous reads let the handler close the upstream response (SocketsHttpHandler drains a little first).
+                Inner.Dispose();
+                Meter.OnEnd();
+            }
         }
     }
 
@@ -90,13 +95,19 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
                 Volatile.Write(ref _reading, 0);
             }
 
-            Process(n);
+            if (Process(n))
+            {
+                await CancelUpstreamAsync().ConfigureAwait(false);
+                Meter.OnEnd();
+            }
         }
     }
 
     protected override void OnDisposed() => Release();
 
-    private void Process(int n)
+    /// <summary>Hands the bytes read to the meter; <see langword="true"/> when the stream was ended at the output cap (the app's
+    /// end of stream is pending, nothing more is read upstream).</summary>
+    private bool Process(int n)
     {
         _pending.Compact();
         if (n == 0)
@@ -104,10 +115,47 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
             _eof = true;
             Meter.Transform(ReadOnlySpan<byte>.Empty, _pending, final: true);
             Meter.OnEnd();
+            return false;
         }
-        else
+
+        if (Meter.Transform(_readBuffer.AsSpan(0, n), _pending, final: false))
         {
-            Meter.Transform(_readBuffer.AsSpan(0, n), _pending, final: false);
+            _eof = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Stops the upstream answer at the output cap. A read left pending and then cancelled makes SocketsHttpHandler
+    /// close the connection at once, so the vendor stops generating; a plain dispose would first drain the rest of the answer
+    /// (up to 1 MiB or 2 s). Bytes already buffered are read and dropped first (bounded); errors stay here.</summary>
+    private async ValueTask CancelUpstreamAsync()
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource();
+            for (var i = 0; i < 64; i++)
+            {
+                var read = Inner.ReadAsync(_readBuffer.AsMemory(), cts.Token);
+                if (!read.IsCompleted)
+                {
+                    await cts.CancelAsync().ConfigureAwait(false);
+                }
+
+                if (await read.ConfigureAwait(false) == 0)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or System.Net.Http.HttpRequestException or ObjectDisposedException)
+        {
+            // The cancelled read: the connection is gone, as intended.
+        }
+        finally
+        {
+            await Inner.DisposeAsync().ConfigureAwait(false);
         }
     }
 

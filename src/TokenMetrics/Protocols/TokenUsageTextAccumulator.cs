@@ -26,6 +26,9 @@ public sealed class TokenUsageTextAccumulator
     /// <summary>Gets a value indicating whether nothing was seen.</summary>
     public bool IsEmpty => TotalBytes == 0;
 
+    /// <summary>Gets or sets the stream output cap that counts the text as it arrives; <see langword="null"/> (no work) without a cap.</summary>
+    internal TokenMetrics.Internal.StreamOutputCap? Cap { get; set; }
+
     /// <summary>Gets the number of text bytes kept.</summary>
     internal int KeptBytes => _length;
 
@@ -112,6 +115,7 @@ public sealed class TokenUsageTextAccumulator
             return;
         }
 
+        Cap?.Count(data, escaped);
         TotalBytes += data.Length;
         _escaped |= escaped;
         var room = Capacity - _length;

@@ -37,10 +37,13 @@ internal sealed class PendingHttpEstimate(byte[]? pooledBody, ReadOnlyMemory<byt
 
     public override long Bytes => body.Length + (text?.KeptBytes ?? 0);
 
+    /// <summary>Gets the output already counted as the stream went (a stream ended at the output cap); the text is not counted then.</summary>
+    public TokenEstimate? CountedOutput { get; init; }
+
     public override (TokenEstimate? Input, TokenEstimate? Output) Count(ITokenEstimator estimator)
     {
         TokenEstimate? input = body.IsEmpty ? null : estimator.CountRequest(body.Span, model);
-        return (input, CountOutput(estimator, text, model));
+        return (input, CountedOutput ?? CountOutput(estimator, text, model));
     }
 
     public override void Release()
