@@ -218,6 +218,8 @@ public sealed partial class RedisTokenUsageBudgetStore : ITokenUsageBudgetStore,
 
     private async Task<RedisResult> EvaluateAsync(string script, RedisKey key, RedisValue[] args, CancellationToken cancellationToken)
     {
+        // A caller that already gave up gets its cancellation, whatever state the connection is in (not a store failure).
+        cancellationToken.ThrowIfCancellationRequested();
         Interlocked.Increment(ref _calls);
         var started = _time.GetTimestamp();
         try
