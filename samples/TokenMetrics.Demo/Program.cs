@@ -23,7 +23,12 @@ await using var server = await MockLlmServer.StartAsync(new MockLlmServerOptions
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-builder.Services.AddTokenMetrics(o => o.ExportInterval = TimeSpan.FromMilliseconds(100))
+builder.Services.AddTokenMetrics(o =>
+    {
+        o.ExportInterval = TimeSpan.FromMilliseconds(100);
+        // A budget on the calls tagged "budget: tight" (scope tags): 30 tokens a minute, so its second call is refused.
+        o.Budgets.Add(new TokenUsageBudget { Name = "tight", Subject = TokenUsageBudgetSubject.Tag, TagName = "budget", TokensPerMinute = 30 });
+    })
     .AddDefaultProviders()
     .AddInMemoryExporter(out var records)
     .AddSqliteStore(o => o.DatabasePath = Path.Combine(".tokenmetrics", "demo-usage.db"));
@@ -76,6 +81,8 @@ builder.Services.AddHttpClient("gemini").AddTokenMetricsHandler(o =>
     o.Rewrite.Endpoint = server.BaseAddress;              // the mock server speaks Gemini too; omit for generativelanguage.googleapis.com
     o.Rewrite.ModelMapping["gpt-4o*"] = "gemini-2.5-flash";
 });
+// This client stops a streamed answer after 5 output tokens: the app gets OpenAI's own "length" end of stream.
+builder.Services.AddHttpClient("capped").AddTokenMetricsHandler(o => o.MaxStreamOutputTokens = 5);
 using var host = builder.Build();
 await host.StartAsync();
 
@@ -166,6 +173,32 @@ IChatClient decorated = new OpenAISdkChatClient(new ChatClient("gpt-4o-mini", ke
 _ = await decorated.GetResponseAsync("Hi from the chat-client layer");
 await foreach (var _ in decorated.GetStreamingResponseAsync("Stream from the chat-client layer"))
 {
+}
+
+// 11. A runaway stream capped at 5 output tokens: the SDK sees an ordinary "length" finish; the record says capped.
+OpenAI.Chat.ChatFinishReason? cappedFinish = null;
+await foreach (var update in new ChatClient("gpt-4o-mini+mock-chunks-40", key, SdkOptions("capped")).CompleteChatStreamingAsync(prompt))
+{
+    cappedFinish = update.FinishReason ?? cappedFinish;
+}
+
+// 12. Two calls under the "tight" budget: the first fits, the second would pass 30 tokens and is refused before it leaves
+//     the process (the SDK raises its own 429); the record says rejected.
+using (TokenMetricsScope.Begin(new TokenUsageAttribution { Tags = new Dictionary<string, string> { ["budget"] = "tight" } }))
+{
+    var strict = SdkOptions("openai");
+    strict.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
+    var tight = new ChatClient("gpt-4o-mini", key, strict);
+    var limited = new ChatCompletionOptions { MaxOutputTokenCount = 20 };
+    _ = await tight.CompleteChatAsync([new UserChatMessage("Hi")], limited);
+    try
+    {
+        _ = await tight.CompleteChatAsync([new UserChatMessage("Hi again")], limited);
+    }
+    catch (ClientResultException ex) when (ex.Status == 429)
+    {
+        Console.WriteLine($"Budget 'tight' refused a call before it was sent (HTTP {ex.Status}); the capped stream ended with finish reason '{cappedFinish}'.");
+    }
 }
 
 var recorder = host.Services.GetRequiredService<TokenUsageRecorder>();
