@@ -109,11 +109,12 @@ internal sealed class HttpCallMeter
     }
 
     /// <summary>The pre-flight budget check (src/TokenMetrics/Budgets): estimates the request (body + requested maximum output) and
-    /// reserves it; returns the synthetic 429 to answer with, or <see langword="null"/> to send. A chat-client call above checked
-    /// already. Never throws except the <see cref="TokenBudgetExceededException"/> a budget asks for.</summary>
+    /// reserves it; returns the synthetic 429 to answer with, or <see langword="null"/> to send. The first round-trip of a
+    /// chat-client call holds that call's reservation and is not checked again; later rounds of a tool loop beneath it check
+    /// and reconcile their own (each is billed). Never throws except the <see cref="TokenBudgetExceededException"/> a budget asks for.</summary>
     public async ValueTask<HttpResponseMessage?> CheckBudgetsAsync(IReadOnlyList<TokenUsageBudget> budgets, CancellationToken cancellationToken)
     {
-        if (_operationId.HasValue)
+        if (_budget is not null)
         {
             return null;
         }
