@@ -69,7 +69,7 @@ public class AttributionBenchmark
     [Benchmark]
     public TokenUsageRecord Headers_SessionAndConsumer()
     {
-        using var capture = new HttpDimensionCapture(_plan, _request);
+        using var capture = _plan.Begin(_request)!;
         return capture.Apply(_record);
     }
 

@@ -15,22 +15,11 @@ internal sealed class HttpDimensionCapture : IDisposable
     private readonly string?[]? _values;
     private ResponseBodyTap? _tap;
 
-    public HttpDimensionCapture(HttpDimensionPlan plan, HttpRequestMessage request)
+    public HttpDimensionCapture(HttpDimensionPlan plan, HttpRequestMessage request, HttpHeaderAttribution attribution)
     {
         _plan = plan;
+        (_sessionId, _consumer, _userId, _feature) = attribution;
         var headers = request.Headers;
-        foreach (var header in plan.SessionHeaders)
-        {
-            // The configured header first, then the defaults in order: the first non-empty value wins.
-            if ((_sessionId = plan.Header(headers, header)) is not null)
-            {
-                break;
-            }
-        }
-
-        _consumer = plan.Header(headers, plan.ConsumerHeader);
-        _userId = plan.Header(headers, plan.UserIdHeader);
-        _feature = plan.Header(headers, plan.FeatureHeader);
         if (plan.Dimensions.Length == 0)
         {
             return;
@@ -172,4 +161,10 @@ internal sealed class HttpDimensionCapture : IDisposable
     }
 
     private string? Bound(string? value) => value is null ? null : TextTruncation.Truncate(value, _plan.MaxValueLength);
+}
+
+/// <summary>The attribution values read from one request's headers (session, consumer, user, feature).</summary>
+internal readonly record struct HttpHeaderAttribution(string? SessionId, string? Consumer, string? UserId, string? Feature)
+{
+    public bool IsEmpty => SessionId is null && Consumer is null && UserId is null && Feature is null;
 }

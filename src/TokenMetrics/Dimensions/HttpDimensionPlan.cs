@@ -124,22 +124,19 @@ internal sealed class HttpDimensionPlan
     /// (no dimensions, no content-type filter and none of the attribution headers sent): the common call allocates nothing here.</summary>
     public HttpDimensionCapture? Begin(HttpRequestMessage request)
     {
-        if (Dimensions.Length == 0 && _contentTypes is null)
+        var headers = request.Headers;
+        string? session = null;
+        foreach (var header in SessionHeaders)
         {
-            var headers = request.Headers;
-            var found = Header(headers, ConsumerHeader) is not null || Header(headers, UserIdHeader) is not null || Header(headers, FeatureHeader) is not null;
-            for (var i = 0; !found && i < SessionHeaders.Length; i++)
+            // The configured header first, then the defaults in order: the first non-empty value wins.
+            if ((session = Header(headers, header)) is not null)
             {
-                found = Header(headers, SessionHeaders[i]) is not null;
-            }
-
-            if (!found)
-            {
-                return null;
+                break;
             }
         }
 
-        return new(this, request);
+        var attribution = new HttpHeaderAttribution(session, Header(headers, ConsumerHeader), Header(headers, UserIdHeader), Header(headers, FeatureHeader));
+        return Dimensions.Length == 0 && _contentTypes is null && attribution.IsEmpty ? null : new(this, request, attribution);
     }
 
     /// <summary>The first non-empty value of <paramref name="header"/> on <paramref name="headers"/>, bounded.</summary>
