@@ -93,23 +93,11 @@ internal static class PricesCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"provider    {e.Provider ?? "(any)"}");
         text.AppendLine(CultureInfo.InvariantCulture, $"matched     {Kind(match.Kind)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"prices      {p.Currency} per 1M tokens");
-        Line(text, "input", p.Input);
-        Line(text, "cached input", p.CachedInput);
-        Line(text, "cache write", p.CacheWrite);
-        Line(text, "cache write 1h", p.CacheWrite1h);
-        Line(text, "output", p.Output);
-        Line(text, "reasoning", p.Reasoning);
-        Line(text, "batch input", p.BatchInput);
-        Line(text, "batch output", p.BatchOutput);
+        Lines(text, string.Empty, p);
         foreach (var tier in p.Tiers ?? [])
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  above {tier.AboveInputTokens:N0} input tokens:");
-            Line(text, "  input", tier.Price.Input);
-            Line(text, "  cached input", tier.Price.CachedInput);
-            Line(text, "  cache write", tier.Price.CacheWrite);
-            Line(text, "  cache write 1h", tier.Price.CacheWrite1h);
-            Line(text, "  output", tier.Price.Output);
-            Line(text, "  reasoning", tier.Price.Reasoning);
+            Lines(text, "  ", tier.Price);
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"source      {e.Source ?? "-"}");
@@ -175,23 +163,27 @@ internal static class PricesCommand
         w.WriteString("date", e.Date?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The rates of one price, in display order, with their text label and JSON name: one list for both outputs.</summary>
+    private static (string Label, string Json, decimal? Value)[] Rates(TokenUsagePrice p) =>
+    [
+        ("input", "input", p.Input),
+        ("cached input", "cached_input", p.CachedInput),
+        ("cache write", "cache_write", p.CacheWrite),
+        ("cache write 1h", "cache_write_1h", p.CacheWrite1h),
+        ("output", "output", p.Output),
+        ("reasoning", "reasoning", p.Reasoning),
+        ("batch input", "batch_input", p.BatchInput),
+        ("batch output", "batch_output", p.BatchOutput),
+    ];
+
     private static void WritePrices(Utf8JsonWriter w, TokenUsagePrice p)
     {
-        Number(w, "input", p.Input);
-        Number(w, "cached_input", p.CachedInput);
-        Number(w, "cache_write", p.CacheWrite);
-        Number(w, "cache_write_1h", p.CacheWrite1h);
-        Number(w, "output", p.Output);
-        Number(w, "reasoning", p.Reasoning);
-        Number(w, "batch_input", p.BatchInput);
-        Number(w, "batch_output", p.BatchOutput);
-    }
-
-    private static void Number(Utf8JsonWriter w, string name, decimal? value)
-    {
-        if (value is { } v)
+        foreach (var (_, name, value) in Rates(p))
         {
-            w.WriteNumber(name, v);
+            if (value is { } v)
+            {
+                w.WriteNumber(name, v);
+            }
         }
     }
 
@@ -210,11 +202,14 @@ internal static class PricesCommand
         return text.ToString();
     }
 
-    private static void Line(StringBuilder text, string label, decimal? value)
+    private static void Lines(StringBuilder text, string indent, TokenUsagePrice p)
     {
-        if (value is { } v)
+        foreach (var (label, _, value) in Rates(p))
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {label,-17}{v}");
+            if (value is { } v)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  {indent + label,-17}{v}");
+            }
         }
     }
 
