@@ -28,10 +28,10 @@ public interface ITokenUsageStore
     /// <summary>Returns totals grouped by the requested dimensions and time bucket.</summary>
     /// <param name="query">The filter, grouping and limit.</param>
     /// <param name="cancellationToken">Cancels the query.</param>
-    /// <returns>One row per group, largest total tokens first.</returns>
+    /// <returns>One row per group, in <see cref="TokenUsageAggregateQuery.SortBy"/> order.</returns>
     ValueTask<IReadOnlyList<TokenUsageAggregate>> AggregateAsync(TokenUsageAggregateQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Returns sessions with their totals, most recently updated first; with <see cref="TokenUsageFilter.SessionId"/>, one session with its rounds.</summary>
+    /// <summary>Returns sessions with their totals, in <see cref="TokenUsageSessionQuery.SortBy"/> order (paged by <see cref="TokenUsageSessionQuery.Offset"/>); with <see cref="TokenUsageFilter.SessionId"/>, one session with its rounds.</summary>
     /// <param name="query">The filter and limit.</param>
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <returns>The sessions.</returns>

@@ -116,6 +116,38 @@ public sealed record TokenUsageAggregateQuery : TokenUsageFilter
 
     /// <summary>Gets the most groups returned (1 to <see cref="TokenUsageFilter.MaxLimit"/>).</summary>
     public int Limit { get; init; } = 1000;
+
+    /// <summary>Gets the order of the groups (and so which ones a <see cref="Limit"/> keeps); default largest total tokens first.</summary>
+    public TokenUsageAggregateSort SortBy { get; init; }
+}
+
+/// <summary>The order of grouped totals.</summary>
+public enum TokenUsageAggregateSort
+{
+    /// <summary>Largest total tokens first.</summary>
+    Tokens = 0,
+
+    /// <summary>Largest cost first (the summed cost of the priced calls, whatever their currency).</summary>
+    Cost = 1,
+
+    /// <summary>Most calls first.</summary>
+    Calls = 2,
+
+    /// <summary>Oldest time bucket first (then largest total tokens); the order of a time series.</summary>
+    Time = 3,
+}
+
+/// <summary>The order of listed sessions.</summary>
+public enum TokenUsageSessionSort
+{
+    /// <summary>Most recently updated first.</summary>
+    Updated = 0,
+
+    /// <summary>Largest cost first (the summed cost of the priced calls, whatever their currency).</summary>
+    Cost = 1,
+
+    /// <summary>Largest total tokens first.</summary>
+    Tokens = 2,
 }
 
 /// <summary>Totals of one group.</summary>
@@ -151,6 +183,9 @@ public sealed record TokenUsageAggregate
     /// <summary>Gets the calls whose usage was estimated.</summary>
     public long EstimatedCalls { get; init; }
 
+    /// <summary>Gets the total tokens of the calls whose usage was estimated (the rest of <see cref="TotalTokens"/> was reported by the vendor).</summary>
+    public long EstimatedTokens { get; init; }
+
     /// <summary>Gets the calls without usage.</summary>
     public long MissingCalls { get; init; }
 
@@ -176,6 +211,12 @@ public sealed record TokenUsageSessionQuery : TokenUsageFilter
 {
     /// <summary>Gets the most sessions returned (1 to <see cref="TokenUsageFilter.MaxLimit"/>); default 20.</summary>
     public int Limit { get; init; } = 20;
+
+    /// <summary>Gets the number of sessions to skip (paging, in <see cref="SortBy"/> order).</summary>
+    public int Offset { get; init; }
+
+    /// <summary>Gets the order of the sessions; default most recently updated first.</summary>
+    public TokenUsageSessionSort SortBy { get; init; }
 
     /// <summary>Gets a value indicating whether each session's rounds (its records, oldest first) are included.</summary>
     public bool IncludeRounds { get; init; }
