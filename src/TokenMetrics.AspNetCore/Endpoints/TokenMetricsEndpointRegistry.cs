@@ -1,5 +1,7 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 
 namespace TokenMetrics.AspNetCore.Endpoints;
 
@@ -8,6 +10,7 @@ namespace TokenMetrics.AspNetCore.Endpoints;
 internal sealed class TokenMetricsEndpointRegistry
 {
     private readonly List<PathString> _prefixes = [];
+    private readonly List<IEndpointRouteBuilder> _builders = [];
 
     public IReadOnlyList<PathString> Prefixes
     {
@@ -20,11 +23,25 @@ internal sealed class TokenMetricsEndpointRegistry
         }
     }
 
-    public void Add(PathString prefix)
+    /// <summary>Gets the endpoints of the route builders the groups were mapped on (the app's own list: minimal hosting hands its
+    /// data sources to routing only when the server starts, after the start-up check).</summary>
+    public IEnumerable<Endpoint> Endpoints
+    {
+        get
+        {
+            lock (_prefixes)
+            {
+                return [.. _builders.Distinct().SelectMany(b => b.DataSources).SelectMany(s => s.Endpoints)];
+            }
+        }
+    }
+
+    public void Add(PathString prefix, IEndpointRouteBuilder builder)
     {
         lock (_prefixes)
         {
             _prefixes.Add(prefix);
+            _builders.Add(builder);
         }
     }
 }

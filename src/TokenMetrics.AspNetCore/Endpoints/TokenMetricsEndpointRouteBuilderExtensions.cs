@@ -43,7 +43,7 @@ public static class TokenMetricsEndpointRouteBuilderExtensions
             path = PathString.Empty;
         }
 
-        registry.Add(path);
+        registry.Add(path, endpoints);
         var group = endpoints.MapGroup(path.HasValue ? path.Value! : "/");
         _ = group.WithMetadata(new TokenMetricsEndpointMetadata(path));
         _ = options.AllowAnonymous ? group.AllowAnonymous() : group.RequireAuthorization(TokenMetricsPolicies.Read);

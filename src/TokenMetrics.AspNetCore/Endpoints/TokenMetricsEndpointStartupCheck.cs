@@ -33,7 +33,7 @@ internal sealed partial class TokenMetricsEndpointStartupCheck(
             LogAnonymous(logger, string.Join(", ", prefixes));
         }
 
-        var unprotected = Check(dataSources.SelectMany(s => s.Endpoints), prefixes);
+        var unprotected = Check(registry.Endpoints.Concat(dataSources.SelectMany(s => s.Endpoints)), prefixes);
         if (unprotected.Count > 0)
         {
             throw new InvalidOperationException(
