@@ -34,7 +34,7 @@ public static class TokenMetricsPrometheusEndpointRouteBuilderExtensions
         return allowAnonymous ? endpoint : endpoint.RequireAuthorization();
     }
 
-    private static Task WriteAsync(HttpContext context, TokenMetricsPrometheus metrics)
+    internal static Task WriteAsync(HttpContext context, TokenMetricsPrometheus metrics)
     {
         context.Response.ContentType = TokenMetricsPrometheus.ContentType;
         context.Response.Headers.CacheControl = "no-store";

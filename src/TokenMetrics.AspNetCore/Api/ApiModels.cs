@@ -1,0 +1,282 @@
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TokenMetrics.AspNetCore.Api;
+
+// The JSON shapes of the API (camelCase, see ApiJsonContext). They are the contract the dashboard and API clients code against:
+// change them only together with the plan's contract.
+
+/// <summary>Totals of a set of records.</summary>
+internal class TotalsDto
+{
+    public long Calls { get; set; }
+
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    public long TotalTokens { get; set; }
+
+    public long CachedInputTokens { get; set; }
+
+    public long CacheWriteInputTokens { get; set; }
+
+    public long ReasoningTokens { get; set; }
+
+    public long EstimatedCalls { get; set; }
+
+    public long EstimatedTokens { get; set; }
+
+    public long MissingCalls { get; set; }
+
+    public long FailedCalls { get; set; }
+
+    /// <summary>Gets or sets the fraction (0..1) of <see cref="TotalTokens"/> reported by the vendor.</summary>
+    public double ReportedShare { get; set; }
+
+    /// <summary>Gets or sets the fraction (0..1) of <see cref="TotalTokens"/> that was estimated.</summary>
+    public double EstimatedShare { get; set; }
+
+    public double AverageLatencyMs { get; set; }
+
+    public Dictionary<string, decimal> Cost { get; set; } = [];
+
+    public long UnpricedCalls { get; set; }
+}
+
+/// <summary>Totals of one group.</summary>
+internal sealed class GroupDto : TotalsDto
+{
+    public Dictionary<string, string?> Key { get; set; } = [];
+
+    public DateTimeOffset? Bucket { get; set; }
+}
+
+/// <summary>One point of a time series.</summary>
+internal sealed class SeriesPointDto : TotalsDto
+{
+    public DateTimeOffset Bucket { get; set; }
+}
+
+/// <summary>A session and its totals.</summary>
+internal sealed class SessionSummaryDto : TotalsDto
+{
+    public string SessionId { get; set; } = string.Empty;
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public string? LastModel { get; set; }
+
+    public IReadOnlyList<string> Models { get; set; } = [];
+
+    public string Url { get; set; } = string.Empty;
+
+    public string ApiUrl { get; set; } = string.Empty;
+}
+
+internal sealed class OverviewDto
+{
+    public DateTimeOffset From { get; set; }
+
+    public DateTimeOffset To { get; set; }
+
+    public string Bucket { get; set; } = "hour";
+
+    public TotalsDto Totals { get; set; } = new();
+
+    public List<SeriesPointDto> Series { get; set; } = [];
+
+    public List<GroupDto> ByModel { get; set; } = [];
+
+    public List<GroupDto> TopUsers { get; set; } = [];
+
+    public List<SessionSummaryDto> TopSessions { get; set; } = [];
+}
+
+internal sealed class UsageDto
+{
+    public DateTimeOffset From { get; set; }
+
+    public DateTimeOffset To { get; set; }
+
+    public List<string> GroupBy { get; set; } = [];
+
+    public TotalsDto Totals { get; set; } = new();
+
+    public List<GroupDto> Groups { get; set; } = [];
+}
+
+internal sealed class SessionsDto
+{
+    public List<SessionSummaryDto> Sessions { get; set; } = [];
+
+    public int Offset { get; set; }
+
+    public int Limit { get; set; }
+
+    public bool HasMore { get; set; }
+}
+
+internal sealed class SessionDetailDto
+{
+    public SessionSummaryDto Session { get; set; } = new();
+
+    public List<RoundDto> Rounds { get; set; } = [];
+
+    public bool RoundsTruncated { get; set; }
+}
+
+internal sealed class RoundDto
+{
+    public Guid Id { get; set; }
+
+    public DateTimeOffset Timestamp { get; set; }
+
+    public int? RoundIndex { get; set; }
+
+    public Guid? OperationId { get; set; }
+
+    public string? Provider { get; set; }
+
+    public string? Operation { get; set; }
+
+    public string? Model { get; set; }
+
+    public string? RequestModel { get; set; }
+
+    public bool Streaming { get; set; }
+
+    public string Status { get; set; } = string.Empty;
+
+    public string? ErrorType { get; set; }
+
+    public int? HttpStatus { get; set; }
+
+    public double DurationMs { get; set; }
+
+    public double? TimeToFirstChunkMs { get; set; }
+
+    public long? InputTokens { get; set; }
+
+    public long? OutputTokens { get; set; }
+
+    public long? TotalTokens { get; set; }
+
+    public long? CachedInputTokens { get; set; }
+
+    public long? CacheWriteInputTokens { get; set; }
+
+    public long? ReasoningTokens { get; set; }
+
+    /// <summary>Gets or sets <c>reported</c>, <c>estimated</c> or <c>missing</c>.</summary>
+    public string Source { get; set; } = string.Empty;
+
+    public decimal? Cost { get; set; }
+
+    public string? Currency { get; set; }
+
+    public string? UserId { get; set; }
+
+    public string? Consumer { get; set; }
+
+    public string? Feature { get; set; }
+
+    public IReadOnlyDictionary<string, string> Tags { get; set; } = new Dictionary<string, string>();
+
+    public ContentDto? Content { get; set; }
+}
+
+internal sealed class ContentDto
+{
+    public string? Question { get; set; }
+
+    public string? Answer { get; set; }
+
+    public string? Reasoning { get; set; }
+
+    public List<ToolCallDto> ToolCalls { get; set; } = [];
+}
+
+internal sealed class ToolCallDto
+{
+    public string? Name { get; set; }
+
+    public string? Arguments { get; set; }
+}
+
+internal sealed class SettingsDto
+{
+    public bool Enabled { get; set; }
+
+    public bool EstimateMissingUsage { get; set; }
+
+    public bool CaptureContent { get; set; }
+
+    public double SamplingRatio { get; set; }
+
+    public List<string> DisabledExporters { get; set; } = [];
+
+    /// <summary>Gets or sets the models with a runtime price override (read-only here).</summary>
+    public List<string> PriceOverrides { get; set; } = [];
+
+    /// <summary>Gets or sets the names of the budgets in force (read-only here).</summary>
+    public List<string> Budgets { get; set; } = [];
+}
+
+internal sealed class SettingsStateDto
+{
+    public long Version { get; set; }
+
+    public SettingsDto Current { get; set; } = new();
+
+    public SettingsDto Configured { get; set; } = new();
+
+    public IReadOnlyList<string> Exporters { get; set; } = [];
+}
+
+/// <summary>The body of <c>PATCH /api/settings</c>: any subset; unknown members are refused.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+internal sealed class SettingsPatchDto
+{
+    public bool? Enabled { get; set; }
+
+    public bool? EstimateMissingUsage { get; set; }
+
+    public bool? CaptureContent { get; set; }
+
+    public double? SamplingRatio { get; set; }
+
+    public List<string>? DisabledExporters { get; set; }
+
+    public string? Reason { get; set; }
+}
+
+internal sealed class AntiforgeryDto
+{
+    public string HeaderName { get; set; } = string.Empty;
+
+    public string? Token { get; set; }
+}
+
+internal sealed class ErrorDto
+{
+    public string Error { get; set; } = string.Empty;
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? Errors { get; set; }
+}
+
+/// <summary>The camelCase API shapes, source-generated (no reflection, trimming-safe).</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false)]
+[JsonSerializable(typeof(OverviewDto))]
+[JsonSerializable(typeof(UsageDto))]
+[JsonSerializable(typeof(SessionsDto))]
+[JsonSerializable(typeof(SessionDetailDto))]
+[JsonSerializable(typeof(SettingsStateDto))]
+[JsonSerializable(typeof(SettingsPatchDto))]
+[JsonSerializable(typeof(AntiforgeryDto))]
+[JsonSerializable(typeof(ErrorDto))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;
