@@ -24,6 +24,7 @@ internal static class DashboardHost
 
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. options.HostArgs] });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);   // a busy port: one line below, no stack
 
         // Loopback only, whatever ASPNETCORE_URLS says: the demo's token is printed on the console.
         var prometheusPort = int.TryParse(builder.Configuration["Demo:PrometheusPort"], NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0;

@@ -15,6 +15,7 @@ internal sealed class DemoOptions
           --rate R            background calls per second, jittered (default 2; 0 = only the first burst)
           --history-days N    synthetic past records over the last N days, tagged demo=history (default 7; 0 = none)
           --once              run the scripted calls, print the table and exit
+          --Demo:Key value    configuration (Demo:PostgreSql, Demo:InfluxDb, Demo:PrometheusPort: see the README)
         """;
 
     public bool Once { get; private set; }
@@ -86,9 +87,17 @@ internal sealed class DemoOptions
                         break;
                     case "--help" or "-h":
                         return (options, string.Empty);
-                    default:
+                    case ['-', '-', ..] when args[i].Contains(':', StringComparison.Ordinal):
+                        // Configuration for the host: --Demo:PostgreSql "..." (or --Demo:InfluxDb=...).
                         rest.Add(args[i]);
+                        if (!args[i].Contains('=', StringComparison.Ordinal))
+                        {
+                            rest.Add(Value());
+                        }
+
                         break;
+                    default:
+                        throw new FormatException($"Unknown argument '{args[i]}'.");
                 }
             }
             catch (Exception ex) when (ex is FormatException or OverflowException)
