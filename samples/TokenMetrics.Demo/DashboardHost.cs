@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -37,11 +38,8 @@ internal static class DashboardHost
             }
         });
 
-        var tokenMetrics = DemoMetering.Add(builder.Services, builder.Configuration, mock.BaseAddress, options.DatabasePath);
-        if (prometheusPort > 0)
-        {
-            tokenMetrics.AddPrometheusExporter();
-        }
+        // The Prometheus exporter feeds {prefix}/metrics (signed in) and, with --Demo:PrometheusPort, a scrape port of its own.
+        DemoMetering.Add(builder.Services, builder.Configuration, mock.BaseAddress, options.DatabasePath).AddPrometheusExporter();
 
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(mock);
@@ -101,20 +99,13 @@ internal static class DashboardHost
     // Dashboard wiring: the only place the demo touches the TokenMetrics.AspNetCore sign-in and endpoints.
     // ---------------------------------------------------------------------------------------------------------------------
 
-    /// <summary>Registers authentication and authorization for the dashboard: the built-in token sign-in, so
-    /// <c>Authorization: Bearer {token}</c> works for curl and the login page / one-time link for a browser.</summary>
+    /// <summary>Registers the TokenMetrics endpoints and the built-in token sign-in, so <c>Authorization: Bearer {token}</c> works
+    /// for curl and the login page / one-time link for a browser.</summary>
     private static void ConfigureDashboard(WebApplicationBuilder builder, string token)
     {
-        // TODO(lead, at merge): the built-in token sign-in of the api helper (plan: "Security"). Intended calls:
-        //
-        //     builder.Services.AddAuthentication(TokenMetricsTokenDefaults.AuthenticationScheme)   // scheme "TokenMetricsToken"
-        //         .AddTokenMetricsToken(o => o.Token = token);
-        //     builder.Services.AddAuthorization();      // TokenMetricsPolicies.Read / .Admin come with the defaults
-        //     builder.Services.AddTokenMetricsSignInLinks();   // only if AddTokenMetricsToken does not register it itself
-        //
-        // Until then the demo registers the bare services, so the pipeline below compiles and runs.
-        _ = token;
-        builder.Services.AddAuthentication();
+        builder.Services.AddTokenMetricsEndpoints();
+        builder.Services.AddAuthentication(TokenMetricsTokenDefaults.AuthenticationScheme)
+            .AddTokenMetricsToken(o => o.Token = token);
         builder.Services.AddAuthorization();
     }
 
@@ -123,20 +114,12 @@ internal static class DashboardHost
     {
         app.UseAuthentication();
         app.UseAuthorization();
-
-        // TODO(lead, at merge): add the api helper's endpoint registration if MapTokenMetrics does not map the login,
-        // link and logout routes itself (plan: POST {p}/login, GET {p}/login/link, POST {p}/logout), and inbound attribution
-        // (app.UseTokenMetricsAttribution()) if the demo ever serves its own LLM-calling endpoints.
         app.MapTokenMetrics(Prefix);
     }
 
     /// <summary>A one-time sign-in ticket for the printed link.</summary>
-    private static string CreateSignInTicket(IServiceProvider services)
-    {
-        // TODO(lead, at merge): return services.GetRequiredService<TokenMetricsSignInLinks>().Create();
-        _ = services;
-        return "TODO-lead-wire-TokenMetricsSignInLinks";
-    }
+    private static string CreateSignInTicket(IServiceProvider services) =>
+        services.GetRequiredService<TokenMetricsSignInLinks>().Create();
 
     private static string Describe(double rate) =>
         rate > 0 ? $"about {rate.ToString("0.##", CultureInfo.InvariantCulture)} calls/s after a first burst" : "the first burst only (--rate 0)";
