@@ -1,5 +1,5 @@
 // TokenMetrics dashboard pages. No framework, no build step. Data from the JSON API is only ever written with
-// textContent / createElement (never innerHTML), so a stored session id or model name can never become markup.
+// textContent / createElement (never as markup), so a stored session id or model name can never become HTML.
 "use strict";
 (function () {
   const body = document.body;
