@@ -47,7 +47,9 @@
     t.append(el("caption", { class: "visually-hidden" }, spec.title));
     const head = el("tr");
     head.append(el("th", { scope: "col" }, spec.columns[0]), el("th", { scope: "col", class: "num" }, spec.columns[1]));
-    t.append(el("thead")).append(head);
+    const thead = el("thead");
+    thead.append(head);
+    t.append(thead);
     const body = el("tbody");
     for (const r of rows) {
       const tr = el("tr");

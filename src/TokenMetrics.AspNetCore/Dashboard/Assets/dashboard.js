@@ -94,7 +94,7 @@
       const b = err.body || {};
       return b.error || b.detail || b.title || ("The server answered " + err.status + ".");
     }
-    return "Could not reach the server: " + (err && err.message ? err.message : err);
+    return "Could not load the data: " + (err && err.message ? err.message : err);
   }
 
   // ---- URL state: time range and other query values stay in the address, so a view can be shared ---------------------
@@ -304,7 +304,7 @@
 
   function roundStatus(r) {
     const text = r.status + (r.httpStatus ? " (" + r.httpStatus + ")" : "") + (r.errorType ? " " + r.errorType : "");
-    return el("td", { class: r.status === "succeeded" || r.status === "Succeeded" ? "status-ok" : "status-bad" }, text);
+    return el("td", { class: r.status === "ok" ? "status-ok" : "status-bad" }, text);
   }
 
   function contentRow(r, span) {
