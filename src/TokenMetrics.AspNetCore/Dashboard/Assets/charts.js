@@ -23,7 +23,7 @@
   function niceMax(max) {
     if (!(max > 0)) return 1;
     const p = Math.pow(10, Math.floor(Math.log10(max)));
-    for (const m of [1, 2, 5, 10]) if (m * p >= max) return m * p;
+    for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= max) return m * p;
     return 10 * p;
   }
 
