@@ -48,6 +48,9 @@ public sealed class DemoDashboardBrowserTests
         await Expect(page.Locator("[data-testid=chart-tokens-model] svg")).ToHaveCountAsync(1);
         await Expect(page.Locator("[data-testid=top-session-row] a").First).ToBeVisibleAsync();
         await DashboardBrowser.ScreenshotAsync(page, "demo-overview");
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Dark });
+        await DashboardBrowser.ScreenshotAsync(page, "demo-overview-dark");
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Light });
 
         // A session drill-down through its deep link (id URL-encoded), preferring an id with characters that need it.
         using var sessions = JsonDocument.Parse(await http.GetStringAsync("api/sessions?sort=cost&limit=50"));
@@ -94,6 +97,8 @@ public sealed class DemoDashboardBrowserTests
             Assert.Equal(sampling, after.RootElement.GetProperty("current").GetProperty("samplingRatio").GetDouble());
         }
 
+        await DashboardBrowser.ScreenshotAsync(page, "demo-settings");
+
         // An invalid value: the server's validation errors are shown and nothing changes.
         await page.FillAsync("[data-testid=setting-sampling]", "2");
         await page.ClickAsync("[data-testid=settings-save]");
@@ -104,7 +109,7 @@ public sealed class DemoDashboardBrowserTests
             Assert.Equal(version + 1, unchanged.RootElement.GetProperty("version").GetInt64());
         }
 
-        await DashboardBrowser.ScreenshotAsync(page, "demo-settings");
+        await DashboardBrowser.ScreenshotAsync(page, "demo-settings-invalid");
 
         // A second browser signs in on the login page: a wrong token first (error shown), then the printed one.
         var fresh = await browser.NewPageAsync(demo.RootUrl, problems);

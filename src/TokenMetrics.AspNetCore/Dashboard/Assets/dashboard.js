@@ -312,7 +312,7 @@
     const tr = el("tr", { class: "content-row", "data-testid": "round-content" });
     const td = el("td", { colspan: span });
     const details = el("details");
-    details.append(el("summary", {}, "Content of round " + (r.roundIndex ?? "")));
+    details.append(el("summary", {}, "Content (question, answer, tool calls)"));
     const dl = el("dl");
     for (const [label, text] of [["Question", c.question], ["Answer", c.answer], ["Reasoning", c.reasoning]]) {
       if (text) { dl.append(el("dt", {}, label)); const dd = el("dd"); dd.append(el("pre", {}, text)); dl.append(dd); }
@@ -372,13 +372,14 @@
       $("rounds-truncated").hidden = !data.roundsTruncated;
 
       const rows = [];
-      for (const r of data.rounds || []) {
+      for (const [i, r] of (data.rounds || []).entries()) {
         const tr = el("tr", { "data-testid": "round-row", "data-source": r.source });
         const model = el("td", { class: "id" }, r.model || r.requestModel || "—");
         if (r.source && r.source !== "reported") model.append(el("span", { class: "badge", "data-testid": "estimated-badge", title: "Usage " + r.source + ", not reported by the provider" }, r.source));
         if (r.streaming) model.append(el("span", { class: "badge" }, "stream"));
         const latency = (r.durationMs != null ? fmtInt(r.durationMs) + " ms" : "—") + (r.timeToFirstChunkMs != null ? " (first " + fmtInt(r.timeToFirstChunkMs) + " ms)" : "");
-        tr.append(cell(r.roundIndex ?? ""), cell(fmtTime(r.timestamp)), model, cell(fmtInt(r.inputTokens), "num"), cell(fmtInt(r.outputTokens), "num"),
+        // The row number; a tool loop's round index (0, 1, ...) is shown beside it when the call had several rounds.
+        tr.append(cell(String(i + 1) + (r.roundIndex != null ? " · r" + r.roundIndex : "")), cell(fmtTime(r.timestamp)), model, cell(fmtInt(r.inputTokens), "num"), cell(fmtInt(r.outputTokens), "num"),
           cell(fmtInt(r.cachedInputTokens), "num"), cell(fmtInt(r.reasoningTokens), "num"),
           cell(r.cost != null ? fmtMoney(r.cost, r.currency || "USD") : "unpriced", "num"), cell(latency, "num"), roundStatus(r));
         rows.push(tr);
