@@ -51,6 +51,17 @@ public sealed class DashboardBrowserTests
         var window = System.Web.HttpUtility.ParseQueryString(new Uri(request.Url).Query);
         Assert.Equal(TimeSpan.FromDays(7), DateTimeOffset.Parse(window["to"]!, null) - DateTimeOffset.Parse(window["from"]!, null));
 
+        // A fixed window in the URL (?from&to) is what the page asks for, with no range button pressed.
+        request = await page.RunAndWaitForRequestAsync(
+            () => page.GotoAsync("/tokenmetrics/?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&range=7d"), r => r.Url.Contains("/api/overview", StringComparison.Ordinal));
+        window = System.Web.HttpUtility.ParseQueryString(new Uri(request.Url).Query);
+        Assert.Equal(("2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"), (window["from"], window["to"]));
+        await Expect(page.Locator("[data-range][aria-pressed=true]")).ToHaveCountAsync(0);
+        await page.ClickAsync("[data-range='7d']");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/tokenmetrics/\\?range=7d$"));
+        await DashboardBrowser.WaitForLoadsAsync(page, 2);
+        topSession = page.Locator("[data-testid=top-session-row] a").First;
+
         // The session link is the deep link with the id URL-encoded; the session page shows the rounds.
         await topSession.ClickAsync();
         await page.WaitForURLAsync("**/tokenmetrics/sessions/**");

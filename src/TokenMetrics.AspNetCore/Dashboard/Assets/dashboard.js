@@ -114,16 +114,24 @@
     return Object.prototype.hasOwnProperty.call(RANGES, r) ? r : "24h";
   }
 
+  // A fixed window (?from=...&to=..., ISO 8601) wins over the range: a link to exactly the numbers someone saw.
+  function fixedWindow() {
+    const from = Date.parse(query.get("from") || ""), to = Date.parse(query.get("to") || "");
+    return from < to ? { from: new Date(from).toISOString(), to: new Date(to).toISOString() } : null;
+  }
+
   function timeWindow() {
+    const fixed = fixedWindow();
+    if (fixed) return fixed;
     const to = new Date();
     return { from: new Date(to.getTime() - RANGES[currentRange()]).toISOString(), to: to.toISOString() };
   }
 
   function setupRange(onChange) {
     const buttons = document.querySelectorAll("[data-range]");
-    const mark = () => buttons.forEach(b => b.setAttribute("aria-pressed", String(b.dataset.range === currentRange())));
+    const mark = () => buttons.forEach(b => b.setAttribute("aria-pressed", String(!fixedWindow() && b.dataset.range === currentRange())));
     buttons.forEach(b => b.addEventListener("click", () => {
-      setQuery({ range: b.dataset.range === "24h" ? null : b.dataset.range, offset: null });
+      setQuery({ range: b.dataset.range === "24h" ? null : b.dataset.range, offset: null, from: null, to: null });
       mark();
       onChange();
     }));
