@@ -18,9 +18,6 @@ namespace TokenMetrics.AspNetCore.Dashboard;
 /// scripts from the JSON API and written with <c>textContent</c>, so no stored value is ever parsed as HTML.</remarks>
 internal static class DashboardEndpoints
 {
-    /// <summary>The request header that carries the antiforgery token on the dashboard's writes (PATCH settings).</summary>
-    public const string CsrfHeaderName = "X-TokenMetrics-CSRF";
-
     // No inline script or style anywhere: the scripts and the stylesheet are asset files under the same origin.
     private const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
@@ -65,7 +62,7 @@ internal static class DashboardEndpoints
             ["page"] = page,
             ["title"] = sessionId is null ? title : $"Session {sessionId}",
             ["refresh"] = refreshSeconds,
-            ["csrfHeader"] = CsrfHeaderName,
+            ["csrfHeader"] = TokenMetricsEndpointOptions.CsrfHeaderName,
             ["csrfToken"] = csrfToken,
             ["csrfField"] = csrfField,
             ["sessionId"] = sessionId ?? "",

@@ -41,12 +41,7 @@ internal sealed class DashboardTestHost : IAsyncDisposable
         }
 
         builder.Services.AddTokenMetrics();
-        // MapTokenMetrics needs the endpoint services (AddTokenMetricsEndpoints) once the API lands beside the dashboard;
-        // called by name so these tests build on either side of that merge. Replace with the direct call afterwards.
-        typeof(TokenMetricsEndpointOptions).Assembly
-            .GetType("Microsoft.Extensions.DependencyInjection.TokenMetricsEndpointsServiceCollectionExtensions")
-            ?.GetMethod("AddTokenMetricsEndpoints")
-            ?.Invoke(null, [builder.Services, null]);
+        builder.Services.AddTokenMetricsEndpoints();
         builder.Services.AddAntiforgery();
         builder.Services.AddAuthentication(SignedInHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, SignedInHandler>(SignedInHandler.SchemeName, null);
         builder.Services.AddAuthorization();
