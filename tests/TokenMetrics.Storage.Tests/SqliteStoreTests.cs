@@ -294,7 +294,7 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 }
 
-/// <summary>The per-day rollup that answers "by model and day" must agree with a scan of the records, also after deletes.</summary>
+/// <summary>The rollup's whole-day answers ("by model and day", the FinOps report) must agree with a scan of the records, also after deletes.</summary>
 public sealed class SqliteDailyRollupTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-rollup-" + Guid.NewGuid().ToString("N"));
@@ -379,7 +379,7 @@ public sealed class SqliteRollupReadTests : IAsyncLifetime
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "UPDATE tm_usage_rollup SET input_tokens = input_tokens + 1000";
-            Assert.Equal(16, await command.ExecuteNonQueryAsync()); // one record: 8 dimension rows (total, provider, ... feature) x 2 grains
+            Assert.Equal(15, await command.ExecuteNonQueryAsync()); // one record: 8 dimension rows (total, provider, ... feature) x 2 grains, sessions by hour only
         }
 
         async Task<long> Input(TokenUsageAggregateQuery query) => Assert.Single(await store.AggregateAsync(query, CancellationToken.None)).InputTokens;

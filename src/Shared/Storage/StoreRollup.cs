@@ -10,7 +10,7 @@ namespace TokenMetrics.Storage.Internal;
 /// <para>One row per (<c>dim</c>, <c>grain</c>, <c>bucket</c>, <c>dnull</c>, <c>dkey</c>, <c>priced</c>, <c>ccy</c>): <c>dim</c> is the
 /// <see cref="TokenUsageDimensions"/> flag (0 = grand total), <c>dkey</c> the dimension's stored value (<c>dnull</c> = 1 and
 /// <c>dkey</c> = '' when the record has none), <c>priced</c>/<c>ccy</c> split priced records by currency. Each record adds to
-/// 16 rows (8 dimensions x 2 grains); a dashboard group over a range reads about (buckets x distinct keys) rows instead of
+/// 15 rows (8 dimensions x 2 grains, sessions by hour only); a dashboard group over a range reads about (buckets x distinct keys) rows instead of
 /// every record, and whole days come from the day grain.</para>
 /// <para>Kept in the writing transaction by ONE set-based upsert per written batch (the batch's new records, grouped in SQL),
 /// not per-row triggers and not one statement per key; retention subtracts the deleted records the same way and drops rows
@@ -46,10 +46,17 @@ internal static class StoreRollup
 
     private const string TotalOfRecord = "COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))";
 
-    /// <summary>The CTEs the upsert joins (<c>d</c>: dimension codes, <c>g</c>: grains), without the leading <c>WITH</c>.</summary>
+    /// <summary>The CTE the upsert joins (<c>tm_d</c>: the (dimension, grain) pairs kept), without the leading <c>WITH</c>.</summary>
     public static string Ctes { get; } =
-        "tm_d(dim) AS (VALUES " + string.Join(", ", Dimensions.Select(d => "(" + d.Code.ToString(CultureInfo.InvariantCulture) + ")")) + "), " +
-        "tm_g(grain) AS (VALUES (" + StoreValues.HourTicks.ToString(CultureInfo.InvariantCulture) + "), (" + StoreValues.DayTicks.ToString(CultureInfo.InvariantCulture) + "))";
+        "tm_d(dim, grain) AS (VALUES " + string.Join(", ", Dimensions.SelectMany(d => Grains(d.Code)
+            .Select(g => "(" + d.Code.ToString(CultureInfo.InvariantCulture) + ", " + g.ToString(CultureInfo.InvariantCulture) + ")"))) + ")";
+
+    /// <summary>Returns the grains kept for a dimension: hour and day, except sessions (hour only: a session rarely outlives an
+    /// hour, so day rows would nearly double its rows and save no reading).</summary>
+    /// <param name="dimension">The dimension code.</param>
+    /// <returns>The grains, in ticks.</returns>
+    public static long[] Grains(int dimension) =>
+        dimension == (int)TokenUsageDimensions.Session ? [StoreValues.HourTicks] : [StoreValues.HourTicks, StoreValues.DayTicks];
 
     /// <summary>Builds the upsert adding (or, with <paramref name="sign"/> -1, subtracting) the records of <paramref name="source"/>
     /// to the rollup; the caller puts <see cref="Ctes"/> in the statement's <c>WITH</c>.</summary>
@@ -87,11 +94,11 @@ internal static class StoreRollup
             .Append("last_ts = " + dialect.Greatest + "(r.last_ts, excluded.last_ts)");
 
         // ORDER BY the key: concurrent writers (PostgreSQL) then lock shared rows in one order, so they queue instead of deadlocking.
-        return "INSERT INTO " + dialect.RollupTable + " AS r (" + columns + ") SELECT tm_d.dim, tm_g.grain, u.ts - u.ts % tm_g.grain, "
+        return "INSERT INTO " + dialect.RollupTable + " AS r (" + columns + ") SELECT tm_d.dim, tm_d.grain, u.ts - u.ts % tm_d.grain, "
             + "CASE WHEN " + key + " IS NULL THEN 1 ELSE 0 END, COALESCE(" + key + ", ''), "
             + "CASE WHEN u.cost IS NULL THEN 0 ELSE 1 END, CASE WHEN u.cost IS NULL THEN '' ELSE COALESCE(u.currency, '') END, "
             + string.Join(", ", sums) + ", MAX(u.ts), " + costValues
-            + " FROM " + source + " u CROSS JOIN tm_d CROSS JOIN tm_g WHERE " + where
+            + " FROM " + source + " u CROSS JOIN tm_d WHERE " + where
             + " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"
             + " ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
     }
@@ -117,7 +124,7 @@ internal static class StoreRollup
     public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra)
     {
         var parts = new List<(long Grain, long? From, long? To)>();
-        if (hourly)
+        if (hourly || Grains(dimension).Length == 1)
         {
             parts.Add((StoreValues.HourTicks, from, to));
         }
