@@ -37,6 +37,23 @@ public class DashboardQueryBenchmark
     [Params("24h", "30d")]
     public string Range { get; set; } = "24h";
 
+    /// <summary>Generates the cached SQLite file and PostgreSQL data directory (both at once) unless they exist.</summary>
+    public static void Prepare()
+    {
+        var sqlite = Task.Run(() => SqlitePath());
+        var postgres = CachedPostgres.Start(Path.Combine(Root, "pg"));
+        try
+        {
+            LoadPostgres(postgres);
+        }
+        finally
+        {
+            postgres.Stop();
+        }
+
+        _ = sqlite.GetAwaiter().GetResult();
+    }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -50,13 +67,8 @@ public class DashboardQueryBenchmark
         else
         {
             _postgres = CachedPostgres.Start(Path.Combine(Root, "pg"));
-            var pg = new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions { ConnectionString = _postgres.ConnectionString, BatchSize = 10_000 }) { UseRollup = Rollup };
-            _store = pg;
-            if (!File.Exists(Path.Combine(Root, "pg-loaded")))
-            {
-                DashboardData.Fill(pg, Rows);
-                File.WriteAllText(Path.Combine(Root, "pg-loaded"), "1000000 records\n");
-            }
+            LoadPostgres(_postgres);
+            _store = new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions { ConnectionString = _postgres.ConnectionString }) { UseRollup = Rollup };
         }
 
         var total = _store.AggregateAsync(new TokenUsageAggregateQuery(), CancellationToken.None).AsTask().GetAwaiter().GetResult();
@@ -111,6 +123,22 @@ public class DashboardQueryBenchmark
     [Benchmark(Description = "One session with rounds")]
     public async Task<int> SessionWithRounds() =>
         (await _store.GetSessionsAsync(new TokenUsageSessionQuery { SessionId = _session, From = _from, To = End, IncludeRounds = true }, CancellationToken.None)).Single().Rounds!.Count;
+
+    private static void LoadPostgres(CachedPostgres postgres)
+    {
+        if (!File.Exists(Path.Combine(Root, "pg-loaded")))
+        {
+            var store = new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions { ConnectionString = postgres.ConnectionString, BatchSize = 10_000 });
+            DashboardData.Fill(store, Rows);
+            store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            using var analyze = new Npgsql.NpgsqlConnection(postgres.ConnectionString);
+            analyze.Open();
+            using var command = new Npgsql.NpgsqlCommand("VACUUM ANALYZE", analyze);
+            command.CommandTimeout = 0;
+            command.ExecuteNonQuery();
+            File.WriteAllText(Path.Combine(Root, "pg-loaded"), "1000000 records\n");
+        }
+    }
 
     private static string SqlitePath()
     {
