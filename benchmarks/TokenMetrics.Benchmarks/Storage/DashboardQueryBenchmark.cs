@@ -30,8 +30,12 @@ public class DashboardQueryBenchmark
     public string Store { get; set; } = "SQLite";
 
     /// <summary>Gets or sets whether queries may read the rollup (false: the record scan of before).</summary>
-    [Params(true, false)]
+    [ParamsSource(nameof(Rollups))]
     public bool Rollup { get; set; }
+
+    /// <summary>Gets the rollup settings to run: both, or only the rollup when <c>TM_BENCH_ROLLUP_ONLY=1</c> (a rerun after a
+    /// change that does not touch the scan, which takes minutes at 30 days).</summary>
+    public static IEnumerable<bool> Rollups => Environment.GetEnvironmentVariable("TM_BENCH_ROLLUP_ONLY") == "1" ? [true] : [true, false];
 
     /// <summary>Gets or sets the dashboard's range: the last 24 hours (hourly series) or the whole 30 days (daily series).</summary>
     [Params("24h", "30d")]

@@ -381,7 +381,8 @@ internal static class StoreQueries
         SqlText Detail(string select, string? extra = null)
         {
             var text = new SqlText().Append("SELECT " + select + " FROM " + dialect.UsageTable + " u");
-            var inList = "u.session_id IN (" + string.Join(", ", ids.Select(id => text.Add(id))) + ")";
+            // ORed equalities rather than IN: PostgreSQL's hash index on session_id answers each (a bitmap OR), never an IN list.
+            var inList = "(" + string.Join(" OR ", ids.Select(id => "u.session_id = " + text.Add(id))) + ")";
             _ = AppendWhere(text, query, dialect, extra is null ? inList : inList + " AND " + extra);
             return text;
         }
