@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using System.Data.Common;
 using TokenMetrics.Storage.Internal;
 
@@ -35,6 +36,11 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     // Trailing zeros trimmed: a numeric sum's scale depends on which rows were added (and subtracted), not on the amount.
     public override decimal ReadCostSum(DbDataReader reader, int ordinal) => StoreValues.TrimZeros(reader.GetDecimal(ordinal));
+
+    // A page's worth as ORed equalities: the hash indexes answer each one (a bitmap OR) but never an IN list. A longer list
+    // (rare: pages of more than 100) stays an IN list rather than a statement of thousands of ORs.
+    public override string InList(string column, IReadOnlyList<string> parameters) =>
+        parameters.Count <= 100 ? "(" + string.Join(" OR ", parameters.Select(p => column + " = " + p)) + ")" : base.InList(column, parameters);
 
     public override string JsonAsText(string column) => column + "::text";
 

@@ -66,6 +66,12 @@ internal abstract class StoreDialect
     /// <returns>The sum.</returns>
     public abstract decimal ReadCostSum(DbDataReader reader, int ordinal);
 
+    /// <summary>Returns a condition that a column equals one of the parameters.</summary>
+    /// <param name="column">The column (a constant).</param>
+    /// <param name="parameters">The parameters' names (at least one).</param>
+    /// <returns>The condition.</returns>
+    public virtual string InList(string column, IReadOnlyList<string> parameters) => column + " IN (" + string.Join(", ", parameters) + ")";
+
     /// <summary>Returns an expression reading a JSON column as text.</summary>
     /// <param name="column">The column.</param>
     /// <returns>The expression.</returns>

@@ -381,8 +381,7 @@ internal static class StoreQueries
         SqlText Detail(string select, string? extra = null)
         {
             var text = new SqlText().Append("SELECT " + select + " FROM " + dialect.UsageTable + " u");
-            // ORed equalities rather than IN: PostgreSQL's hash index on session_id answers each (a bitmap OR), never an IN list.
-            var inList = "(" + string.Join(" OR ", ids.Select(id => "u.session_id = " + text.Add(id))) + ")";
+            var inList = dialect.InList("u.session_id", ids.Select(id => text.Add(id)).ToList());
             _ = AppendWhere(text, query, dialect, extra is null ? inList : inList + " AND " + extra);
             return text;
         }
