@@ -76,5 +76,38 @@ internal static class PostgreSqlSchema
             $"ALTER TABLE {s}.tm_usage ADD COLUMN cost numeric, ADD COLUMN currency text, ADD COLUMN priced_model text, ADD COLUMN feature text, ADD COLUMN content jsonb",
             $"CREATE INDEX ix_tm_usage_feature ON {s}.tm_usage USING hash (feature)",
         ]),
+
+        // The dashboard's rollup (StoreRollup), kept by the write transaction (one set-based upsert per batch). The unique key
+        // hashes the texts: a btree entry cannot hold a very long session id or model, md5 of it can.
+        new(4, "multi-grain rollup (hour and day x total, provider, model, user, consumer, session, status, feature); backfilled",
+        [
+            $"""
+            CREATE TABLE {s}.tm_usage_rollup (
+                dim integer NOT NULL,
+                grain bigint NOT NULL,
+                bucket bigint NOT NULL,
+                dnull integer NOT NULL,
+                dkey text NOT NULL,
+                priced integer NOT NULL,
+                ccy text NOT NULL,
+                calls bigint NOT NULL,
+                input_tokens bigint NOT NULL,
+                output_tokens bigint NOT NULL,
+                total_tokens bigint NOT NULL,
+                cached_tokens bigint NOT NULL,
+                cache_write_tokens bigint NOT NULL,
+                reasoning_tokens bigint NOT NULL,
+                estimated_calls bigint NOT NULL,
+                estimated_tokens bigint NOT NULL,
+                missing_calls bigint NOT NULL,
+                failed_calls bigint NOT NULL,
+                duration_ticks bigint NOT NULL,
+                unpriced_calls bigint NOT NULL,
+                last_ts bigint NOT NULL,
+                cost numeric NOT NULL)
+            """,
+            $"CREATE UNIQUE INDEX ux_tm_usage_rollup ON {s}.tm_usage_rollup (dim, grain, bucket, dnull, md5(dkey), priced, md5(ccy))",
+            "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(new PostgreSqlStoreDialect(s), s + ".tm_usage", "1 = 1", 1),
+        ]),
     ];
 }

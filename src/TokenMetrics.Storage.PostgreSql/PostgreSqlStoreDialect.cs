@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using System.Data.Common;
 using TokenMetrics.Storage.Internal;
 
@@ -11,6 +13,19 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override string UsageTable { get; } = quotedSchema + ".tm_usage";
 
+    public override string? RollupTable { get; } = quotedSchema + ".tm_usage_rollup";
+
+    public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost"];
+
+    public override string RollupCostSum => "SUM(u.cost)";
+
+    // Keys hashed in the unique index: a btree entry cannot hold a very long model or session id; md5 can.
+    public override string RollupConflictTarget => "(dim, grain, bucket, dnull, md5(dkey), priced, md5(ccy))";
+
+    public override string RollupCostValues(int sign) => (sign < 0 ? "-" : string.Empty) + "COALESCE(SUM(u.cost), 0)";
+
+    public override string CostSortKey(bool rollup) => "COALESCE(SUM(u.cost), 0)";
+
     public override int CostSumColumns => 1;
 
     public override object CostToColumn(decimal cost) => cost;
@@ -19,7 +34,13 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override string SumCost() => "COALESCE(SUM(u.cost), 0)";
 
-    public override decimal ReadCostSum(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
+    // Trailing zeros trimmed: a numeric sum's scale depends on which rows were added (and subtracted), not on the amount.
+    public override decimal ReadCostSum(DbDataReader reader, int ordinal) => StoreValues.TrimZeros(reader.GetDecimal(ordinal));
+
+    // A page's worth as ORed equalities: the hash indexes answer each one (a bitmap OR) but never an IN list. A longer list
+    // (rare: pages of more than 100) stays an IN list rather than a statement of thousands of ORs.
+    public override string InList(string column, IReadOnlyList<string> parameters) =>
+        parameters.Count <= 100 ? "(" + string.Join(" OR ", parameters.Select(p => column + " = " + p)) + ")" : base.InList(column, parameters);
 
     public override string JsonAsText(string column) => column + "::text";
 

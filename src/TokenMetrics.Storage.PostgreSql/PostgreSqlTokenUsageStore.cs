@@ -30,6 +30,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
     private readonly PostgreSqlStoreDialect _dialect;
     private readonly string _copyCommand;
     private readonly string _stageCommand;
+    private readonly string _insertCommand;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private volatile bool _initialized;
     private bool _disposed;
@@ -65,10 +66,19 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         _dialect = new PostgreSqlStoreDialect(_schema);
         _stageCommand = "CREATE TEMP TABLE tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DROP";
         _copyCommand = "COPY tm_stage (" + UsageColumns.NameList + ") FROM STDIN (FORMAT BINARY)";
+
+        // One statement: the new records (ON CONFLICT skips ids already stored) and, from exactly those, the rollup's deltas.
+        _insertCommand = "WITH tm_new AS (INSERT INTO " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") SELECT " + UsageColumns.NameList
+            + " FROM tm_stage ON CONFLICT (id) DO NOTHING RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
+            + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_new", "1 = 1", 1) + ") SELECT COUNT(*) FROM tm_new";
     }
 
     /// <summary>Gets the schema the tables are in.</summary>
     public string Schema => _options.Schema;
+
+    /// <summary>Gets or sets a value indicating whether queries may read the rollup (false: always scan the records; the
+    /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
+    internal bool UseRollup { get; set; } = true;
 
     /// <summary>Creates or migrates the schema now rather than on first use; safe when several instances start at once.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -159,7 +169,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await StoreQueries.AggregateAsync(connection, _dialect, query, cancellationToken).ConfigureAwait(false);
+            return await StoreQueries.AggregateAsync(connection, _dialect, query, UseRollup, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -170,7 +180,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await StoreQueries.GetSessionsAsync(connection, _dialect, query, cancellationToken).ConfigureAwait(false);
+            return await StoreQueries.GetSessionsAsync(connection, _dialect, query, UseRollup, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -274,11 +284,13 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
                 _ = await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var inserted = await ExecuteAsync(
-                new SqlText().Append("INSERT INTO " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") SELECT " + UsageColumns.NameList + " FROM tm_stage ON CONFLICT (id) DO NOTHING"),
-                connection,
-                transaction,
-                cancellationToken).ConfigureAwait(false);
+            int inserted;
+            var insert = new SqlText().Append(_insertCommand).CreateCommand(connection, transaction);
+            await using (insert.ConfigureAwait(false))
+            {
+                inserted = Convert.ToInt32(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
         }
@@ -286,9 +298,28 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
 
     private async ValueTask<int> DeleteChunkAsync(NpgsqlConnection connection, DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
-        var sql = new SqlText();
-        sql.Append("DELETE FROM " + _dialect.UsageTable + " WHERE id IN (SELECT id FROM " + _dialect.UsageTable + " WHERE ts < " + sql.Add(cutoff.UtcTicks)
-            + " ORDER BY ts LIMIT " + sql.Add(RetentionSchedule.ChunkSize) + ")");
-        return await ExecuteAsync(sql, connection, null, cancellationToken).ConfigureAwait(false);
+        // The chunk's records leave the rollup in the same statement (a data-modifying CTE subtracts exactly the rows deleted);
+        // rows left with no calls are dropped after it, in the same transaction.
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            var sql = new SqlText();
+            var cutoffParameter = sql.Add(cutoff.UtcTicks);
+            sql.Append("WITH tm_gone AS (DELETE FROM " + _dialect.UsageTable + " WHERE id IN (SELECT id FROM " + _dialect.UsageTable + " WHERE ts < " + cutoffParameter
+                + " ORDER BY ts LIMIT " + sql.Add(RetentionSchedule.ChunkSize) + ") RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
+                + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_gone", "1 = 1", -1) + ") SELECT COUNT(*) FROM tm_gone");
+            int deleted;
+            var command = sql.CreateCommand(connection, transaction);
+            await using (command.ConfigureAwait(false))
+            {
+                deleted = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            var empty = new SqlText();
+            empty.Append(StoreRollup.DeleteEmpty(_dialect, empty.Add(cutoff.UtcTicks)));
+            _ = await ExecuteAsync(empty, connection, transaction, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return deleted;
+        }
     }
 }

@@ -215,5 +215,43 @@ internal static class SqliteSchema
             END
             """,
         ]),
+
+        // The dashboard's rollup (StoreRollup): totals per UTC hour and day, per single dimension, kept by the store's write
+        // transaction (one set-based upsert per batch) instead of the per-row triggers of the daily rollup it replaces.
+        new(4, "multi-grain rollup (hour and day x total, provider, model, user, consumer, session, status, feature) replacing the daily rollup; backfilled",
+        [
+            "DROP TRIGGER tm_usage_daily_insert",
+            "DROP TRIGGER tm_usage_daily_delete",
+            "DROP TABLE tm_usage_daily",
+            "DROP TABLE tm_usage_daily_cost",
+            """
+            CREATE TABLE tm_usage_rollup (
+                dim INTEGER NOT NULL,
+                grain INTEGER NOT NULL,
+                bucket INTEGER NOT NULL,
+                dnull INTEGER NOT NULL,
+                dkey TEXT NOT NULL,
+                priced INTEGER NOT NULL,
+                ccy TEXT NOT NULL,
+                calls INTEGER NOT NULL,
+                input_tokens INTEGER NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                total_tokens INTEGER NOT NULL,
+                cached_tokens INTEGER NOT NULL,
+                cache_write_tokens INTEGER NOT NULL,
+                reasoning_tokens INTEGER NOT NULL,
+                estimated_calls INTEGER NOT NULL,
+                estimated_tokens INTEGER NOT NULL,
+                missing_calls INTEGER NOT NULL,
+                failed_calls INTEGER NOT NULL,
+                duration_ticks INTEGER NOT NULL,
+                unpriced_calls INTEGER NOT NULL,
+                last_ts INTEGER NOT NULL,
+                cost_hi INTEGER NOT NULL,
+                cost_lo INTEGER NOT NULL,
+                PRIMARY KEY (dim, grain, bucket, dnull, dkey, priced, ccy)) WITHOUT ROWID
+            """,
+            "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "1 = 1", 1),
+        ]),
     ];
 }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Data.Common;
 using TokenMetrics.Storage.Internal;
 
@@ -16,11 +17,24 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override string UsageTable => "tm_usage";
 
-    public override string? DailyRollupTable => "tm_usage_daily";
-
-    public override string? DailyCostRollupTable => "tm_usage_daily_cost";
-
     public override string RollupCostSum => "CAST(SUM(u.cost_hi) AS BIGINT), CAST(SUM(u.cost_lo) AS BIGINT)";
+
+    public override string? RollupTable => "tm_usage_rollup";
+
+    public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost_hi", "cost_lo"];
+
+    public override string Greatest => "MAX";
+
+    public override string RollupCostValues(int sign)
+    {
+        var s = sign < 0 ? "-" : string.Empty;
+        return $"CAST({s}COALESCE(SUM(u.cost / 1000000), 0) AS BIGINT), CAST({s}COALESCE(SUM(u.cost % 1000000), 0) AS BIGINT)";
+    }
+
+    // A REAL of the two exact integer sums: the same value from records and from the rollup, so both paths order alike.
+    public override string CostSortKey(bool rollup) => rollup
+        ? "(SUM(u.cost_hi) * 1000000.0 + SUM(u.cost_lo))"
+        : "(COALESCE(SUM(u.cost / 1000000), 0) * 1000000.0 + COALESCE(SUM(u.cost % 1000000), 0))";
 
     public override int CostSumColumns => 2;
 

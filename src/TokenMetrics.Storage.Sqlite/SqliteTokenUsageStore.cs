@@ -27,6 +27,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private SqliteConnection? _writer;
     private SqliteCommand? _insert;
     private SqliteCommand? _insertTag;
+    private SqliteCommand? _rollup;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -50,6 +51,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
     /// <summary>Gets the full path of the database file, or <see langword="null"/> when a connection string was given.</summary>
     public string? DatabaseFullPath => _options.ConnectionString is null ? Path.GetFullPath(_options.DatabasePath) : null;
+
+    /// <summary>Gets or sets a value indicating whether queries may read the rollup (false: always scan the records; the
+    /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
+    internal bool UseRollup { get; set; } = true;
 
     /// <summary>Creates or migrates the schema now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -119,7 +124,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await StoreQueries.AggregateAsync(connection, SqliteStoreDialect.Instance, query, cancellationToken).ConfigureAwait(false);
+            return await StoreQueries.AggregateAsync(connection, SqliteStoreDialect.Instance, query, UseRollup, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -130,7 +135,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await StoreQueries.GetSessionsAsync(connection, SqliteStoreDialect.Instance, query, cancellationToken).ConfigureAwait(false);
+            return await StoreQueries.GetSessionsAsync(connection, SqliteStoreDialect.Instance, query, UseRollup, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -170,6 +175,11 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             if (_insertTag is not null)
             {
                 await _insertTag.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_rollup is not null)
+            {
+                await _rollup.DisposeAsync().ConfigureAwait(false);
             }
 
             if (_writer is not null)
@@ -293,6 +303,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _ = _insertTag.Parameters.Add("@seq", SqliteType.Integer);
             _ = _insertTag.Parameters.Add("@key", SqliteType.Text);
             _ = _insertTag.Parameters.Add("@value", SqliteType.Text);
+            _rollup = writer.CreateCommand();
+            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq >= @first", 1);
+            _ = _rollup.Parameters.Add("@first", SqliteType.Integer);
             Volatile.Write(ref _writer, writer);
         }
         catch
@@ -336,6 +349,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             insert.Transaction = transaction;
             insertTag.Transaction = transaction;
             var inserted = 0;
+            object? firstSeq = null;
             for (var r = start; r < start + count; r++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -358,6 +372,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
 
                 inserted++;
+                firstSeq ??= seq;
                 if (record.Tags is { Count: > 0 } tags)
                 {
                     insertTag.Parameters[0].Value = seq;
@@ -368,6 +383,15 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                         _ = await insertTag.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                     }
                 }
+            }
+
+            if (firstSeq is not null)
+            {
+                // The batch's new records (rowids above every older one) into the rollup, in the same transaction.
+                var rollup = _rollup!;
+                rollup.Transaction = transaction;
+                rollup.Parameters[0].Value = firstSeq;
+                _ = await rollup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -386,8 +410,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             var limitParameter = sql.Add(RetentionSchedule.ChunkSize);
             sql.Append("CREATE TEMP TABLE IF NOT EXISTS tm_doomed (seq INTEGER PRIMARY KEY); DELETE FROM tm_doomed; ")
                 .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter + " ORDER BY ts LIMIT " + limitParameter + "; ")
+                .Append("WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)", -1) + "; ")
                 .Append("DELETE FROM tm_usage_tag WHERE usage_seq IN (SELECT seq FROM tm_doomed); ")
-                .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed);");
+                .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed); ")
+                .Append(StoreRollup.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + ";");
             int deleted;
             var command = sql.CreateCommand(writer, transaction);
             await using (command.ConfigureAwait(false))
@@ -395,7 +421,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var changes = new SqlText().Append("SELECT changes()").CreateCommand(writer, transaction);
+            var changes = new SqlText().Append("SELECT COUNT(*) FROM tm_doomed").CreateCommand(writer, transaction);
             await using (changes.ConfigureAwait(false))
             {
                 deleted = Convert.ToInt32(await changes.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);

@@ -16,6 +16,8 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
     protected override Task<ITokenUsageStore> CreateStoreAsync(TimeSpan? retention = null, TimeProvider? timeProvider = null) =>
         Task.FromResult<ITokenUsageStore>(NewPgStore(NewSchema(), retention, timeProvider));
 
+    protected override void UseRollup(ITokenUsageStore store, bool use) => ((PostgreSqlTokenUsageStore)store).UseRollup = use;
+
     [Fact]
     public async Task TwoInstancesStartingTogether_MigrateOnceAndShareTheStore()
     {
@@ -44,7 +46,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(4L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -70,6 +72,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
+                $"DROP TABLE \"{schema}\".tm_usage_rollup; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 4; " +
                 $"ALTER TABLE \"{schema}\".tm_usage DROP COLUMN cost, DROP COLUMN currency, DROP COLUMN priced_model, DROP COLUMN feature, DROP COLUMN content; " +
                 $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 3",
                 connection);
@@ -93,7 +96,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(3, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(4, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

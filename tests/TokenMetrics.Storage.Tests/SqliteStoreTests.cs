@@ -14,6 +14,8 @@ public sealed class SqliteStoreTests : StoreContractTests
             new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, Guid.NewGuid().ToString("N"), "usage.db"), Retention = retention, BatchSize = 300 },
             timeProvider: timeProvider));
 
+    protected override void UseRollup(ITokenUsageStore store, bool use) => ((SqliteTokenUsageStore)store).UseRollup = use;
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -23,6 +25,22 @@ public sealed class SqliteStoreTests : StoreContractTests
             Directory.Delete(_dir, recursive: true);
         }
     }
+
+    /// <summary>Takes a new database back to schema version 3: the rollup goes, version 3's daily rollup tables and triggers
+    /// come back (empty: migration 4 drops them and rebuilds the rollup from the records).</summary>
+    internal const string UndoVersion4 = """
+        DROP TABLE tm_usage_rollup;
+        CREATE TABLE tm_usage_daily (day INTEGER NOT NULL, mkey NOT NULL, model TEXT, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
+            output_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,
+            reasoning_tokens INTEGER NOT NULL, estimated_calls INTEGER NOT NULL, missing_calls INTEGER NOT NULL, failed_calls INTEGER NOT NULL,
+            duration_ticks INTEGER NOT NULL, unpriced_calls INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (day, mkey));
+        CREATE TABLE tm_usage_daily_cost (day INTEGER NOT NULL, mkey NOT NULL, model TEXT, currency TEXT NOT NULL, calls INTEGER NOT NULL,
+            cost_hi INTEGER NOT NULL, cost_lo INTEGER NOT NULL, PRIMARY KEY (day, mkey, currency));
+        CREATE TRIGGER tm_usage_daily_insert AFTER INSERT ON tm_usage BEGIN SELECT 1; END;
+        CREATE TRIGGER tm_usage_daily_delete AFTER DELETE ON tm_usage BEGIN SELECT 1; END;
+        DELETE FROM tm_schema_version WHERE version = 4;
+
+        """;
 
     private string DbPath(string name = "usage.db") => Path.Combine(_dir, name);
 
@@ -43,7 +61,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(3L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(4L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -84,7 +102,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = """
+            command.CommandText = UndoVersion4 + """
                 DROP TRIGGER tm_usage_daily_insert;
                 DROP TRIGGER tm_usage_daily_delete;
                 DROP TABLE tm_usage_daily_cost;
@@ -130,7 +148,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(4L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -151,7 +169,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         {
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
-            command.CommandText = """
+            command.CommandText = UndoVersion4 + """
                 DROP TRIGGER tm_usage_daily_insert;
                 DROP TRIGGER tm_usage_daily_delete;
                 DROP TABLE tm_usage_daily_cost;
@@ -211,7 +229,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(3L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(4L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -276,7 +294,7 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 }
 
-/// <summary>The per-day rollup that answers "by model and day" must agree with a scan of the records, also after deletes.</summary>
+/// <summary>The rollup's whole-day answers ("by model and day", the FinOps report) must agree with a scan of the records, also after deletes.</summary>
 public sealed class SqliteDailyRollupTests : IAsyncLifetime
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-rollup-" + Guid.NewGuid().ToString("N"));
@@ -332,4 +350,46 @@ public sealed class SqliteDailyRollupTests : IAsyncLifetime
     private static List<string> Describe(IReadOnlyList<TokenUsageAggregate> rows) =>
         rows.Select(r => $"{string.Join(',', r.Keys.OrderBy(k => k.Key).Select(k => k.Key + "=" + k.Value))}|{r.BucketStart:O}|{r.Calls}|{r.InputTokens}|{r.OutputTokens}|{r.TotalTokens}|{r.CachedInputTokens}|{r.CacheWriteInputTokens}|{r.ReasoningTokens}|{r.EstimatedCalls}|{r.MissingCalls}|{r.FailedCalls}|{r.TotalDuration}")
             .Order(StringComparer.Ordinal).ToList();
+}
+
+/// <summary>The rollup is what the aggregate reads when it can (so the rollup-equals-scan contract test compares two paths).</summary>
+public sealed class SqliteRollupReadTests : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tokenmetrics-rollup-read-" + Guid.NewGuid().ToString("N"));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dir, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task AlignedQueriesReadTheRollup_UnalignedOrFilteredOnAnotherDimensionScan()
+    {
+        var path = Path.Combine(_dir, "usage.db");
+        var t0 = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
+        await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        await store.WriteAsync([new TokenUsageRecord { Timestamp = t0.AddMinutes(5), RequestModel = "m", UserId = "u", Usage = new TokenUsage { InputTokenCount = 10 } }], CancellationToken.None);
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE tm_usage_rollup SET input_tokens = input_tokens + 1000";
+            Assert.Equal(15, await command.ExecuteNonQueryAsync()); // one record: 8 dimension rows (total, provider, ... feature) x 2 grains, sessions by hour only
+        }
+
+        async Task<long> Input(TokenUsageAggregateQuery query) => Assert.Single(await store.AggregateAsync(query, CancellationToken.None)).InputTokens;
+        Assert.Equal(1010, await Input(new TokenUsageAggregateQuery()));
+        Assert.Equal(1010, await Input(new TokenUsageAggregateQuery { From = t0, To = t0.AddHours(1), GroupBy = TokenUsageDimensions.User }));
+        Assert.Equal(1010, await Input(new TokenUsageAggregateQuery { UserId = "u", Bucket = TokenUsageTimeBucket.Hour }));
+        Assert.Equal(10, await Input(new TokenUsageAggregateQuery { From = t0.AddMinutes(1) }));
+        Assert.Equal(10, await Input(new TokenUsageAggregateQuery { UserId = "u", GroupBy = TokenUsageDimensions.Model }));
+        Assert.Equal(10, await Input(new TokenUsageAggregateQuery { Model = "m" }));
+        store.UseRollup = false;
+        Assert.Equal(10, await Input(new TokenUsageAggregateQuery()));
+    }
 }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace TokenMetrics.Storage.Tests;
 
 /// <summary>The <see cref="ITokenUsageStore"/> contract, run against every store.</summary>
-public abstract class StoreContractTests : IAsyncLifetime
+public abstract partial class StoreContractTests : IAsyncLifetime
 {
     protected static readonly DateTimeOffset T0 = new(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
 

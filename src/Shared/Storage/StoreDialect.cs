@@ -15,19 +15,32 @@ internal abstract class StoreDialect
     /// <summary>Gets the usage table's name, qualified and quoted as needed (built from constants and validated options only).</summary>
     public abstract string UsageTable { get; }
 
-    /// <summary>Gets the table of per-UTC-day, per-model totals kept by the database (triggers), or <see langword="null"/>.
-    /// Columns: <c>day</c>, <c>model</c>, <c>calls</c>, <c>input_tokens</c>, <c>output_tokens</c>, <c>total_tokens</c>,
-    /// <c>cached_tokens</c>, <c>cache_write_tokens</c>, <c>reasoning_tokens</c>, <c>estimated_calls</c>, <c>missing_calls</c>,
-    /// <c>failed_calls</c>, <c>duration_ticks</c>.</summary>
-    public virtual string? DailyRollupTable => null;
-
-    /// <summary>Gets the per-UTC-day, per-model, per-currency cost totals kept with <see cref="DailyRollupTable"/>, or
-    /// <see langword="null"/>. Columns: <c>day</c>, <c>model</c>, <c>currency</c>, and the cost sum read by <see cref="RollupCostSum"/>.</summary>
-    public virtual string? DailyCostRollupTable => null;
-
-    /// <summary>Gets the select-list fragment summing the cost columns of <see cref="DailyCostRollupTable"/> (alias <c>u</c>),
+    /// <summary>Gets the select-list fragment summing the cost columns of <see cref="RollupTable"/> (alias <c>u</c>),
     /// <see cref="CostSumColumns"/> columns read by <see cref="ReadCostSum"/>.</summary>
     public virtual string RollupCostSum => throw new NotSupportedException();
+
+    /// <summary>Gets the multi-grain rollup table (<see cref="StoreRollup"/>), or <see langword="null"/> when the store keeps none.</summary>
+    public virtual string? RollupTable => null;
+
+    /// <summary>Gets the rollup's cost columns, in the order <see cref="RollupCostSum"/> and <see cref="SumCost"/> read them.</summary>
+    public virtual IReadOnlyList<string> RollupCostColumns => throw new NotSupportedException();
+
+    /// <summary>Gets the SQL function returning the larger of two values (<c>MAX</c> in SQLite, <c>GREATEST</c> in PostgreSQL).</summary>
+    public virtual string Greatest => "GREATEST";
+
+    /// <summary>Gets the conflict target of the rollup's upsert (its unique key, as the store's index declares it).</summary>
+    public virtual string RollupConflictTarget => "(dim, grain, bucket, dnull, dkey, priced, ccy)";
+
+    /// <summary>Returns one aggregate expression ordering groups by their summed cost whatever the currency, over records
+    /// (<paramref name="rollup"/> false: <c>u.cost</c>) or rollup rows (true); both give the same value for the same records.</summary>
+    /// <param name="rollup">Whether alias <c>u</c> is the rollup.</param>
+    /// <returns>The expression.</returns>
+    public abstract string CostSortKey(bool rollup);
+
+    /// <summary>Returns the select-list fragment giving the rollup's cost columns (<see cref="RollupCostColumns"/>) from records of alias <c>u</c>.</summary>
+    /// <param name="sign">1 to add, -1 to subtract.</param>
+    /// <returns>The fragment.</returns>
+    public virtual string RollupCostValues(int sign) => throw new NotSupportedException();
 
     /// <summary>Gets how many select-list columns <see cref="SumCost"/> produces.</summary>
     public abstract int CostSumColumns { get; }
@@ -52,6 +65,12 @@ internal abstract class StoreDialect
     /// <param name="ordinal">The first column.</param>
     /// <returns>The sum.</returns>
     public abstract decimal ReadCostSum(DbDataReader reader, int ordinal);
+
+    /// <summary>Returns a condition that a column equals one of the parameters.</summary>
+    /// <param name="column">The column (a constant).</param>
+    /// <param name="parameters">The parameters' names (at least one).</param>
+    /// <returns>The condition.</returns>
+    public virtual string InList(string column, IReadOnlyList<string> parameters) => column + " IN (" + string.Join(", ", parameters) + ")";
 
     /// <summary>Returns an expression reading a JSON column as text.</summary>
     /// <param name="column">The column.</param>

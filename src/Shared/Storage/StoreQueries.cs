@@ -23,6 +23,7 @@ internal static class StoreQueries
         "CAST(COALESCE(SUM(u.cache_write_tokens), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(u.reasoning_tokens), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(CASE WHEN u.source = 'estimated' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
+        "CAST(COALESCE(SUM(CASE WHEN u.source = 'estimated' THEN COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0)) ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(CASE WHEN u.source = 'missing' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(CASE WHEN u.status <> 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT), " +
         "CAST(COALESCE(SUM(u.duration_ticks), 0) AS BIGINT), " +
@@ -31,10 +32,13 @@ internal static class StoreQueries
     private const string RollupSums =
         "CAST(SUM(u.calls) AS BIGINT), CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT), CAST(SUM(u.total_tokens) AS BIGINT), " +
         "CAST(SUM(u.cached_tokens) AS BIGINT), CAST(SUM(u.cache_write_tokens) AS BIGINT), CAST(SUM(u.reasoning_tokens) AS BIGINT), " +
-        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT), " +
+        "CAST(SUM(u.estimated_calls) AS BIGINT), CAST(SUM(u.estimated_tokens) AS BIGINT), CAST(SUM(u.missing_calls) AS BIGINT), CAST(SUM(u.failed_calls) AS BIGINT), CAST(SUM(u.duration_ticks) AS BIGINT), " +
         "CAST(SUM(u.unpriced_calls) AS BIGINT)";
 
-    private const int SumCount = 12;
+    private const string TotalTokensSum =
+        "CAST(COALESCE(SUM(COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))), 0) AS BIGINT)";
+
+    private const int SumCount = 13;
 
     private static readonly (TokenUsageDimensions Dimension, string Key, string Column)[] Dimensions =
     [
@@ -163,9 +167,10 @@ internal static class StoreQueries
     /// <param name="connection">An open connection.</param>
     /// <param name="dialect">The dialect.</param>
     /// <param name="query">The query.</param>
+    /// <param name="useRollup">Whether the rollup may answer (false forces the scan: tests and benchmarks compare the two).</param>
     /// <param name="cancellationToken">Cancels the query.</param>
     /// <returns>The groups.</returns>
-    public static async ValueTask<IReadOnlyList<TokenUsageAggregate>> AggregateAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, CancellationToken cancellationToken)
+    public static async ValueTask<IReadOnlyList<TokenUsageAggregate>> AggregateAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, bool useRollup, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var limit = CapLimit(query.Limit, nameof(query));
@@ -174,9 +179,6 @@ internal static class StoreQueries
             throw new ArgumentException("Grouping by tag needs a TagKey.", nameof(query));
         }
 
-        // Totals by model and UTC day (the FinOps breakdown) over whole days, with no other filter, come from the per-day
-        // rollup when the store keeps one: the same numbers without scanning every record.
-        var useRollup = dialect.DailyRollupTable is not null && CanUseDailyRollup(query);
         var bucketTicks = query.Bucket switch
         {
             TokenUsageTimeBucket.None => 0L,
@@ -185,33 +187,51 @@ internal static class StoreQueries
             _ => throw new ArgumentException("Unknown time bucket.", nameof(query)),
         };
 
+        // The rollup answers one dimension (or none), filtered at most on that same dimension, over hour-aligned ranges;
+        // anything else scans the records. Both give the same groups in the same order.
+        var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForAggregate(query) : null;
+
         var sql = new SqlText();
-        var (keys, groups) = Groups(sql, dialect, query, bucketTicks, useRollup);
+        var (keys, groups) = Groups(sql, dialect, query, bucketTicks, rollup is not null);
         sql.Append("SELECT ");
         foreach (var group in groups)
         {
             sql.Append(group).Append(", ");
         }
 
-        if (useRollup)
+        if (rollup is not null)
         {
-            sql.Append(RollupSums + " FROM " + dialect.DailyRollupTable + " u");
-            AppendRollupWhere(sql, query);
+            sql.Append(RollupSums + ", " + dialect.CostSortKey(true) + " FROM ");
+            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, null);
         }
         else
         {
-            sql.Append(Sums + " FROM " + dialect.UsageTable + " u");
+            sql.Append(Sums + ", " + dialect.CostSortKey(false) + " FROM " + dialect.UsageTable + " u");
             _ = AppendWhere(sql, query, dialect);
         }
 
-        var ordinals = string.Join(", ", Enumerable.Range(1, groups.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)));
+        var ordinals = Enumerable.Range(1, groups.Count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList();
         if (groups.Count > 0)
         {
-            sql.Append(" GROUP BY " + ordinals);
+            sql.Append(" GROUP BY " + string.Join(", ", ordinals));
         }
 
-        var totalOrdinal = (groups.Count + 4).ToString(CultureInfo.InvariantCulture);
-        sql.Append((useRollup ? " HAVING SUM(u.calls) > 0" : " HAVING COUNT(*) > 0") + " ORDER BY " + totalOrdinal + " DESC" + (groups.Count > 0 ? ", " + ordinals : string.Empty) + " LIMIT " + sql.Add(limit));
+        string Ordinal(int i) => (groups.Count + i).ToString(CultureInfo.InvariantCulture);
+        var calls = Ordinal(1);
+        var total = Ordinal(4);
+        var cost = Ordinal(SumCount + 1);
+        string[] order = query.SortBy switch
+        {
+            TokenUsageAggregateSort.Tokens => [total + " DESC"],
+            TokenUsageAggregateSort.Cost => [cost + " DESC", total + " DESC"],
+            TokenUsageAggregateSort.Calls => [calls + " DESC", total + " DESC"],
+            TokenUsageAggregateSort.Time when bucketTicks != 0 => [groups.Count.ToString(CultureInfo.InvariantCulture), total + " DESC"],
+            TokenUsageAggregateSort.Time => [total + " DESC"],
+            _ => throw new ArgumentException("Unknown sort.", nameof(query)),
+        };
+
+        // Ties broken by the group keys, so a page boundary (Limit) is the same on every run.
+        sql.Append((rollup is not null ? " HAVING SUM(u.calls) > 0" : " HAVING COUNT(*) > 0") + " ORDER BY " + string.Join(", ", order.Concat(ordinals)) + " LIMIT " + sql.Add(limit));
 
         var result = new List<TokenUsageAggregate>();
         var command = sql.CreateCommand(connection);
@@ -236,17 +256,24 @@ internal static class StoreQueries
         // Cost per currency, a second grouped pass over the priced records only (a record's currency is not a grouping the
         // caller asked for, so it cannot share the first pass's rows); matched to the groups above by their keys.
         var costSql = new SqlText();
-        var (_, costGroups) = Groups(costSql, dialect, query, bucketTicks, useRollup);
+        var (_, costGroups) = Groups(costSql, dialect, query, bucketTicks, rollup is not null);
         costSql.Append("SELECT ");
         foreach (var group in costGroups)
         {
             costSql.Append(group).Append(", ");
         }
 
-        if (useRollup)
+        if (rollup is not null)
         {
-            costSql.Append("u.currency, " + dialect.RollupCostSum + " FROM " + dialect.DailyCostRollupTable + " u");
-            AppendRollupWhere(costSql, query);
+            // Only the rows of the groups returned (a top 10 of 100,000 sessions reads 10 sessions' rows, not all of them).
+            var only = "priced = 1";
+            if (rollup.Dimension != 0 && !rollup.Filtered && result.Count <= 1000)
+            {
+                only += " AND dkey IN (" + string.Join(", ", result.Select(r => r.Keys[keys[0]]).Distinct().Select(k => costSql.Add(StoreValues.Encode(k ?? string.Empty, dialect.EscapesNul)!))) + ")";
+            }
+
+            costSql.Append("u.ccy, " + dialect.RollupCostSum + " FROM ");
+            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only);
         }
         else
         {
@@ -295,29 +322,72 @@ internal static class StoreQueries
     /// <param name="connection">An open connection.</param>
     /// <param name="dialect">The dialect.</param>
     /// <param name="query">The query.</param>
+    /// <param name="useRollup">Whether the rollup may choose the page (false forces the scan).</param>
     /// <param name="cancellationToken">Cancels the query.</param>
-    /// <returns>The sessions, most recently updated first.</returns>
-    public static async ValueTask<IReadOnlyList<TokenUsageSession>> GetSessionsAsync(DbConnection connection, StoreDialect dialect, TokenUsageSessionQuery query, CancellationToken cancellationToken)
+    /// <returns>The sessions, in <see cref="TokenUsageSessionQuery.SortBy"/> order.</returns>
+    public static async ValueTask<IReadOnlyList<TokenUsageSession>> GetSessionsAsync(DbConnection connection, StoreDialect dialect, TokenUsageSessionQuery query, bool useRollup, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var limit = CapLimit(query.Limit, nameof(query));
-
-        // The page of sessions (most recently updated first), then one row per session and model within it.
-        var sql = new SqlText().Append("WITH s AS (SELECT u.session_id AS sid, MAX(u.ts) AS last_ts FROM " + dialect.UsageTable + " u");
-        var where = AppendWhere(sql, query, dialect, "u.session_id IS NOT NULL");
-        sql.Append(" GROUP BY u.session_id ORDER BY last_ts DESC, sid LIMIT " + sql.Add(limit) + ") ");
-        var head = sql.ToString();
-        var rounds = new SqlText();
-        var costs = new SqlText();
-        foreach (var parameter in sql.Parameters)
+        if (query.Offset < 0)
         {
-            _ = rounds.Add(parameter.Value);
-            _ = costs.Add(parameter.Value);
+            throw new ArgumentOutOfRangeException(nameof(query), query.Offset, "The offset must not be negative.");
         }
 
-        sql.Append("SELECT u.session_id, u.model, MIN(u.ts), MAX(u.ts), " + Sums + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " GROUP BY u.session_id, u.model");
+        // 1. The page: session ids in order (rollup rows of the session dimension when the query is only a range, else records).
+        var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForSessions(query) : null;
+        var page = new SqlText();
+        if (rollup is not null)
+        {
+            page.Append("SELECT u.dkey, MAX(u.last_ts), " + dialect.CostSortKey(true) + ", SUM(u.total_tokens) FROM ");
+            rollup.AppendSource(page, dialect, query, false, "dnull = 0");
+            page.Append(" GROUP BY u.dkey HAVING SUM(u.calls) > 0");
+        }
+        else
+        {
+            page.Append("SELECT u.session_id, MAX(u.ts), " + dialect.CostSortKey(false) + ", " + TotalTokensSum + " FROM " + dialect.UsageTable + " u");
+            _ = AppendWhere(page, query, dialect, "u.session_id IS NOT NULL");
+            page.Append(" GROUP BY u.session_id");
+        }
+
+        page.Append(query.SortBy switch
+        {
+            TokenUsageSessionSort.Updated => " ORDER BY 2 DESC, 1",
+            TokenUsageSessionSort.Cost => " ORDER BY 3 DESC, 2 DESC, 1",
+            TokenUsageSessionSort.Tokens => " ORDER BY 4 DESC, 2 DESC, 1",
+            _ => throw new ArgumentException("Unknown sort.", nameof(query)),
+        } + " LIMIT " + page.Add(limit) + " OFFSET " + page.Add((long)query.Offset));
+
+        var ids = new List<string>();
+        var pageCommand = page.CreateCommand(connection);
+        await using (pageCommand.ConfigureAwait(false))
+        {
+            var reader = await pageCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    ids.Add(reader.GetString(0));
+                }
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        // 2. The page's sessions from their records (the session index): totals per model, costs, rounds.
+        SqlText Detail(string select, string? extra = null)
+        {
+            var text = new SqlText().Append("SELECT " + select + " FROM " + dialect.UsageTable + " u");
+            var inList = dialect.InList("u.session_id", ids.Select(id => text.Add(id)).ToList());
+            _ = AppendWhere(text, query, dialect, extra is null ? inList : inList + " AND " + extra);
+            return text;
+        }
 
         var sessions = new Dictionary<string, SessionBuilder>(StringComparer.Ordinal);
+        var sql = Detail("u.session_id, u.model, MIN(u.ts), MAX(u.ts), " + Sums).Append(" GROUP BY u.session_id, u.model");
         var command = sql.CreateCommand(connection);
         await using (command.ConfigureAwait(false))
         {
@@ -338,39 +408,32 @@ internal static class StoreQueries
             }
         }
 
-        if (sessions.Count > 0)
+        var costs = Detail("u.session_id, COALESCE(u.currency, ''), " + dialect.SumCost(), "u.cost IS NOT NULL").Append(" GROUP BY u.session_id, COALESCE(u.currency, '')");
+        var costCommand = costs.CreateCommand(connection);
+        await using (costCommand.ConfigureAwait(false))
         {
-            costs.Append(head + "SELECT u.session_id, COALESCE(u.currency, ''), " + dialect.SumCost() + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid"
-                + where + " AND u.cost IS NOT NULL GROUP BY u.session_id, COALESCE(u.currency, '')");
-            var costCommand = costs.CreateCommand(connection);
-            await using (costCommand.ConfigureAwait(false))
+            var reader = await costCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                var reader = await costCommand.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        var id = StoreValues.Decode(reader.GetString(0), dialect.EscapesNul)!;
-                        sessions[id].Costs[StoreValues.Decode(reader.GetString(1), dialect.EscapesNul)!] = dialect.ReadCostSum(reader, 2);
-                    }
+                    var id = StoreValues.Decode(reader.GetString(0), dialect.EscapesNul)!;
+                    sessions[id].Costs[StoreValues.Decode(reader.GetString(1), dialect.EscapesNul)!] = dialect.ReadCostSum(reader, 2);
                 }
             }
         }
 
-        if (query.IncludeRounds && sessions.Count > 0)
+        if (query.IncludeRounds)
         {
-            rounds.Append(head + "SELECT " + UsageColumns.SelectList("u", dialect) + " FROM " + dialect.UsageTable + " u JOIN s ON u.session_id = s.sid" + where + " ORDER BY u.session_id, u.ts, u.id");
+            var rounds = Detail(UsageColumns.SelectList("u", dialect)).Append(" ORDER BY u.session_id, u.ts, u.id");
             foreach (var record in await ReadRecordsAsync(connection, dialect, rounds, cancellationToken).ConfigureAwait(false))
             {
                 sessions[record.SessionId!].Rounds.Add(record);
             }
         }
 
-        return sessions.Values
-            .Select(s => s.Build(query.IncludeRounds))
-            .OrderByDescending(s => s.UpdatedAt)
-            .ThenBy(s => s.SessionId, StringComparer.Ordinal)
-            .ToList();
+        // In the page's order (the sort and its tie-breaks were decided by the database above).
+        return ids.Select(id => sessions[StoreValues.Decode(id, dialect.EscapesNul)!].Build(query.IncludeRounds)).ToList();
     }
 
     /// <summary>The group keys and SQL group expressions (dimensions, then the time bucket) of an aggregate query.</summary>
@@ -383,30 +446,18 @@ internal static class StoreQueries
             if (query.GroupBy.HasFlag(dimension))
             {
                 keys.Add(key);
-                groups.Add(dimension == TokenUsageDimensions.Tag ? dialect.TagValue(sql.Add(StoreValues.Encode(query.TagKey, dialect.EscapesNul)!)) : column);
+                groups.Add(rollup ? "CASE WHEN u.dnull = 1 THEN NULL ELSE u.dkey END"
+                    : dimension == TokenUsageDimensions.Tag ? dialect.TagValue(sql.Add(StoreValues.Encode(query.TagKey, dialect.EscapesNul)!)) : column);
             }
         }
 
         if (bucketTicks != 0)
         {
-            groups.Add(rollup ? "u.day" : string.Create(CultureInfo.InvariantCulture, $"(u.ts - u.ts % {bucketTicks})"));
+            var column = rollup ? "u.bucket" : "u.ts";
+            groups.Add(string.Create(CultureInfo.InvariantCulture, $"({column} - {column} % {bucketTicks})"));
         }
 
         return (keys, groups);
-    }
-
-    private static void AppendRollupWhere(SqlText sql, TokenUsageFilter query)
-    {
-        sql.Append(" WHERE 1 = 1");
-        if (query.From is { } from)
-        {
-            sql.Append(" AND u.day >= " + sql.Add(from.UtcTicks));
-        }
-
-        if (query.To is { } to)
-        {
-            sql.Append(" AND u.day < " + sql.Add(to.UtcTicks));
-        }
     }
 
     private static (Dictionary<string, string?> Values, DateTimeOffset? Bucket) ReadGroup(DbDataReader reader, StoreDialect dialect, List<string> keys, long bucketTicks)
@@ -432,14 +483,6 @@ internal static class StoreQueries
 
         return key.Append('@').Append(bucket?.UtcTicks.ToString(CultureInfo.InvariantCulture)).ToString();
     }
-
-    private static bool CanUseDailyRollup(TokenUsageAggregateQuery query) =>
-        (query.GroupBy & ~TokenUsageDimensions.Model) == TokenUsageDimensions.None
-        && query.Bucket is TokenUsageTimeBucket.None or TokenUsageTimeBucket.Day
-        && (query.From is null || query.From.Value.UtcTicks % StoreValues.DayTicks == 0)
-        && (query.To is null || query.To.Value.UtcTicks % StoreValues.DayTicks == 0)
-        && query.Provider is null && query.Model is null && query.UserId is null && query.Consumer is null && query.SessionId is null
-        && query.Feature is null && query.Tags is null && query.Status is null && query.Source is null;
 
     private static async ValueTask<List<TokenUsageRecord>> ReadRecordsAsync(DbConnection connection, StoreDialect dialect, SqlText sql, CancellationToken cancellationToken)
     {
@@ -480,10 +523,11 @@ internal static class StoreQueries
             CacheWriteInputTokens = v[5],
             ReasoningTokens = v[6],
             EstimatedCalls = v[7],
-            MissingCalls = v[8],
-            FailedCalls = v[9],
-            TotalDuration = TimeSpan.FromTicks(v[10]),
-            UnpricedCalls = v[11],
+            EstimatedTokens = v[8],
+            MissingCalls = v[9],
+            FailedCalls = v[10],
+            TotalDuration = TimeSpan.FromTicks(v[11]),
+            UnpricedCalls = v[12],
         };
     }
 
@@ -509,6 +553,7 @@ internal static class StoreQueries
                 CacheWriteInputTokens = _totals.CacheWriteInputTokens + sums.CacheWriteInputTokens,
                 ReasoningTokens = _totals.ReasoningTokens + sums.ReasoningTokens,
                 EstimatedCalls = _totals.EstimatedCalls + sums.EstimatedCalls,
+                EstimatedTokens = _totals.EstimatedTokens + sums.EstimatedTokens,
                 MissingCalls = _totals.MissingCalls + sums.MissingCalls,
                 FailedCalls = _totals.FailedCalls + sums.FailedCalls,
                 TotalDuration = _totals.TotalDuration + sums.TotalDuration,

@@ -1,0 +1,266 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace TokenMetrics.Storage.Internal;
+
+/// <summary>The rollup every SQL store keeps beside its records (schema version 4): totals per time bucket (UTC hour and UTC
+/// day), per single dimension (none, provider, model, user, consumer, session, status, feature), per priced flag and currency.</summary>
+/// <remarks>
+/// <para>One row per (<c>dim</c>, <c>grain</c>, <c>bucket</c>, <c>dnull</c>, <c>dkey</c>, <c>priced</c>, <c>ccy</c>): <c>dim</c> is the
+/// <see cref="TokenUsageDimensions"/> flag (0 = grand total), <c>dkey</c> the dimension's stored value (<c>dnull</c> = 1 and
+/// <c>dkey</c> = '' when the record has none), <c>priced</c>/<c>ccy</c> split priced records by currency. Each record adds to
+/// 15 rows (8 dimensions x 2 grains, sessions by hour only); a dashboard group over a range reads about (buckets x distinct keys) rows instead of
+/// every record, and whole days come from the day grain.</para>
+/// <para>Kept in the writing transaction by ONE set-based upsert per written batch (the batch's new records, grouped in SQL),
+/// not per-row triggers and not one statement per key; retention subtracts the deleted records the same way and drops rows
+/// whose calls reach zero. <c>last_ts</c> is the newest record of the row: it stays exact because retention only ever
+/// deletes the oldest records.</para>
+/// </remarks>
+internal static class StoreRollup
+{
+    /// <summary>The dimension codes kept (the <see cref="TokenUsageDimensions"/> values; 0 = the grand total).</summary>
+    public static readonly (int Code, string? Column)[] Dimensions =
+    [
+        (0, null),
+        ((int)TokenUsageDimensions.Provider, "u.provider"),
+        ((int)TokenUsageDimensions.Model, "u.model"),
+        ((int)TokenUsageDimensions.User, "u.user_id"),
+        ((int)TokenUsageDimensions.Consumer, "u.consumer"),
+        ((int)TokenUsageDimensions.Session, "u.session_id"),
+        ((int)TokenUsageDimensions.Status, "u.status"),
+        ((int)TokenUsageDimensions.Feature, "u.feature"),
+    ];
+
+    /// <summary>The sum columns, in order.</summary>
+    public static readonly string[] SumColumns =
+    [
+        "calls", "input_tokens", "output_tokens", "total_tokens", "cached_tokens", "cache_write_tokens", "reasoning_tokens",
+        "estimated_calls", "estimated_tokens", "missing_calls", "failed_calls", "duration_ticks", "unpriced_calls",
+    ];
+
+    /// <summary>The record columns the upsert reads (a <c>RETURNING</c> list for PostgreSQL's data-modifying CTE).</summary>
+    public const string SourceColumns =
+        "ts, provider, model, user_id, consumer, session_id, status, feature, source, input_tokens, output_tokens, total_tokens, " +
+        "cached_tokens, cache_write_tokens, reasoning_tokens, duration_ticks, cost, currency";
+
+    private const string TotalOfRecord = "COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))";
+
+    /// <summary>The CTE the upsert joins (<c>tm_d</c>: the (dimension, grain) pairs kept), without the leading <c>WITH</c>.</summary>
+    public static string Ctes { get; } =
+        "tm_d(dim, grain) AS (VALUES " + string.Join(", ", Dimensions.SelectMany(d => Grains(d.Code)
+            .Select(g => "(" + d.Code.ToString(CultureInfo.InvariantCulture) + ", " + g.ToString(CultureInfo.InvariantCulture) + ")"))) + ")";
+
+    /// <summary>Returns the grains kept for a dimension: hour and day, except sessions (hour only: a session rarely outlives an
+    /// hour, so day rows would nearly double its rows and save no reading).</summary>
+    /// <param name="dimension">The dimension code.</param>
+    /// <returns>The grains, in ticks.</returns>
+    public static long[] Grains(int dimension) =>
+        dimension == (int)TokenUsageDimensions.Session ? [StoreValues.HourTicks] : [StoreValues.HourTicks, StoreValues.DayTicks];
+
+    /// <summary>Builds the upsert adding (or, with <paramref name="sign"/> -1, subtracting) the records of <paramref name="source"/>
+    /// to the rollup; the caller puts <see cref="Ctes"/> in the statement's <c>WITH</c>.</summary>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="source">A table or CTE name holding records (alias <c>u</c> is added).</param>
+    /// <param name="where">A condition on <c>u</c> (a constant or generated parameters), or <c>1 = 1</c>.</param>
+    /// <param name="sign">1 to add, -1 to subtract.</param>
+    /// <returns>The statement (without <c>WITH</c>).</returns>
+    public static string Upsert(StoreDialect dialect, string source, string where, int sign)
+    {
+        var s = sign < 0 ? "-" : string.Empty;
+        var key = "CASE tm_d.dim " + string.Concat(Dimensions.Where(d => d.Column is not null)
+            .Select(d => "WHEN " + d.Code.ToString(CultureInfo.InvariantCulture) + " THEN " + d.Column + " ")) + "END";
+        string Sum(string expression) => "CAST(" + s + "COALESCE(SUM(" + expression + "), 0) AS BIGINT)";
+        var sums = new[]
+        {
+            "CAST(" + s + "COUNT(*) AS BIGINT)",
+            Sum("u.input_tokens"),
+            Sum("u.output_tokens"),
+            Sum(TotalOfRecord),
+            Sum("u.cached_tokens"),
+            Sum("u.cache_write_tokens"),
+            Sum("u.reasoning_tokens"),
+            Sum("CASE WHEN u.source = 'estimated' THEN 1 ELSE 0 END"),
+            Sum("CASE WHEN u.source = 'estimated' THEN " + TotalOfRecord + " ELSE 0 END"),
+            Sum("CASE WHEN u.source = 'missing' THEN 1 ELSE 0 END"),
+            Sum("CASE WHEN u.status <> 'ok' THEN 1 ELSE 0 END"),
+            Sum("u.duration_ticks"),
+            Sum("CASE WHEN u.cost IS NULL AND u.source <> 'missing' THEN 1 ELSE 0 END"),
+        };
+        var costs = dialect.RollupCostColumns;
+        var costValues = dialect.RollupCostValues(sign);
+        var columns = "dim, grain, bucket, dnull, dkey, priced, ccy, " + string.Join(", ", SumColumns) + ", last_ts, " + string.Join(", ", costs);
+        var updates = SumColumns.Concat(costs).Select(c => c + " = r." + c + " + excluded." + c)
+            .Append("last_ts = " + dialect.Greatest + "(r.last_ts, excluded.last_ts)");
+
+        // ORDER BY the key: concurrent writers (PostgreSQL) then lock shared rows in one order, so they queue instead of deadlocking.
+        return "INSERT INTO " + dialect.RollupTable + " AS r (" + columns + ") SELECT tm_d.dim, tm_d.grain, u.ts - u.ts % tm_d.grain, "
+            + "CASE WHEN " + key + " IS NULL THEN 1 ELSE 0 END, COALESCE(" + key + ", ''), "
+            + "CASE WHEN u.cost IS NULL THEN 0 ELSE 1 END, CASE WHEN u.cost IS NULL THEN '' ELSE COALESCE(u.currency, '') END, "
+            + string.Join(", ", sums) + ", MAX(u.ts), " + costValues
+            + " FROM " + source + " u CROSS JOIN tm_d WHERE " + where
+            + " GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"
+            + " ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
+    }
+
+    /// <summary>Builds the statement dropping rollup rows left empty by retention (buckets before the cutoff).</summary>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="cutoffParameter">The cutoff's parameter (UTC ticks).</param>
+    /// <returns>The statement.</returns>
+    public static string DeleteEmpty(StoreDialect dialect, string cutoffParameter) =>
+        "DELETE FROM " + dialect.RollupTable + " WHERE dim IN (" + string.Join(", ", Dimensions.Select(d => d.Code.ToString(CultureInfo.InvariantCulture)))
+        + ") AND grain IN (" + StoreValues.HourTicks.ToString(CultureInfo.InvariantCulture) + ", " + StoreValues.DayTicks.ToString(CultureInfo.InvariantCulture)
+        + ") AND bucket < " + cutoffParameter + " AND calls <= 0";
+
+    /// <summary>Appends a derived table <c>(...) u</c> of the rollup rows of one dimension covering [from, to): hour rows for
+    /// partial days (or every hour when <paramref name="hourly"/>), day rows for whole days.</summary>
+    /// <param name="sql">The SQL.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="dimension">The dimension code.</param>
+    /// <param name="from">The hour-aligned start, or null.</param>
+    /// <param name="to">The hour-aligned end, or null.</param>
+    /// <param name="hourly">Whether hour rows are needed throughout (hour buckets).</param>
+    /// <param name="extra">An extra condition on the rollup row (constants and parameters), or null.</param>
+    public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra)
+    {
+        var parts = new List<(long Grain, long? From, long? To)>();
+        if (hourly || Grains(dimension).Length == 1)
+        {
+            parts.Add((StoreValues.HourTicks, from, to));
+        }
+        else if (from is null && to is null)
+        {
+            parts.Add((StoreValues.DayTicks, null, null));
+        }
+        else
+        {
+            long? firstDay = from is { } f ? (f + StoreValues.DayTicks - 1) / StoreValues.DayTicks * StoreValues.DayTicks : null;
+            long? lastDay = to is { } t ? t / StoreValues.DayTicks * StoreValues.DayTicks : null;
+            if (firstDay is { } fd && lastDay is { } ld && fd >= ld)
+            {
+                parts.Add((StoreValues.HourTicks, from, to));
+            }
+            else
+            {
+                if (from is { } f2 && f2 < firstDay)
+                {
+                    parts.Add((StoreValues.HourTicks, f2, firstDay));
+                }
+
+                parts.Add((StoreValues.DayTicks, firstDay, lastDay));
+                if (to is { } t2 && lastDay < t2)
+                {
+                    parts.Add((StoreValues.HourTicks, lastDay, t2));
+                }
+            }
+        }
+
+        sql.Append("(");
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var (grain, partFrom, partTo) = parts[i];
+            sql.Append((i == 0 ? string.Empty : " UNION ALL ") + "SELECT * FROM " + dialect.RollupTable + " WHERE dim = " + dimension.ToString(CultureInfo.InvariantCulture)
+                + " AND grain = " + grain.ToString(CultureInfo.InvariantCulture));
+            if (partFrom is { } pf)
+            {
+                sql.Append(" AND bucket >= " + sql.Add(pf));
+            }
+
+            if (partTo is { } pt)
+            {
+                sql.Append(" AND bucket < " + sql.Add(pt));
+            }
+
+            if (extra is not null)
+            {
+                sql.Append(" AND " + extra);
+            }
+        }
+
+        sql.Append(") u");
+    }
+}
+
+/// <summary>How the rollup answers one query: which dimension's rows, and an optional equality filter on that dimension.</summary>
+internal sealed class RollupPlan
+{
+    private readonly string? _filter;
+
+    private RollupPlan(int dimension, string? filter)
+    {
+        Dimension = dimension;
+        _filter = filter;
+    }
+
+    /// <summary>Gets the dimension code whose rows are read (0 = grand total).</summary>
+    public int Dimension { get; }
+
+    /// <summary>Gets a value indicating whether the rows are filtered to one key.</summary>
+    public bool Filtered => _filter is not null;
+
+    /// <summary>Returns the plan for grouped totals, or <see langword="null"/> when only a scan gives the exact answer: more than one
+    /// dimension, tags, a filter on another dimension than the grouped one, a model filter (it also matches request and
+    /// routed models), a source filter, or a range not aligned to UTC hours.</summary>
+    /// <param name="query">The query.</param>
+    /// <returns>The plan, or null.</returns>
+    public static RollupPlan? ForAggregate(TokenUsageAggregateQuery query)
+    {
+        var grouped = (int)query.GroupBy;
+        if (!Aligned(query) || query.Tags is not null || query.Source is not null || query.Model is not null
+            || query.GroupBy.HasFlag(TokenUsageDimensions.Tag) || (grouped & (grouped - 1)) != 0)
+        {
+            return null;
+        }
+
+        var filters = new List<(int Dimension, string Value)>();
+        void Filter(TokenUsageDimensions dimension, string? value)
+        {
+            if (value is not null)
+            {
+                filters.Add(((int)dimension, value));
+            }
+        }
+
+        Filter(TokenUsageDimensions.Provider, query.Provider);
+        Filter(TokenUsageDimensions.User, query.UserId);
+        Filter(TokenUsageDimensions.Consumer, query.Consumer);
+        Filter(TokenUsageDimensions.Session, query.SessionId);
+        Filter(TokenUsageDimensions.Feature, query.Feature);
+        Filter(TokenUsageDimensions.Status, query.Status is { } status ? StoreValues.StatusName(status) : null);
+        if (filters.Count > 1 || (filters.Count == 1 && grouped != 0 && filters[0].Dimension != grouped))
+        {
+            return null;
+        }
+
+        return filters.Count == 1 ? new RollupPlan(filters[0].Dimension, filters[0].Value) : new RollupPlan(grouped, null);
+    }
+
+    /// <summary>Returns the plan choosing a page of sessions, or <see langword="null"/> unless the query is only an hour-aligned range.</summary>
+    /// <param name="query">The query.</param>
+    /// <returns>The plan, or null.</returns>
+    public static RollupPlan? ForSessions(TokenUsageSessionQuery query) =>
+        Aligned(query) && query.Provider is null && query.Model is null && query.UserId is null && query.Consumer is null && query.SessionId is null
+            && query.Feature is null && query.Tags is null && query.Status is null && query.Source is null
+            ? new RollupPlan((int)TokenUsageDimensions.Session, null)
+            : null;
+
+    /// <summary>Appends the rollup rows of <see cref="Dimension"/> covering the query's range, as derived table <c>u</c>.</summary>
+    /// <param name="sql">The SQL.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="query">The query (its range).</param>
+    /// <param name="hourly">Whether hour rows are needed throughout.</param>
+    /// <param name="extra">An extra condition on the rows, or null.</param>
+    public void AppendSource(SqlText sql, StoreDialect dialect, TokenUsageFilter query, bool hourly, string? extra)
+    {
+        if (_filter is not null)
+        {
+            var key = "dnull = 0 AND dkey = " + sql.Add(StoreValues.Encode(_filter, dialect.EscapesNul)!);
+            extra = extra is null ? key : extra + " AND " + key;
+        }
+
+        StoreRollup.AppendSource(sql, dialect, Dimension, query.From?.UtcTicks, query.To?.UtcTicks, hourly, extra);
+    }
+
+    private static bool Aligned(TokenUsageFilter query) =>
+        (query.From is null || query.From.Value.UtcTicks % StoreValues.HourTicks == 0) && (query.To is null || query.To.Value.UtcTicks % StoreValues.HourTicks == 0);
+}
