@@ -33,7 +33,9 @@ internal sealed class ApiQuery
         }
 
         var unbounded = timeOptional && from is null && to is null;
-        var end = to ?? now;
+        // Without 'to': the end of the current UTC hour, so a default range is whole hours (the last 24 ending with the current
+        // one), which the stores answer from their rollup instead of scanning every record.
+        var end = to ?? new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerHour), TimeSpan.Zero) + (now.UtcTicks % TimeSpan.TicksPerHour == 0 ? TimeSpan.Zero : TimeSpan.FromHours(1));
         var start = from ?? end - defaultSpan;
         if (!unbounded)
         {

@@ -45,6 +45,19 @@ public sealed class QueryApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Overview_WithoutARange_CoversWholeUtcHours_EndingWithTheCurrentOne()
+    {
+        // Whole hours are what the stores answer from their rollup; the default window is the 24 ending with the current hour.
+        var before = DateTimeOffset.UtcNow;
+        var json = await _app.GetJsonAsync("/tokenmetrics/api/overview");
+        var from = json.GetProperty("from").GetDateTimeOffset();
+        var to = json.GetProperty("to").GetDateTimeOffset();
+        Assert.Equal(0, to.UtcTicks % TimeSpan.TicksPerHour);
+        Assert.True(to > before && to - before <= TimeSpan.FromHours(1), $"to = {to:O}, now = {before:O}");
+        Assert.Equal(TimeSpan.FromHours(24), to - from);
+    }
+
+    [Fact]
     public async Task Overview_TopLists_AreOrderedByCost()
     {
         // Depends on the store's TokenUsageAggregateSort.Cost / TokenUsageSessionSort.Cost (helper "store").

@@ -123,7 +123,8 @@
   function timeWindow() {
     const fixed = fixedWindow();
     if (fixed) return fixed;
-    const to = new Date();
+    // Whole UTC hours, the current one included: the stores answer hour-aligned ranges from their rollup, not the records.
+    const to = new Date(Math.ceil(Date.now() / 3600000) * 3600000);
     return { from: new Date(to.getTime() - RANGES[currentRange()]).toISOString(), to: to.toISOString() };
   }
 
