@@ -5,10 +5,11 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
+
+using TokenMetrics.AspNetCore.Api;
 
 namespace TokenMetrics.AspNetCore.Dashboard;
 
@@ -120,26 +121,10 @@ internal static class DashboardEndpoints
         return (context.Request.PathBase + new PathString("/" + prefix.Trim('/'))).Value!.TrimEnd('/');
     }
 
-    /// <summary>The session id exactly as the deep link encoded it.</summary>
-    /// <remarks>The server decodes every escape in the path except <c>%2F</c>, so the route value of an id with an encoded
-    /// slash would still hold <c>%2F</c>; the raw request target keeps the link's own encoding, which is decoded once here.</remarks>
-    private static string SessionId(HttpContext context, string basePath)
-    {
-        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var marker = basePath + "/sessions/";
-        if (!string.IsNullOrEmpty(rawTarget))
-        {
-            var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
-            var rawPath = query < 0 ? rawTarget : rawTarget[..query];
-            if (rawPath.StartsWith(marker, StringComparison.OrdinalIgnoreCase))
-            {
-                return Uri.UnescapeDataString(rawPath[marker.Length..]);
-            }
-        }
-
-        var routeValue = context.Request.RouteValues["id"] as string ?? "";
-        return routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
-    }
+    /// <summary>The session id exactly as the deep link encoded it (read the same way as the API's <c>api/sessions/{id}</c>).</summary>
+    private static string SessionId(HttpContext context, string basePath) =>
+        SessionIds.FromRequest(context, basePath + "/sessions/")
+        ?? (context.Request.RouteValues["id"] as string ?? "").Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Only a path under this dashboard may be a return URL, so the login form cannot send a user elsewhere.</summary>
     private static string LocalReturnUrl(StringValues value, string basePath)

@@ -152,6 +152,16 @@ public sealed partial class DashboardPageTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deep_link_with_a_broken_escape_still_serves_the_page()
+    {
+        // "%E0%A4%A" is a cut UTF-8 escape: the page still comes (the id as the route gives it), never a server error.
+        using var response = await _client.GetAsync("/tokenmetrics/sessions/abc%E0%A4%A");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("data-page=\"session\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_base_path_includes_the_path_base_and_a_custom_prefix()
     {
         await using var host = await DashboardTestHost.StartAsync("/ops/tm", pathBase: "/app");
