@@ -167,13 +167,19 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
     /// <summary>A deterministic id: SHA-256 of the line's offset and bytes, cut to 128 bits (version 8, "custom").</summary>
     internal static Guid IdOf(ReadOnlySpan<byte> line, long offset)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> prefix = stackalloc byte[8];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(prefix, offset);
-        hash.AppendData(prefix);
-        hash.AppendData(line);
+        // One-shot hashing of offset + line (an incremental hash costs a native context per line).
+        var length = line.Length + sizeof(long);
+        var rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> input = rented is null ? stackalloc byte[1024] : rented;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input, offset);
+        line.CopyTo(input[sizeof(long)..]);
         Span<byte> digest = stackalloc byte[32];
-        hash.GetHashAndReset(digest);
+        SHA256.HashData(input[..length], digest);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
         digest[6] = (byte)((digest[6] & 0x0F) | 0x80);
         digest[8] = (byte)((digest[8] & 0x3F) | 0x80);
         return new Guid(digest[..16], bigEndian: true);
@@ -329,7 +335,9 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             Question = Bound(f.Question),
             Answer = Bound(f.Answer),
             Reasoning = Bound(f.ReasoningText),
-            ToolCalls = f.ToolCalls,
+            ToolCalls = f.ToolCalls?.ConvertAll(call => call.Arguments is { Length: > 0 } arguments && arguments.Length > contentLimit
+                ? new TokenUsageToolCall { Index = call.Index, Id = call.Id, Type = call.Type, Name = call.Name, Arguments = Bound(arguments) }
+                : call),
         };
     }
 
