@@ -9,7 +9,15 @@ if (args is ["--prepare-dashboard-data"])
     return;
 }
 
+// The Higress ingest memory check needs a large log: --generate-higress-log PATH MEGABYTES.
+if (args is ["--generate-higress-log", var logPath, var megabytes])
+{
+    var lines = TokenMetrics.Benchmarks.HigressLogGenerator.Write(logPath, long.MaxValue, long.Parse(megabytes, System.Globalization.CultureInfo.InvariantCulture) << 20);
+    Console.WriteLine($"{logPath}: {lines} lines");
+    return;
+}
+
 // One class per feature; compare Ratio and Alloc Ratio, not absolute numbers (results in benchmarks/results/).
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddDiagnoser(MemoryDiagnoser.Default);
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+BenchmarkSwitcher.FromAssembly(typeof(TokenMetrics.Benchmarks.HigressIngestBenchmark).Assembly).Run(args, config);

@@ -14,6 +14,7 @@ internal static class CliApp
         CountCommand.Create(),
         ExtractCommand.Create(),
         PricesCommand.Create(),
+        IngestCommand.Create(),
     };
 
     /// <summary>Set to 1, the process reports its peak working set on stderr at exit (how the tests check bounded memory).</summary>

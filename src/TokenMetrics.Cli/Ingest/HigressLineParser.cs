@@ -1,0 +1,585 @@
+using System.Buffers;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Unicode;
+using TokenMetrics.Internal;
+
+namespace TokenMetrics.Cli.Ingest;
+
+/// <summary>Turns one Higress access-log line (a JSON object carrying the ai-statistics plugin's <c>ai_log</c>) into a
+/// <see cref="TokenUsageRecord"/>, straight from the line's UTF-8 bytes.</summary>
+/// <remarks>
+/// <para>Accepts what Higress and its session monitor actually write (seed 004): <c>ai_log</c> as a JSON string (double
+/// encoded) or an object; token counts as numbers or numeric strings; <c>input_token_details</c>/<c>output_token_details</c>
+/// as JSON strings or objects. The event time is the line's <c>timestamp</c> (or Envoy's <c>start_time</c>), never the time
+/// of parsing (the monitor's bug).</para>
+/// <para>The record id is derived from the line's byte offset within its file and its bytes, so the same line read again —
+/// after a lost state file or a rotation — gets the same id and the store ignores it.</para>
+/// </remarks>
+internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool captureContent, int contentLimit = TextTruncation.DefaultLimit)
+{
+    /// <summary>The client name every ingested record carries, so reports can tell gateway-log records from metered ones.</summary>
+    public const string ClientName = "higress-ai-log";
+
+    /// <summary>The provider when the model is not in the price catalog (the gateway is all we know).</summary>
+    public const string DefaultProvider = "higress";
+
+    /// <summary>Tag set to <see cref="FileTimeTagValue"/> when the line had no usable timestamp.</summary>
+    public const string TimestampTag = "higress.timestamp";
+
+    /// <summary>The value of <see cref="TimestampTag"/>: the record's time is the log file's last-write time.</summary>
+    public const string FileTimeTagValue = "file-mtime";
+
+    private static readonly DateTimeOffset MinTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>Parses one line (without its newline).</summary>
+    /// <param name="line">The line's bytes.</param>
+    /// <param name="offset">The line's byte offset within its file (part of the id).</param>
+    /// <param name="fileTime">The file's last-write time, used when the line carries no timestamp.</param>
+    /// <param name="record">The record, when the line is an ai_log line.</param>
+    /// <param name="problem">Why the line was skipped, otherwise <see langword="null"/>.</param>
+    /// <returns><see langword="true"/> when a record was produced.</returns>
+    public bool TryParse(ReadOnlySpan<byte> line, long offset, DateTimeOffset fileTime, out TokenUsageRecord? record, out string? problem)
+    {
+        record = null;
+        if (!Utf8.IsValid(line))
+        {
+            problem = "invalid UTF-8";
+            return false;
+        }
+
+        try
+        {
+            return TryParseCore(line, offset, fileTime, out record, out problem);
+        }
+        catch (JsonException)
+        {
+            problem = "not JSON";
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // Utf8JsonReader's typed getters throw this on a value of the wrong kind.
+            problem = "unexpected value";
+            return false;
+        }
+    }
+
+    private bool TryParseCore(ReadOnlySpan<byte> line, long offset, DateTimeOffset fileTime, out TokenUsageRecord? record, out string? problem)
+    {
+        record = null;
+        var reader = new Utf8JsonReader(line, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            problem = "not a JSON object";
+            return false;
+        }
+
+        DateTimeOffset? timestamp = null;
+        var fields = new AiLog();
+        var found = false;
+        byte[]? rented = null;
+        try
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("ai_log"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        // Double-encoded: unescape into a pooled buffer and read that as JSON.
+                        var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+                        rented = ArrayPool<byte>.Shared.Rent(Math.Max(length, 16));
+                        var written = reader.CopyString(rented);
+                        var inner = new Utf8JsonReader(rented.AsSpan(0, written));
+                        if (!inner.Read() || inner.TokenType != JsonTokenType.StartObject)
+                        {
+                            problem = "ai_log is not a JSON object";
+                            return false;
+                        }
+
+                        if (!fields.Read(ref inner, captureContent, out problem))
+                        {
+                            return false;
+                        }
+                    }
+                    else if (reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        if (!fields.Read(ref reader, captureContent, out problem))
+                        {
+                            return false;
+                        }
+                    }
+                    else
+                    {
+                        problem = "ai_log is neither a JSON string nor an object";
+                        return false;
+                    }
+
+                    found = true;
+                }
+                else if (timestamp is null && (reader.ValueTextEquals("timestamp"u8) || reader.ValueTextEquals("start_time"u8)))
+                {
+                    reader.Read();
+                    timestamp = ReadTime(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject)
+            {
+                problem = "not JSON";
+                return false;
+            }
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        if (!found)
+        {
+            problem = "no ai_log";
+            return false;
+        }
+
+        problem = fields.Problem;
+        if (problem is not null)
+        {
+            return false;
+        }
+
+        record = Build(fields, timestamp, fileTime, IdOf(line, offset));
+        return true;
+    }
+
+    /// <summary>A deterministic id: SHA-256 of the line's offset and bytes, cut to 128 bits (version 8, "custom").</summary>
+    internal static Guid IdOf(ReadOnlySpan<byte> line, long offset)
+    {
+        // One-shot hashing of offset + line (an incremental hash costs a native context per line).
+        var length = line.Length + sizeof(long);
+        var rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> input = rented is null ? stackalloc byte[1024] : rented;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input, offset);
+        line.CopyTo(input[sizeof(long)..]);
+        Span<byte> digest = stackalloc byte[32];
+        SHA256.HashData(input[..length], digest);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+
+        digest[6] = (byte)((digest[6] & 0x0F) | 0x80);
+        digest[8] = (byte)((digest[8] & 0x3F) | 0x80);
+        return new Guid(digest[..16], bigEndian: true);
+    }
+
+    private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        if (reader.TryGetDateTimeOffset(out var value))
+        {
+            return value >= MinTime ? value : null;
+        }
+
+        // Lenient forms ("2026-02-01 10:00:00", "+0800" offsets): invariant culture, UTC when no offset is given.
+        return DateTimeOffset.TryParse(reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value) && value >= MinTime ? value : null;
+    }
+
+    private TokenUsageRecord Build(AiLog f, DateTimeOffset? timestamp, DateTimeOffset fileTime, Guid id)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (f.Api is not null)
+        {
+            tags["higress.api"] = f.Api;
+        }
+
+        if (f.ApiType is not null)
+        {
+            tags["higress.api_type"] = f.ApiType;
+        }
+
+        if (f.ResponseType is not null)
+        {
+            tags["higress.response_type"] = f.ResponseType;
+        }
+
+        if (f.ToolCallCount > 0)
+        {
+            // The count only (names and arguments are content): which rounds asked for tools.
+            tags["higress.tool_calls"] = f.ToolCallCount.ToString(CultureInfo.InvariantCulture);
+        }
+
+        if (timestamp is null)
+        {
+            tags[TimestampTag] = FileTimeTagValue;
+        }
+
+        var usage = Normalise(f, tags);
+        var model = f.Model ?? ModelOfApi(f.Api);
+        var match = catalog.Resolve(model);
+        var cost = usage.IsEmpty ? null : match?.Entry.Price.ComputeCost(usage);
+        var isError = string.Equals(f.ResponseType, "error", StringComparison.OrdinalIgnoreCase);
+        return new TokenUsageRecord
+        {
+            Id = id,
+            Timestamp = timestamp ?? fileTime,
+            Provider = match?.Entry.Provider ?? DefaultProvider,
+            Operation = "chat",
+            RequestModel = model,
+            ResponseModel = model,
+            ResponseId = f.ChatId,
+            IsStreaming = string.Equals(f.ResponseType, "stream", StringComparison.OrdinalIgnoreCase),
+            Status = isError ? TokenUsageStatus.Error : TokenUsageStatus.Ok,
+            Duration = f.ServiceMs is { } ms && ms >= 0 ? TimeSpan.FromMilliseconds(ms) : TimeSpan.Zero,
+            TimeToFirstChunk = f.FirstTokenMs is { } first && first >= 0 ? TimeSpan.FromMilliseconds(first) : null,
+            Usage = usage,
+            Source = usage.IsEmpty ? TokenUsageSource.Missing : TokenUsageSource.Reported,
+            Consumer = f.Consumer,
+            SessionId = f.SessionId,
+            RoundIndex = f.ChatRound is { } round and >= 1 and <= int.MaxValue ? (int)(round - 1) : null,
+            Tags = tags,
+            Cost = cost,
+            Currency = cost is null ? null : match!.Entry.Price.Currency,
+            PricedModel = cost is null ? null : match!.Entry.Key,
+            Content = captureContent ? Content(f) : null,
+            ClientName = ClientName,
+            Layer = TokenUsageLayer.Manual,
+        };
+    }
+
+    /// <summary>The repository's shape: cached inside input, reasoning inside output. Higress copies the vendor's OpenAI-style
+    /// usage (already that shape); a count that exceeds its parent (the seed's o1 line: reasoning 500 &gt; output 80) shows
+    /// the vendor counted it outside, so it is added to the parent. A reported total below input + output is kept as a tag.</summary>
+    private static TokenUsage Normalise(AiLog f, Dictionary<string, string> tags)
+    {
+        var cached = f.Cached ?? Detail(f.InputDetails, "cached_tokens");
+        var reasoning = f.Reasoning ?? Detail(f.OutputDetails, "reasoning_tokens");
+        var input = f.Input;
+        var output = f.Output;
+        if (input is { } i && cached is { } c && c > i)
+        {
+            input = i + c;
+        }
+
+        if (output is { } o && reasoning is { } r && r > o)
+        {
+            output = o + r;
+        }
+
+        long? total = input is null && output is null ? f.Total : (input ?? 0) + (output ?? 0);
+        if (f.Total is { } reported && reported != total)
+        {
+            if (reported > total)
+            {
+                total = reported;
+            }
+            else
+            {
+                tags["higress.total_token"] = reported.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+
+        return new TokenUsage
+        {
+            InputTokenCount = input,
+            OutputTokenCount = output,
+            TotalTokenCount = total,
+            CachedInputTokenCount = cached,
+            ReasoningTokenCount = reasoning,
+            InputTokenDetails = f.InputDetails,
+            OutputTokenDetails = f.OutputDetails,
+        };
+    }
+
+    private static long? Detail(Dictionary<string, long>? details, string key) =>
+        details is not null && details.TryGetValue(key, out var value) ? value : null;
+
+    /// <summary>Higress names routes <c>MODEL@higress</c>; without a <c>model</c> field that is the best guess.</summary>
+    private static string? ModelOfApi(string? api)
+    {
+        if (string.IsNullOrEmpty(api))
+        {
+            return null;
+        }
+
+        var at = api.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 ? api[..at] : api;
+    }
+
+    private TokenUsageContent? Content(AiLog f)
+    {
+        if (f.Question is null && f.Answer is null && f.ReasoningText is null && f.ToolCalls is null)
+        {
+            return null;
+        }
+
+        return new TokenUsageContent
+        {
+            Question = Bound(f.Question),
+            Answer = Bound(f.Answer),
+            Reasoning = Bound(f.ReasoningText),
+            ToolCalls = f.ToolCalls?.ConvertAll(call => call.Arguments is { Length: > 0 } arguments && arguments.Length > contentLimit
+                ? new TokenUsageToolCall { Index = call.Index, Id = call.Id, Type = call.Type, Name = call.Name, Arguments = Bound(arguments) }
+                : call),
+        };
+    }
+
+    private string? Bound(string? text) => text is null ? null : TextTruncation.Truncate(text, contentLimit);
+
+    /// <summary>The ai_log fields TokenMetrics maps; everything else (messages, safecheck_*, user attributes) is skipped.</summary>
+    private sealed class AiLog
+    {
+        public string? Model, Api, ApiType, ResponseType, ChatId, SessionId, Consumer, Question, Answer, ReasoningText, Problem;
+        public int ToolCallCount;
+        public long? Input, Output, Total, Cached, Reasoning, ChatRound, FirstTokenMs, ServiceMs;
+        public Dictionary<string, long>? InputDetails, OutputDetails;
+        public List<TokenUsageToolCall>? ToolCalls;
+
+        /// <summary>Reads the object the reader is on (its StartObject); a bad number sets <see cref="Problem"/>.</summary>
+        public bool Read(ref Utf8JsonReader reader, bool content, out string? problem)
+        {
+            var depth = reader.CurrentDepth;
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    problem = "not JSON";
+                    return false;
+                }
+
+                var name = reader.ValueSpan;
+                var escaped = reader.ValueIsEscaped;
+                reader.Read();
+                if (escaped)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                switch (name)
+                {
+                    case var n when n.SequenceEqual("model"u8): Model = Text(ref reader); break;
+                    case var n when n.SequenceEqual("input_token"u8): Input = Number(ref reader, "input_token"); break;
+                    case var n when n.SequenceEqual("output_token"u8): Output = Number(ref reader, "output_token"); break;
+                    case var n when n.SequenceEqual("total_token"u8): Total = Number(ref reader, "total_token"); break;
+                    case var n when n.SequenceEqual("cached_tokens"u8): Cached = Number(ref reader, "cached_tokens"); break;
+                    case var n when n.SequenceEqual("reasoning_tokens"u8): Reasoning = Number(ref reader, "reasoning_tokens"); break;
+                    case var n when n.SequenceEqual("input_token_details"u8): InputDetails = Details(ref reader, "input_token_details"); break;
+                    case var n when n.SequenceEqual("output_token_details"u8): OutputDetails = Details(ref reader, "output_token_details"); break;
+                    case var n when n.SequenceEqual("llm_first_token_duration"u8): FirstTokenMs = Number(ref reader, "llm_first_token_duration"); break;
+                    case var n when n.SequenceEqual("llm_service_duration"u8): ServiceMs = Number(ref reader, "llm_service_duration"); break;
+                    case var n when n.SequenceEqual("chat_round"u8): ChatRound = Number(ref reader, "chat_round"); break;
+                    case var n when n.SequenceEqual("response_type"u8): ResponseType = Text(ref reader); break;
+                    case var n when n.SequenceEqual("chat_id"u8): ChatId = Text(ref reader); break;
+                    case var n when n.SequenceEqual("session_id"u8): SessionId = Text(ref reader); break;
+                    case var n when n.SequenceEqual("consumer"u8): Consumer = Text(ref reader); break;
+                    case var n when n.SequenceEqual("api"u8): Api = Text(ref reader); break;
+                    case var n when n.SequenceEqual("api_type"u8): ApiType = Text(ref reader); break;
+                    case var n when content && n.SequenceEqual("question"u8): Question = Text(ref reader); break;
+                    case var n when content && n.SequenceEqual("answer"u8): Answer = Text(ref reader); break;
+                    case var n when content && n.SequenceEqual("reasoning"u8): ReasoningText = Text(ref reader); break;
+                    case var n when n.SequenceEqual("tool_calls"u8) && content: ToolCalls = Tools(ref reader); ToolCallCount = ToolCalls?.Count ?? 0; break;
+                    case var n when n.SequenceEqual("tool_calls"u8): ToolCallCount = CountArray(ref reader); break;
+                    default: reader.Skip(); break;
+                }
+
+                if (Problem is not null)
+                {
+                    problem = Problem;
+                    return false;
+                }
+            }
+
+            problem = null;
+            return true;
+        }
+
+        private static string? Text(ref Utf8JsonReader reader)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String:
+                    var text = reader.GetString();
+                    return string.IsNullOrEmpty(text) ? null : text;
+                case JsonTokenType.Number:
+                    return Encoding.UTF8.GetString(reader.ValueSpan);
+                default:
+                    reader.Skip();
+                    return null;
+            }
+        }
+
+        /// <summary>A count as a number or a numeric string; empty string and null mean unknown; anything else is a bad line.</summary>
+        private long? Number(ref Utf8JsonReader reader, string field)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.Null:
+                    return null;
+                case JsonTokenType.Number when reader.TryGetInt64(out var value) && value >= 0:
+                    return value;
+                case JsonTokenType.Number when reader.TryGetDouble(out var real) && real >= 0 && real < 9e15 && real == Math.Floor(real):
+                    return (long)real;
+                case JsonTokenType.String:
+                    var span = reader.ValueSpan;
+                    if (span.IsEmpty && !reader.ValueIsEscaped)
+                    {
+                        return null;
+                    }
+
+                    if (!reader.ValueIsEscaped && System.Buffers.Text.Utf8Parser.TryParse(span, out long parsed, out var consumed) && consumed == span.Length && parsed >= 0)
+                    {
+                        return parsed;
+                    }
+
+                    break;
+            }
+
+            if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject)
+            {
+                reader.Skip();
+            }
+
+            Problem = $"bad number in {field}";
+            return null;
+        }
+
+        /// <summary>Token details: a JSON object or a JSON string holding one; a detail that is not a count is left out (the
+        /// monitor gives <c>{}</c> on a parse error; here only the unreadable entries go).</summary>
+        private static Dictionary<string, long>? Details(ref Utf8JsonReader reader, string field)
+        {
+            _ = field;
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                var text = reader.GetString();
+                if (string.IsNullOrWhiteSpace(text))
+                {
+                    return null;
+                }
+
+                var bytes = Encoding.UTF8.GetBytes(text);
+                var inner = new Utf8JsonReader(bytes);
+                try
+                {
+                    return inner.Read() && inner.TokenType == JsonTokenType.StartObject ? DetailObject(ref inner) : null;
+                }
+                catch (JsonException)
+                {
+                    return null;
+                }
+            }
+
+            if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                return DetailObject(ref reader);
+            }
+
+            reader.Skip();
+            return null;
+        }
+
+        private static Dictionary<string, long>? DetailObject(ref Utf8JsonReader reader)
+        {
+            var depth = reader.CurrentDepth;
+            Dictionary<string, long>? result = null;
+            while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
+            {
+                var key = reader.GetString()!;
+                reader.Read();
+                long? value = reader.TokenType switch
+                {
+                    JsonTokenType.Number when reader.TryGetInt64(out var n) => n,
+                    JsonTokenType.String when long.TryParse(reader.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out var s) => s,
+                    _ => null,
+                };
+                if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                }
+
+                if (value is { } v)
+                {
+                    (result ??= new Dictionary<string, long>(StringComparer.Ordinal))[key] = v;
+                }
+            }
+
+            return result;
+        }
+
+        private static int CountArray(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                return 0;
+            }
+
+            var count = 0;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                count++;
+                reader.Skip();
+            }
+
+            return count;
+        }
+
+        private static List<TokenUsageToolCall>? Tools(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                reader.Skip();
+                return null;
+            }
+
+            List<TokenUsageToolCall>? calls = null;
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                using var call = JsonDocument.ParseValue(ref reader);
+                var root = call.RootElement;
+                var function = root.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : default;
+                (calls ??= []).Add(new TokenUsageToolCall
+                {
+                    Index = root.TryGetProperty("index", out var i) && i.ValueKind == JsonValueKind.Number && i.TryGetInt32(out var index) ? index : calls.Count,
+                    Id = StringOf(root, "id"),
+                    Type = StringOf(root, "type"),
+                    Name = function.ValueKind == JsonValueKind.Object ? StringOf(function, "name") : null,
+                    Arguments = function.ValueKind == JsonValueKind.Object ? StringOf(function, "arguments") : null,
+                });
+            }
+
+            return calls;
+        }
+
+        private static string? StringOf(JsonElement element, string name) =>
+            element.TryGetProperty(name, out var value) ? value.ValueKind switch
+            {
+                JsonValueKind.String => value.GetString(),
+                JsonValueKind.Null or JsonValueKind.Undefined => null,
+                _ => value.GetRawText(),
+            } : null;
+    }
+}
