@@ -14,6 +14,8 @@ internal static class CliApp
         CountCommand.Create(),
         ExtractCommand.Create(),
         PricesCommand.Create(),
+        ReportCommand.Create(),
+        SessionsCommand.Create(),
     };
 
     /// <summary>Set to 1, the process reports its peak working set on stderr at exit (how the tests check bounded memory).</summary>
