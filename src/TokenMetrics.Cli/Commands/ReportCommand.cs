@@ -48,7 +48,7 @@ internal static class ReportCommand
         scope.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(limit) is < 1 or > TokenUsageFilter.MaxLimit)
+            if (result.GetResult(limit) is { Implicit: false } && result.GetValue(limit) is < 1 or > TokenUsageFilter.MaxLimit)
             {
                 result.AddError($"--limit must be between 1 and {TokenUsageFilter.MaxLimit}.");
             }
@@ -190,7 +190,7 @@ internal static class ReportCommand
     {
         var order = s.Sort == TokenUsageAggregateSort.Time ? "in time order" : $"by {s.Sort.ToString().ToLowerInvariant()}";
         console.Write(ReportConsole.Cell(
-            $"Usage by {s.By}, {ReportText.Time(s.Filter.From!.Value)} to {ReportText.Time(s.Filter.To!.Value)}, {s.Store}\n",
+            $"Usage by {s.By}, {ReportText.Time(s.Filter.From!.Value)} to {ReportText.Time(s.Filter.To!.Value)}, {ReportConsole.Clean(s.Store)}\n",
             new Style(decoration: Decoration.Bold)));
         if (total is null || total.Calls == 0)
         {

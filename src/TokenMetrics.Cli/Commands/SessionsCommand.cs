@@ -54,12 +54,12 @@ internal static class SessionsCommand
         scope.AddTo(command);
         command.Validators.Add(result =>
         {
-            if (result.GetValue(limit) is < 1 or > TokenUsageFilter.MaxLimit)
+            if (result.GetResult(limit) is { Implicit: false } && result.GetValue(limit) is < 1 or > TokenUsageFilter.MaxLimit)
             {
                 result.AddError($"--limit must be between 1 and {TokenUsageFilter.MaxLimit}.");
             }
 
-            if (result.GetValue(offset) < 0)
+            if (result.GetResult(offset) is { Implicit: false } && result.GetValue(offset) < 0)
             {
                 result.AddError("--offset must be 0 or more.");
             }
@@ -145,7 +145,7 @@ internal static class SessionsCommand
     internal static void ListTable(IAnsiConsole console, string label, TokenUsageSessionQuery query, IReadOnlyList<TokenUsageSession> sessions, bool more)
     {
         console.Write(ReportConsole.Cell(
-            $"Sessions by {query.SortBy.ToString().ToLowerInvariant()}, {ReportText.Time(query.From!.Value)} to {ReportText.Time(query.To!.Value)}, {label}\n",
+            $"Sessions by {query.SortBy.ToString().ToLowerInvariant()}, {ReportText.Time(query.From!.Value)} to {ReportText.Time(query.To!.Value)}, {ReportConsole.Clean(label)}\n",
             new Style(decoration: Decoration.Bold)));
         if (sessions.Count == 0)
         {
@@ -242,13 +242,13 @@ internal static class SessionsCommand
         var t = TotalsJson.Fill(new TotalsJson(), session.Totals);
         var bold = new Style(decoration: Decoration.Bold);
         var dim = new Style(decoration: Decoration.Dim);
-        console.Write(ReportConsole.Cell($"Session {session.SessionId}\n", bold));
+        console.Write(ReportConsole.Cell($"Session {ReportConsole.Clean(session.SessionId)}\n", bold));
         var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
         void Row(string name, string value) => grid.AddRow(ReportConsole.Cell(name, dim), ReportConsole.Cell(value));
-        Row("store", label);
+        Row("store", ReportConsole.Clean(label));
         Row("created", ReportText.Time(session.CreatedAt));
         Row("updated", ReportText.Time(session.UpdatedAt));
-        Row("models", session.Models.Count == 0 ? "-" : string.Join(", ", session.Models));
+        Row("models", session.Models.Count == 0 ? "-" : ReportConsole.Clean(string.Join(", ", session.Models)));
         Row("calls", $"{ReportText.Count(t.Calls)}" + (t.FailedCalls > 0 ? $" ({ReportText.Count(t.FailedCalls)} not ok)" : string.Empty));
         Row("input", $"{ReportText.Count(t.InputTokens)} (cached {ReportText.Count(t.CachedInputTokens)}, cache write {ReportText.Count(t.CacheWriteInputTokens)}, uncached {ReportText.Count(t.InputTokens - t.CachedInputTokens - t.CacheWriteInputTokens)})");
         Row("output", $"{ReportText.Count(t.OutputTokens)} (reasoning {ReportText.Count(t.ReasoningTokens)})");

@@ -12,7 +12,7 @@ namespace TokenMetrics.Cli.Reports;
 internal static class ReportConsole
 {
     /// <summary>The width of redirected output: wide enough for every report column, so a pipe never sees a wrapped row.</summary>
-    public const int RedirectedWidth = 240;
+    public const int RedirectedWidth = 400;
 
     public static IAnsiConsole Create(TextWriter output)
     {
@@ -35,8 +35,10 @@ internal static class ReportConsole
     }
 
     /// <summary>Text as data, never markup (<c>[red]</c> prints as typed), with control characters (ANSI escapes, CR, bell...)
-    /// replaced by U+FFFD so a hostile model name or session id cannot move the cursor or recolour the terminal.</summary>
-    public static Text Cell(string? value, Style? style = null) => new(Clean(value ?? "-"), style);
+    /// replaced by U+FFFD so a hostile model name or session id cannot move the cursor or recolour the terminal. Our own line
+    /// breaks (<c>\n</c> between lines the caller built) stay; values from records go through <see cref="Clean"/> or
+    /// <see cref="Cut"/> first, which remove theirs.</summary>
+    public static Text Cell(string? value, Style? style = null) => new(string.Join('\n', (value ?? "-").Split('\n').Select(Clean)), style);
 
     public static string Clean(string value)
     {
@@ -76,7 +78,7 @@ internal static class ReportText
     public static string Costs(IReadOnlyDictionary<string, decimal> costs, string separator = "\n") =>
         costs.Count == 0
             ? "-"
-            : string.Join(separator, costs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{Money(c.Value)} {(c.Key.Length == 0 ? "?" : c.Key)}"));
+            : string.Join(separator, costs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{Money(c.Value)} {(c.Key.Length == 0 ? "?" : ReportConsole.Clean(c.Key))}"));
 
     public static string Share(double share) => share.ToString("0.#%", CultureInfo.InvariantCulture);
 
