@@ -198,7 +198,7 @@ internal static class ReportCommand
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded).ShowFooters();
+        var table = new Table().Border(ReportConsole.Border(console)).ShowFooters();
         var t = TotalsJson.Fill(new TotalsJson(), total);
         Column(table, s.By, "TOTAL", left: true);
         Column(table, "calls", ReportText.Count(t.Calls));
@@ -207,7 +207,7 @@ internal static class ReportCommand
         Column(table, "cached", ReportText.Count(t.CachedInputTokens));
         Column(table, "reasoning", ReportText.Count(t.ReasoningTokens));
         Column(table, "total tokens", ReportText.Count(t.TotalTokens));
-        Column(table, "cost", ReportText.Costs(t.Cost));
+        Column(table, "cost", ReportText.CostCell(t.Cost, t.UnpricedCalls));
         Column(table, "estimated", ReportText.Share(t.EstimatedShare));
         Column(table, "avg latency", ReportText.Latency(t.AverageLatencyMs));
         foreach (var g in groups)
@@ -221,7 +221,7 @@ internal static class ReportCommand
                 ReportConsole.Cell(ReportText.Count(r.CachedInputTokens)),
                 ReportConsole.Cell(ReportText.Count(r.ReasoningTokens)),
                 ReportConsole.Cell(ReportText.Count(r.TotalTokens)),
-                ReportConsole.Cell(ReportText.Costs(r.Cost) + (r.UnpricedCalls > 0 ? " +" : string.Empty)),
+                ReportConsole.Cell(ReportText.CostCell(r.Cost, r.UnpricedCalls)),
                 ReportConsole.Cell(ReportText.Share(r.EstimatedShare)),
                 ReportConsole.Cell(ReportText.Latency(r.AverageLatencyMs)));
         }

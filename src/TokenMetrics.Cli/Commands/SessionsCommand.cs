@@ -155,7 +155,7 @@ internal static class SessionsCommand
             return;
         }
 
-        var table = new Table().Border(TableBorder.Rounded);
+        var table = new Table().Border(ReportConsole.Border(console));
         table.AddColumn(new TableColumn(ReportConsole.Cell("session")).NoWrap());
         table.AddColumn(new TableColumn(ReportConsole.Cell("updated")).NoWrap());
         table.AddColumn(new TableColumn(ReportConsole.Cell("last model")).NoWrap());
@@ -172,16 +172,24 @@ internal static class SessionsCommand
                 ReportConsole.Cell(ReportConsole.Cut(s.LastModel ?? "-", 48)),
                 ReportConsole.Cell(ReportText.Count(s.Totals.Calls)),
                 ReportConsole.Cell(ReportText.Count(s.Totals.TotalTokens)),
-                ReportConsole.Cell(ReportText.Costs(s.Totals.Costs, "; ") + (s.Totals.UnpricedCalls > 0 ? " +" : string.Empty)));
+                ReportConsole.Cell(ReportText.CostCell(s.Totals.Costs, s.Totals.UnpricedCalls, "; ")));
         }
 
         console.Write(table);
-        var shown = $"Sessions {query.Offset + 1} to {query.Offset + sessions.Count}.";
-        console.Write(ReportConsole.Cell(
-            (more ? $"{shown} More: --offset {query.Offset + sessions.Count}" : shown)
-            + (sessions.Any(s => s.Totals.UnpricedCalls > 0) ? " Cost marked + leaves out calls without a price (a lower bound)." : string.Empty)
-            + " 'tokenmetrics sessions show ID' shows one session's rounds.\n",
-            new Style(decoration: Decoration.Dim)));
+        var notes = new List<string>
+        {
+            $"Sessions {query.Offset + 1} to {query.Offset + sessions.Count}" + (more ? $"; more: --offset {query.Offset + sessions.Count}" : "."),
+        };
+        if (sessions.Any(s => s.Totals.UnpricedCalls > 0))
+        {
+            notes.Add("A cost marked + leaves out calls without a price (a lower bound).");
+        }
+
+        notes.Add("'tokenmetrics sessions show ID' shows a session's rounds.");
+        foreach (var note in notes)
+        {
+            console.Write(ReportConsole.Cell(note + "\n", new Style(decoration: Decoration.Dim)));
+        }
     }
 
     private static Command Show()
@@ -243,8 +251,12 @@ internal static class SessionsCommand
         var bold = new Style(decoration: Decoration.Bold);
         var dim = new Style(decoration: Decoration.Dim);
         console.Write(ReportConsole.Cell($"Session {ReportConsole.Clean(session.SessionId)}\n", bold));
-        var grid = new Grid().AddColumn(new GridColumn().NoWrap()).AddColumn();
-        void Row(string name, string value) => grid.AddRow(ReportConsole.Cell(name, dim), ReportConsole.Cell(value));
+        void Row(string name, string value)
+        {
+            console.Write(ReportConsole.Cell($"{name,-12} ", dim));
+            console.Write(ReportConsole.Cell(value + "\n"));
+        }
+
         Row("store", ReportConsole.Clean(label));
         Row("created", ReportText.Time(session.CreatedAt));
         Row("updated", ReportText.Time(session.UpdatedAt));
@@ -255,11 +267,10 @@ internal static class SessionsCommand
         Row("total", $"{ReportText.Count(t.TotalTokens)} tokens, {ReportText.Share(t.EstimatedShare)} estimated");
         Row("cost", ReportText.Costs(t.Cost, ", ") + (t.UnpricedCalls > 0 ? $" + {ReportText.Count(t.UnpricedCalls)} unpriced call{(t.UnpricedCalls == 1 ? string.Empty : "s")} (a lower bound)" : string.Empty));
         Row("avg latency", ReportText.Latency(t.AverageLatencyMs));
-        console.Write(grid);
         console.WriteLine();
 
         var rounds = session.Rounds ?? [];
-        var table = new Table().Border(TableBorder.Rounded);
+        var table = new Table().Border(ReportConsole.Border(console));
         table.AddColumn(new TableColumn(ReportConsole.Cell("#")).RightAligned().NoWrap());
         table.AddColumn(new TableColumn(ReportConsole.Cell("time")).NoWrap());
         table.AddColumn(new TableColumn(ReportConsole.Cell("model")).NoWrap());
@@ -276,7 +287,7 @@ internal static class SessionsCommand
             var u = r.Usage;
             var status = r.Status.ToString().ToLowerInvariant() + (r.HttpStatusCode is { } code && r.Status != TokenUsageStatus.Ok ? $" {code}" : string.Empty);
             table.AddRow(
-                ReportConsole.Cell((r.RoundIndex ?? i + 1).ToString(CultureInfo.InvariantCulture)),
+                ReportConsole.Cell((i + 1).ToString(CultureInfo.InvariantCulture)),
                 ReportConsole.Cell(ReportText.Time(r.Timestamp)),
                 ReportConsole.Cell(ReportConsole.Cut(r.ResponseModel ?? r.RoutedModel ?? r.RequestModel ?? "-", 40)),
                 ReportConsole.Cell($"{ReportText.Count(u.InputTokenCount)} → {ReportText.Count(u.OutputTokenCount)}"),

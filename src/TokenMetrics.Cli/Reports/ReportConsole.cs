@@ -34,6 +34,9 @@ internal static class ReportConsole
         return console;
     }
 
+    /// <summary>Rounded box drawing on a terminal; ASCII (<c>+---+</c>) when redirected, whatever code page the reader uses.</summary>
+    public static TableBorder Border(IAnsiConsole console) => console.Profile.Capabilities.Unicode ? TableBorder.Rounded : TableBorder.Ascii;
+
     /// <summary>Text as data, never markup (<c>[red]</c> prints as typed), with control characters (ANSI escapes, CR, bell...)
     /// replaced by U+FFFD so a hostile model name or session id cannot move the cursor or recolour the terminal. Our own line
     /// breaks (<c>\n</c> between lines the caller built) stay; values from records go through <see cref="Clean"/> or
@@ -79,6 +82,11 @@ internal static class ReportText
         costs.Count == 0
             ? "-"
             : string.Join(separator, costs.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{Money(c.Value)} {(c.Key.Length == 0 ? "?" : ReportConsole.Clean(c.Key))}"));
+
+    /// <summary>A group's cost cell: the costs, marked <c>+</c> when some calls had no price (the amount is a lower bound), or
+    /// <c>unpriced</c> when none had one.</summary>
+    public static string CostCell(IReadOnlyDictionary<string, decimal> costs, long unpricedCalls, string separator = "\n") =>
+        costs.Count == 0 && unpricedCalls > 0 ? "unpriced" : Costs(costs, separator) + (unpricedCalls > 0 ? " +" : string.Empty);
 
     public static string Share(double share) => share.ToString("0.#%", CultureInfo.InvariantCulture);
 

@@ -71,13 +71,13 @@ public sealed class SessionsCommandTests(GeneratedStore data) : IClassFixture<Ge
         Assert.Contains(GeneratedStore.LongSession[..(Commands.SessionsCommand.IdWidth - 1)] + "…", output, StringComparison.Ordinal);
         Assert.Contains("sess-[bold]x[/]\uFFFD-\uFFFD[2J", output, StringComparison.Ordinal);
         Assert.Contains("Sessions 1 to 27.", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("More:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("more:", output, StringComparison.Ordinal);
 
         var top = (await data.Store.GetSessionsAsync(new TokenUsageSessionQuery { From = GeneratedStore.Start, To = GeneratedStore.End, SortBy = TokenUsageSessionSort.Tokens, Limit = 1 }, default))[0];
         Assert.Contains(output.Split('\n'), l => l.Contains(top.Totals.TotalTokens.ToString("N0", CultureInfo.InvariantCulture), StringComparison.Ordinal) && l.Contains(top.Totals.Calls.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal));
 
         var (_, paged, _) = await data.RunOnStoreAsync("sessions", "list", "--from", data.From, "--to", data.To, "--limit", "10", "--offset", "10");
-        Assert.Contains("Sessions 11 to 20. More: --offset 20", paged, StringComparison.Ordinal);
+        Assert.Contains("Sessions 11 to 20; more: --offset 20", paged, StringComparison.Ordinal);
     }
 
     [Fact]
