@@ -173,6 +173,23 @@ public sealed class ReportCommandTests(GeneratedStore data) : IClassFixture<Gene
     }
 
     [Fact]
+    public async Task Days_ends_at_the_end_of_the_current_utc_hour()
+    {
+        var now = new FixedTime(new DateTimeOffset(2026, 3, 6, 23, 30, 0, TimeSpan.Zero));
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var parse = new System.CommandLine.RootCommand { Commands.ReportCommand.Create(now) }.Parse(["report", "--days", "2", "--format", "json", "--store", data.Spec]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(0, await parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { Output = output, Error = error }));
+        using var json = JsonDocument.Parse(output.ToString());
+        var from = new DateTimeOffset(2026, 3, 5, 0, 0, 0, TimeSpan.Zero);
+        var to = new DateTimeOffset(2026, 3, 7, 0, 0, 0, TimeSpan.Zero);
+        Assert.Equal(from, json.RootElement.GetProperty("from").GetDateTimeOffset());
+        Assert.Equal(to, json.RootElement.GetProperty("to").GetDateTimeOffset());
+        Assert.Equal(data.Records.Count(r => r.Timestamp >= from && r.Timestamp < to), json.RootElement.GetProperty("totals").GetProperty("calls").GetInt64());
+    }
+
+    [Fact]
     public async Task An_empty_range_says_so()
     {
         var (code, output, _) = await data.RunOnStoreAsync("report", "--from", "2020-01-01", "--to", "2020-01-02");
@@ -245,6 +262,11 @@ public sealed class ReportCommandTests(GeneratedStore data) : IClassFixture<Gene
         {
             Assert.Contains(text, output, StringComparison.Ordinal);
         }
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 
     private IEnumerable<TokenUsageRecord> InRange() => data.Records.Where(r => r.Timestamp >= GeneratedStore.Start && r.Timestamp < GeneratedStore.End);
