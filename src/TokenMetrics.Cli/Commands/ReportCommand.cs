@@ -104,6 +104,19 @@ internal static class ReportCommand
         // for); a ranking asks one more than it shows, to say whether more groups exist.
         var ask = sort == TokenUsageAggregateSort.Time ? TokenUsageFilter.MaxLimit : Math.Min(s.Limit + 1, TokenUsageFilter.MaxLimit);
         var rows = await store.AggregateAsync(s.Filter with { GroupBy = dimension, Bucket = bucket, SortBy = sort, Limit = ask }, ct).ConfigureAwait(false);
+        if (sort == TokenUsageAggregateSort.Time && rows.Count >= TokenUsageFilter.MaxLimit)
+        {
+            // More buckets than a store returns (over a year of hours): the oldest came back, so ask again for the last --limit
+            // buckets only, from an aligned bucket start (a whole first bucket).
+            var size = bucket == TokenUsageTimeBucket.Hour ? TimeSpan.TicksPerHour : TimeSpan.TicksPerDay;
+            var last = (s.Filter.To!.Value.UtcTicks - 1) / size * size;
+            var start = new DateTimeOffset(last - ((s.Limit - 1) * size), TimeSpan.Zero);
+            if (start > s.Filter.From)
+            {
+                rows = await store.AggregateAsync(s.Filter with { From = start, GroupBy = dimension, Bucket = bucket, SortBy = sort, Limit = ask }, ct).ConfigureAwait(false);
+            }
+        }
+
         var more = rows.Count > s.Limit;
         var shown = sort == TokenUsageAggregateSort.Time ? rows.Skip(Math.Max(0, rows.Count - s.Limit)).ToList() : rows.Take(s.Limit).ToList();
         return (totals.Count > 0 ? totals[0] : null, shown, more);
