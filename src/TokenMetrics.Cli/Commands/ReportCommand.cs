@@ -155,7 +155,7 @@ internal static class ReportCommand
                 Totals = TotalsJson.Fill(new TotalsJson(), total),
                 Groups = [.. groups.Select(g => TotalsJson.Fill(new GroupJson { Key = new Dictionary<string, string?>(g.Keys, StringComparer.Ordinal), Bucket = g.BucketStart }, g))],
             },
-            ReportJsonContext.Default.ReportJson);
+            ReportJsonContext.Output.ReportJson);
 
     /// <summary>One CSV row per group, then the total (first column <c>row</c> = group|total, so no key value can pass for the total).</summary>
     internal static string ToCsv(Settings s, TokenUsageAggregate? total, IReadOnlyList<TokenUsageAggregate> groups)

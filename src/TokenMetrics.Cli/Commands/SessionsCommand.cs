@@ -120,7 +120,7 @@ internal static class SessionsCommand
                 HasMore = more,
                 Sessions = [.. sessions.Select(SessionJson.From)],
             },
-            ReportJsonContext.Default.SessionListJson);
+            ReportJsonContext.Output.SessionListJson);
 
     internal static string ListCsv(IReadOnlyList<TokenUsageSession> sessions)
     {
@@ -243,7 +243,7 @@ internal static class SessionsCommand
                 Session = SessionJson.From(session),
                 Rounds = [.. (session.Rounds ?? []).Select(r => RoundJson.From(r, content))],
             },
-            ReportJsonContext.Default.SessionDetailJson);
+            ReportJsonContext.Output.SessionDetailJson);
 
     internal static void ShowText(IAnsiConsole console, string label, TokenUsageSession session, bool content)
     {

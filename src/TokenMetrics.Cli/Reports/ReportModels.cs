@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -280,4 +281,13 @@ internal sealed class ToolCallJson
 [JsonSerializable(typeof(ReportJson))]
 [JsonSerializable(typeof(SessionListJson))]
 [JsonSerializable(typeof(SessionDetailJson))]
-internal sealed partial class ReportJsonContext : JsonSerializerContext;
+internal sealed partial class ReportJsonContext : JsonSerializerContext
+{
+    /// <summary>The context the commands write with: terminal and file output is never embedded in HTML, so quotes, <c>+</c> and
+    /// non-ASCII text print as themselves (control characters are still escaped, as JSON requires).</summary>
+    public static ReportJsonContext Output { get; } = new(new JsonSerializerOptions(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
