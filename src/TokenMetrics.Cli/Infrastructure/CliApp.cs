@@ -14,6 +14,8 @@ internal static class CliApp
         CountCommand.Create(),
         ExtractCommand.Create(),
         PricesCommand.Create(),
+        ReportCommand.Create(),
+        SessionsCommand.Create(),
         IngestCommand.Create(),
     };
 

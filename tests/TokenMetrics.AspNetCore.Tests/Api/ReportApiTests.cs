@@ -103,11 +103,11 @@ public sealed class ReportApiTests
     [Fact]
     public void Csv_QuotesPerRfc4180()
     {
-        Assert.Equal("plain", TokenMetrics.AspNetCore.Api.Csv.Escape("plain"));
-        Assert.Equal("\"a,b\"", TokenMetrics.AspNetCore.Api.Csv.Escape("a,b"));
-        Assert.Equal("\"say \"\"hi\"\"\"", TokenMetrics.AspNetCore.Api.Csv.Escape("say \"hi\""));
-        Assert.Equal("\"'=1+\"\"x\"\"\"", TokenMetrics.AspNetCore.Api.Csv.Escape("=1+\"x\""));
-        Assert.Equal("\"'\rx\"", TokenMetrics.AspNetCore.Api.Csv.Escape("\rx"));
+        Assert.Equal("plain", TokenMetrics.Reports.Internal.Csv.Escape("plain"));
+        Assert.Equal("\"a,b\"", TokenMetrics.Reports.Internal.Csv.Escape("a,b"));
+        Assert.Equal("\"say \"\"hi\"\"\"", TokenMetrics.Reports.Internal.Csv.Escape("say \"hi\""));
+        Assert.Equal("\"'=1+\"\"x\"\"\"", TokenMetrics.Reports.Internal.Csv.Escape("=1+\"x\""));
+        Assert.Equal("\"'\rx\"", TokenMetrics.Reports.Internal.Csv.Escape("\rx"));
     }
 
     /// <summary>A strict RFC 4180 reader: quoted fields with doubled quotes, CRLF row ends.</summary>

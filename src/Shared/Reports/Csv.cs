@@ -1,7 +1,7 @@
 using System.Collections.Generic;
 using System.Text;
 
-namespace TokenMetrics.AspNetCore.Api;
+namespace TokenMetrics.Reports.Internal;
 
 /// <summary>RFC 4180 CSV with formula-injection protection: a cell that a spreadsheet would run as a formula (it starts with
 /// <c>= + - @</c>, tab, CR or NUL) gets a leading <c>'</c>; a cell with a comma, quote, CR or LF is quoted, quotes doubled.
