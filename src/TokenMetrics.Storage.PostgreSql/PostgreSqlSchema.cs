@@ -109,5 +109,9 @@ internal static class PostgreSqlSchema
             $"CREATE UNIQUE INDEX ux_tm_usage_rollup ON {s}.tm_usage_rollup (dim, grain, bucket, dnull, md5(dkey), priced, md5(ccy))",
             "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(new PostgreSqlStoreDialect(s), s + ".tm_usage", "1 = 1", 1),
         ]),
+
+        // Sessions ranked over a long range without grouping every session-hour row (StoreSessionSummary); backfilled.
+        new(5, "per-session summary (first and last timestamp, calls, tokens, cost) for the sessions ranking; backfilled",
+            StoreSessionSummary.Create(new PostgreSqlStoreDialect(s))),
     ];
 }
