@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Data.Sqlite;
@@ -18,6 +19,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 {
     private const string StoreName = "SQLite";
 
+    // Rows per multi-row INSERT: beyond about a hundred, longer statements save little more per row.
+    private const int MaxInsertRows = 128;
+
     private readonly SqliteTokenUsageStoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -25,8 +29,11 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _connectionString;
     private SqliteConnection? _writer;
-    private SqliteCommand? _insert;
-    private SqliteCommand? _insertTag;
+    // Multi-row inserts prepared once, for chunks of InsertRows[i] rows (largest first); a batch is written as whole chunks of
+    // the largest size, then the rest with the smaller ones.
+    private SqliteCommand[] _inserts = [];
+    private SqliteCommand? _lastSeq;
+    private SqliteCommand? _insertTags;
     private SqliteCommand? _rollup;
     private bool _disposed;
 
@@ -167,14 +174,19 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             _disposed = true;
-            if (_insert is not null)
+            foreach (var insert in _inserts)
             {
-                await _insert.DisposeAsync().ConfigureAwait(false);
+                await insert.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (_insertTag is not null)
+            if (_lastSeq is not null)
             {
-                await _insertTag.DisposeAsync().ConfigureAwait(false);
+                await _lastSeq.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_insertTags is not null)
+            {
+                await _insertTags.DisposeAsync().ConfigureAwait(false);
             }
 
             if (_rollup is not null)
@@ -297,15 +309,21 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
             }
 
-            _insert = CreateInsertCommand(writer);
-            _insertTag = writer.CreateCommand();
-            _insertTag.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) VALUES (@seq, @key, @value)";
-            _ = _insertTag.Parameters.Add("@seq", SqliteType.Integer);
-            _ = _insertTag.Parameters.Add("@key", SqliteType.Text);
-            _ = _insertTag.Parameters.Add("@value", SqliteType.Text);
+            // Rows per statement within SQLite's bound-parameter limit (32,766 in current builds; 999 in old ones).
+            var limit = SQLitePCL.raw.sqlite3_limit(writer.Handle, SQLitePCL.raw.SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+            var largest = Math.Clamp(limit / UsageColumns.All.Count, 1, MaxInsertRows);
+            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => CreateInsertCommand(writer, n)).ToArray();
+            _lastSeq = writer.CreateCommand();
+            _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
+
+            // The batch's tags from its new records' JSON column, in one statement (json_each reads the stored object back).
+            _insertTags = writer.CreateCommand();
+            _insertTags.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j "
+                + "WHERE u.seq > @last AND u.tags IS NOT NULL";
+            _ = _insertTags.Parameters.Add("@last", SqliteType.Integer);
             _rollup = writer.CreateCommand();
-            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq >= @first", 1);
-            _ = _rollup.Parameters.Add("@first", SqliteType.Integer);
+            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @last", 1);
+            _ = _rollup.Parameters.Add("@last", SqliteType.Integer);
             Volatile.Write(ref _writer, writer);
         }
         catch
@@ -315,24 +333,30 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         }
     }
 
-    private static SqliteCommand CreateInsertCommand(SqliteConnection connection)
+    private static SqliteCommand CreateInsertCommand(SqliteConnection connection, int rows)
     {
         var columns = UsageColumns.All;
-        var values = new string[columns.Count];
         var command = connection.CreateCommand();
-        for (var i = 0; i < columns.Count; i++)
+        var tuples = new string[rows];
+        for (var r = 0; r < rows; r++)
         {
-            values[i] = "@c" + i.ToString(CultureInfo.InvariantCulture);
-            _ = command.Parameters.Add(values[i], columns[i].Kind switch
+            var values = new string[columns.Count];
+            for (var i = 0; i < columns.Count; i++)
             {
-                ColumnKind.Id => SqliteType.Blob,
-                ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool or ColumnKind.Cost => SqliteType.Integer,
-                _ => SqliteType.Text,
-            });
+                values[i] = "@c" + (r * columns.Count + i).ToString(CultureInfo.InvariantCulture);
+                _ = command.Parameters.Add(values[i], columns[i].Kind switch
+                {
+                    ColumnKind.Id => SqliteType.Blob,
+                    ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool or ColumnKind.Cost => SqliteType.Integer,
+                    _ => SqliteType.Text,
+                });
+            }
+
+            tuples[r] = "(" + string.Join(", ", values) + ")";
         }
 
         command.CommandText = new SqlText()
-            .Append("INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES (" + string.Join(", ", values) + ") ON CONFLICT (id) DO NOTHING RETURNING seq")
+            .Append("INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES " + string.Join(", ", tuples) + " ON CONFLICT (id) DO NOTHING")
             .ToString();
         return command;
     }
@@ -340,58 +364,52 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
     {
         var writer = _writer!;
-        var insert = _insert!;
-        var insertTag = _insertTag!;
         var columns = UsageColumns.All;
         var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
-            insert.Transaction = transaction;
-            insertTag.Transaction = transaction;
+            // New rows get rowids above every stored one (one writer at a time: the transaction holds SQLite's write lock once
+            // it writes, and a snapshot read before then fails the write with SQLITE_BUSY rather than going stale).
+            _lastSeq!.Transaction = transaction;
+            var last = Convert.ToInt64(await _lastSeq.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             var inserted = 0;
-            object? firstSeq = null;
-            for (var r = start; r < start + count; r++)
+            var r = start;
+            foreach (var insert in _inserts)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
-                for (var c = 0; c < columns.Count; c++)
+                var rows = insert.Parameters.Count / columns.Count;
+                insert.Transaction = transaction;
+                for (; start + count - r >= rows; r += rows)
                 {
-                    var value = columns[c].Kind switch
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var p = 0;
+                    for (var k = r; k < r + rows; k++)
                     {
-                        ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
-                        ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
-                        _ => columns[c].Get(record, false),
-                    };
-                    insert.Parameters[c].Value = value ?? DBNull.Value;
-                }
-
-                var seq = await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (seq is null or DBNull)
-                {
-                    continue;
-                }
-
-                inserted++;
-                firstSeq ??= seq;
-                if (record.Tags is { Count: > 0 } tags)
-                {
-                    insertTag.Parameters[0].Value = seq;
-                    foreach (var (key, value) in tags)
-                    {
-                        insertTag.Parameters[1].Value = key;
-                        insertTag.Parameters[2].Value = value;
-                        _ = await insertTag.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        var record = records[k] ?? throw new ArgumentException("The records contain null.", nameof(records));
+                        for (var c = 0; c < columns.Count; c++)
+                        {
+                            var value = columns[c].Kind switch
+                            {
+                                ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
+                                ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
+                                _ => columns[c].Get(record, false),
+                            };
+                            insert.Parameters[p++].Value = value ?? DBNull.Value;
+                        }
                     }
+
+                    inserted += await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false); // ids already stored are skipped
                 }
             }
 
-            if (firstSeq is not null)
+            if (inserted > 0)
             {
-                // The batch's new records (rowids above every older one) into the rollup, in the same transaction.
-                var rollup = _rollup!;
-                rollup.Transaction = transaction;
-                rollup.Parameters[0].Value = firstSeq;
-                _ = await rollup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                // The batch's new records (rowids above `last`): their tags, then the rollup, in the same transaction.
+                foreach (var command in new[] { _insertTags!, _rollup! })
+                {
+                    command.Transaction = transaction;
+                    command.Parameters[0].Value = last;
+                    _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
