@@ -64,7 +64,9 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _schema = "\"" + options.Schema + "\"";
         _dialect = new PostgreSqlStoreDialect(_schema);
-        _stageCommand = "CREATE TEMP TABLE tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DROP";
+        // Created once per session, emptied at each commit: no catalog rows written and dropped for every batch. (A pooled
+        // connection's reset drops it; it is then created again by the next batch.)
+        _stageCommand = "CREATE TEMP TABLE IF NOT EXISTS tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DELETE ROWS";
         _copyCommand = "COPY tm_stage (" + UsageColumns.NameList + ") FROM STDIN (FORMAT BINARY)";
 
         // One statement: the new records (ON CONFLICT skips ids already stored) and, from exactly those, the rollup's deltas.

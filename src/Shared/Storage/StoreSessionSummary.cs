@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+
 namespace TokenMetrics.Storage.Internal;
 
 /// <summary>The per-session summary a store may keep beside its rollup (PostgreSQL, schema version 5): one row per session id
@@ -64,19 +66,31 @@ internal static class StoreSessionSummary
         string? fromParameter = from is { } f ? sql.Add(f) : null;
         string? toParameter = to is { } t ? sql.Add(t) : null;
 
-        // Candidates: sessions that may have records in the range (first_ts is a lower bound, so this never misses one).
-        var candidates = "calls > 0" + (fromParameter is null ? string.Empty : " AND last_ts >= " + fromParameter)
-            + (toParameter is null ? string.Empty : " AND first_ts < " + toParameter);
-        var inside = "(" + (fromParameter is null ? "TRUE" : "first_ts >= " + fromParameter) + (toParameter is null ? string.Empty : " AND last_ts < " + toParameter) + ")";
-        sql.Append("SELECT skey, last_ts, cost, total_tokens FROM " + dialect.SessionTable + " WHERE " + candidates + " AND " + inside);
+        // Inside: every record in the range (first_ts is a lower bound, so this never claims a session that straddles).
+        // Straddling: the range holds the session's edge, found through the first_ts or the last_ts index; sessions entirely
+        // outside are neither. A straddling candidate without records in the range drops out at HAVING.
+        var inside = "calls > 0" + (fromParameter is null ? string.Empty : " AND first_ts >= " + fromParameter)
+            + (toParameter is null ? string.Empty : " AND last_ts < " + toParameter);
+        sql.Append("SELECT skey, last_ts, cost, total_tokens FROM " + dialect.SessionTable + " WHERE " + inside);
         if (fromParameter is null && toParameter is null)
         {
             return;
         }
 
+        var edges = new List<string>(2);
+        if (fromParameter is not null)
+        {
+            edges.Add("(first_ts < " + fromParameter + " AND last_ts >= " + fromParameter + (toParameter is null ? string.Empty : " AND last_ts < " + toParameter) + ")");
+        }
+
+        if (toParameter is not null)
+        {
+            edges.Add("(last_ts >= " + toParameter + " AND first_ts < " + toParameter + ")");
+        }
+
         sql.Append(" UNION ALL SELECT u.dkey, MAX(u.last_ts), " + dialect.CostSortKey(true) + ", SUM(u.total_tokens) FROM ");
         StoreRollup.AppendSource(sql, dialect, (int)TokenUsageDimensions.Session, from, to, false,
-            "dnull = 0 AND dkey IN (SELECT skey FROM " + dialect.SessionTable + " WHERE " + candidates + " AND NOT " + inside + ")");
+            "dnull = 0 AND md5(dkey) IN (SELECT md5(skey) FROM " + dialect.SessionTable + " WHERE calls > 0 AND (" + string.Join(" OR ", edges) + "))");
         sql.Append(" GROUP BY u.dkey HAVING SUM(u.calls) > 0");
     }
 
@@ -88,7 +102,12 @@ internal static class StoreSessionSummary
         "CREATE TABLE " + dialect.SessionTable + " (skey text NOT NULL, first_ts bigint NOT NULL, last_ts bigint NOT NULL, calls bigint NOT NULL, "
             + "total_tokens bigint NOT NULL, cost numeric NOT NULL)",
         "CREATE UNIQUE INDEX ux_tm_usage_session ON " + dialect.SessionTable + " (md5(skey))",
+        "CREATE INDEX ix_tm_usage_session_first ON " + dialect.SessionTable + " (first_ts)",
         "CREATE INDEX ix_tm_usage_session_last ON " + dialect.SessionTable + " (last_ts)",
+
+        // The straddling sessions' rollup rows by key (a nested loop of index lookups rather than a scan of every session-hour row).
+        "CREATE INDEX ix_tm_usage_rollup_session ON " + dialect.RollupTable + " (md5(dkey), bucket) WHERE dim = "
+            + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
         Backfill(dialect),
         "ANALYZE " + dialect.SessionTable,
     ];
