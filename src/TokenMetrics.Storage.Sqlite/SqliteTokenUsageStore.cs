@@ -29,9 +29,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _connectionString;
     private SqliteConnection? _writer;
-    // Multi-row inserts prepared once, for chunks of InsertRows[i] rows (largest first); a batch is written as whole chunks of
-    // the largest size, then the rest with the smaller ones.
-    private SqliteCommand[] _inserts = [];
+    // Multi-row inserts prepared once on the writer's handle (largest first, with their row counts); a batch is written as whole
+    // chunks of the largest size, then the rest with the smaller ones. Bound by position through SQLitePCL directly:
+    // SqliteCommand binds each parameter by name, a linear search per parameter, quadratic in a multi-row statement.
+    private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
     private SqliteCommand? _lastSeq;
     private SqliteCommand? _insertTags;
     private SqliteCommand? _rollup;
@@ -174,10 +175,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             _disposed = true;
-            foreach (var insert in _inserts)
+            foreach (var (statement, _) in _inserts)
             {
-                await insert.DisposeAsync().ConfigureAwait(false);
+                _ = SQLitePCL.raw.sqlite3_finalize(statement);
             }
+
+            _inserts = [];
 
             if (_lastSeq is not null)
             {
@@ -312,7 +315,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             // Rows per statement within SQLite's bound-parameter limit (32,766 in current builds; 999 in old ones).
             var limit = SQLitePCL.raw.sqlite3_limit(writer.Handle, SQLitePCL.raw.SQLITE_LIMIT_VARIABLE_NUMBER, -1);
             var largest = Math.Clamp(limit / UsageColumns.All.Count, 1, MaxInsertRows);
-            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => CreateInsertCommand(writer, n)).ToArray();
+            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => (PrepareInsert(writer, n), n)).ToArray();
             _lastSeq = writer.CreateCommand();
             _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
 
@@ -333,32 +336,32 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         }
     }
 
-    private static SqliteCommand CreateInsertCommand(SqliteConnection connection, int rows)
+    private static SQLitePCL.sqlite3_stmt PrepareInsert(SqliteConnection connection, int rows)
     {
         var columns = UsageColumns.All;
-        var command = connection.CreateCommand();
-        var tuples = new string[rows];
-        for (var r = 0; r < rows; r++)
+        var tuple = "(" + string.Join(", ", Enumerable.Repeat("?", columns.Count)) + ")";
+        var sql = "INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES " + string.Join(", ", Enumerable.Repeat(tuple, rows)) + " ON CONFLICT (id) DO NOTHING";
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement);
+        SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        return statement;
+    }
+
+    private static void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
+    {
+        var rc = value switch
         {
-            var values = new string[columns.Count];
-            for (var i = 0; i < columns.Count; i++)
-            {
-                values[i] = "@c" + (r * columns.Count + i).ToString(CultureInfo.InvariantCulture);
-                _ = command.Parameters.Add(values[i], columns[i].Kind switch
-                {
-                    ColumnKind.Id => SqliteType.Blob,
-                    ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool or ColumnKind.Cost => SqliteType.Integer,
-                    _ => SqliteType.Text,
-                });
-            }
-
-            tuples[r] = "(" + string.Join(", ", values) + ")";
+            null => SQLitePCL.raw.sqlite3_bind_null(statement, index),
+            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, System.Text.Encoding.UTF8.GetBytes(text).AsSpan()),
+            byte[] blob => SQLitePCL.raw.sqlite3_bind_blob(statement, index, blob),
+            long number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
+            int number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
+            bool flag => SQLitePCL.raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+            _ => throw new InvalidOperationException("Unexpected column value type " + value.GetType().Name + "."),
+        };
+        if (rc != SQLitePCL.raw.SQLITE_OK)
+        {
+            throw new SqliteException("Binding a value failed.", rc);
         }
-
-        command.CommandText = new SqlText()
-            .Append("INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES " + string.Join(", ", tuples) + " ON CONFLICT (id) DO NOTHING")
-            .ToString();
-        return command;
     }
 
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
@@ -374,30 +377,34 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             var last = Convert.ToInt64(await _lastSeq.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             var inserted = 0;
             var r = start;
-            foreach (var insert in _inserts)
+            foreach (var (statement, rows) in _inserts)
             {
-                var rows = insert.Parameters.Count / columns.Count;
-                insert.Transaction = transaction;
                 for (; start + count - r >= rows; r += rows)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var p = 0;
+                    var p = 1;
                     for (var k = r; k < r + rows; k++)
                     {
                         var record = records[k] ?? throw new ArgumentException("The records contain null.", nameof(records));
                         for (var c = 0; c < columns.Count; c++)
                         {
-                            var value = columns[c].Kind switch
+                            Bind(statement, p++, columns[c].Kind switch
                             {
                                 ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
                                 ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
                                 _ => columns[c].Get(record, false),
-                            };
-                            insert.Parameters[p++].Value = value ?? DBNull.Value;
+                            });
                         }
                     }
 
-                    inserted += await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false); // ids already stored are skipped
+                    var rc = SQLitePCL.raw.sqlite3_step(statement);
+                    _ = SQLitePCL.raw.sqlite3_reset(statement);
+                    if (rc != SQLitePCL.raw.SQLITE_DONE)
+                    {
+                        SqliteException.ThrowExceptionForRC(rc, writer.Handle);
+                    }
+
+                    inserted += SQLitePCL.raw.sqlite3_changes(writer.Handle); // ids already stored are skipped
                 }
             }
 
