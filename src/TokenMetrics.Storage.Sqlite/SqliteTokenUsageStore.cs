@@ -373,8 +373,8 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
-            // New rows get rowids above every stored one (one writer at a time: the transaction holds SQLite's write lock once
-            // it writes, and a snapshot read before then fails the write with SQLITE_BUSY rather than going stale).
+            // New rows get rowids above every stored one: the transaction is BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default,
+            // not deferred), so it holds the database's write lock from here and no other writer can add rows in between.
             _lastSeq!.Transaction = transaction;
             var last = Convert.ToInt64(await _lastSeq.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             var inserted = 0;
