@@ -109,5 +109,23 @@ internal static class PostgreSqlSchema
             $"CREATE UNIQUE INDEX ux_tm_usage_rollup ON {s}.tm_usage_rollup (dim, grain, bucket, dnull, md5(dkey), priced, md5(ccy))",
             "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(new PostgreSqlStoreDialect(s), s + ".tm_usage", "1 = 1", 1),
         ]),
+
+        // Sessions ranked over a long range without grouping every session-hour row (StoreSessionSummary); backfilled. And write
+        // throughput (issue 15): every index costs each inserted row an index insert. The rollup answers the dashboard's
+        // groupings by provider, model, user, consumer and feature, so their record indexes go; what stays is what the
+        // remaining record queries need: the id (idempotent writes), ts (ranges, newest-first pages, retention), session id (a
+        // session's detail and rounds) and the tags' GIN index. The operation index served no query at all.
+        new(5, "per-session summary for the sessions ranking (backfilled); drop the record indexes the rollup made redundant",
+        [
+            .. StoreSessionSummary.Create(new PostgreSqlStoreDialect(s)),
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_model",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_request_model",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_routed_model",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_provider",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_user",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_consumer",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_feature",
+            $"DROP INDEX IF EXISTS {s}.ix_tm_usage_operation",
+        ]),
     ];
 }

@@ -15,6 +15,8 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override string? RollupTable { get; } = quotedSchema + ".tm_usage_rollup";
 
+    public override string? SessionTable { get; } = quotedSchema + ".tm_usage_session";
+
     public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost"];
 
     public override string RollupCostSum => "SUM(u.cost)";

@@ -64,13 +64,16 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         _dataSource = options.DataSource ?? NpgsqlDataSource.Create(options.ConnectionString!);
         _schema = "\"" + options.Schema + "\"";
         _dialect = new PostgreSqlStoreDialect(_schema);
-        _stageCommand = "CREATE TEMP TABLE tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DROP";
+        // Created once per session, emptied at each commit: no catalog rows written and dropped for every batch. (A pooled
+        // connection's reset drops it; it is then created again by the next batch.)
+        _stageCommand = "CREATE TEMP TABLE IF NOT EXISTS tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DELETE ROWS";
         _copyCommand = "COPY tm_stage (" + UsageColumns.NameList + ") FROM STDIN (FORMAT BINARY)";
 
         // One statement: the new records (ON CONFLICT skips ids already stored) and, from exactly those, the rollup's deltas.
         _insertCommand = "WITH tm_new AS (INSERT INTO " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") SELECT " + UsageColumns.NameList
             + " FROM tm_stage ON CONFLICT (id) DO NOTHING RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
-            + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_new", "1 = 1", 1) + ") SELECT COUNT(*) FROM tm_new";
+            + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_new", "1 = 1", 1) + "), tm_sess AS (" + StoreSessionSummary.Upsert(_dialect, "tm_new")
+            + ") SELECT COUNT(*) FROM tm_new";
     }
 
     /// <summary>Gets the schema the tables are in.</summary>
@@ -307,7 +310,8 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
             var cutoffParameter = sql.Add(cutoff.UtcTicks);
             sql.Append("WITH tm_gone AS (DELETE FROM " + _dialect.UsageTable + " WHERE id IN (SELECT id FROM " + _dialect.UsageTable + " WHERE ts < " + cutoffParameter
                 + " ORDER BY ts LIMIT " + sql.Add(RetentionSchedule.ChunkSize) + ") RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
-                + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_gone", "1 = 1", -1) + ") SELECT COUNT(*) FROM tm_gone");
+                + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_gone", "1 = 1", -1) + "), tm_sess AS (" + StoreSessionSummary.Subtract(_dialect, "tm_gone")
+                + ") SELECT COUNT(*) FROM tm_gone");
             int deleted;
             var command = sql.CreateCommand(connection, transaction);
             await using (command.ConfigureAwait(false))
@@ -316,7 +320,8 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
             }
 
             var empty = new SqlText();
-            empty.Append(StoreRollup.DeleteEmpty(_dialect, empty.Add(cutoff.UtcTicks)));
+            var emptyCutoff = empty.Add(cutoff.UtcTicks);
+            empty.Append(StoreRollup.DeleteEmpty(_dialect, emptyCutoff) + "; " + StoreSessionSummary.DeleteEmpty(_dialect, emptyCutoff));
             _ = await ExecuteAsync(empty, connection, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return deleted;

@@ -253,5 +253,22 @@ internal static class SqliteSchema
             """,
             "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "1 = 1", 1),
         ]),
+
+        // Write throughput (issue 15): every index costs each inserted row a b-tree insert. The rollup now answers the dashboard's
+        // groupings by provider, model, user, consumer and feature, so their record indexes go; what stays is what the remaining
+        // record queries need: the id (uniqueness, idempotent writes), ts (ranges, newest-first pages, retention), session id
+        // (a session's detail and rounds) and the tag index. Filters the rollup cannot answer now read the ts range instead.
+        // The operation index served no query at all.
+        new(5, "drop the record indexes the rollup made redundant (provider, model, request/routed model, user, consumer, feature, operation)",
+        [
+            "DROP INDEX IF EXISTS ix_tm_usage_model_ts",
+            "DROP INDEX IF EXISTS ix_tm_usage_request_model",
+            "DROP INDEX IF EXISTS ix_tm_usage_routed_model",
+            "DROP INDEX IF EXISTS ix_tm_usage_provider_ts",
+            "DROP INDEX IF EXISTS ix_tm_usage_user_ts",
+            "DROP INDEX IF EXISTS ix_tm_usage_consumer_ts",
+            "DROP INDEX IF EXISTS ix_tm_usage_feature_ts",
+            "DROP INDEX IF EXISTS ix_tm_usage_operation",
+        ]),
     ];
 }

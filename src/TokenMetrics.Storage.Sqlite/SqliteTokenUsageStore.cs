@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Data.Sqlite;
@@ -18,6 +19,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 {
     private const string StoreName = "SQLite";
 
+    // Rows per multi-row INSERT: beyond about a hundred, longer statements save little more per row.
+    private const int MaxInsertRows = 128;
+
     private readonly SqliteTokenUsageStoreOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
@@ -25,8 +29,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly string _connectionString;
     private SqliteConnection? _writer;
-    private SqliteCommand? _insert;
-    private SqliteCommand? _insertTag;
+    // Multi-row inserts prepared once on the writer's handle (largest first, with their row counts); a batch is written as whole
+    // chunks of the largest size, then the rest with the smaller ones. Bound by position through SQLitePCL directly:
+    // SqliteCommand binds each parameter by name, a linear search per parameter, quadratic in a multi-row statement.
+    private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
+    private SqliteCommand? _lastSeq;
+    private SqliteCommand? _insertTags;
     private SqliteCommand? _rollup;
     private bool _disposed;
 
@@ -167,14 +175,21 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             _disposed = true;
-            if (_insert is not null)
+            foreach (var (statement, _) in _inserts)
             {
-                await _insert.DisposeAsync().ConfigureAwait(false);
+                _ = SQLitePCL.raw.sqlite3_finalize(statement);
             }
 
-            if (_insertTag is not null)
+            _inserts = [];
+
+            if (_lastSeq is not null)
             {
-                await _insertTag.DisposeAsync().ConfigureAwait(false);
+                await _lastSeq.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (_insertTags is not null)
+            {
+                await _insertTags.DisposeAsync().ConfigureAwait(false);
             }
 
             if (_rollup is not null)
@@ -280,7 +295,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         var writer = await OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;").CreateCommand(writer);
+            // The writer's page cache (32 MiB at most, default 2 MiB) holds the indexes' hot pages, and the rollup's GROUP BY
+            // sorts in memory rather than in a temporary file.
+            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;").CreateCommand(writer);
             await using (pragmas.ConfigureAwait(false))
             {
                 _ = await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -297,15 +314,21 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
             }
 
-            _insert = CreateInsertCommand(writer);
-            _insertTag = writer.CreateCommand();
-            _insertTag.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) VALUES (@seq, @key, @value)";
-            _ = _insertTag.Parameters.Add("@seq", SqliteType.Integer);
-            _ = _insertTag.Parameters.Add("@key", SqliteType.Text);
-            _ = _insertTag.Parameters.Add("@value", SqliteType.Text);
+            // Rows per statement within SQLite's bound-parameter limit (32,766 in current builds; 999 in old ones).
+            var limit = SQLitePCL.raw.sqlite3_limit(writer.Handle, SQLitePCL.raw.SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+            var largest = Math.Clamp(limit / UsageColumns.All.Count, 1, MaxInsertRows);
+            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => (PrepareInsert(writer, n), n)).ToArray();
+            _lastSeq = writer.CreateCommand();
+            _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
+
+            // The batch's tags from its new records' JSON column, in one statement (json_each reads the stored object back).
+            _insertTags = writer.CreateCommand();
+            _insertTags.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j "
+                + "WHERE u.seq > @last AND u.tags IS NOT NULL";
+            _ = _insertTags.Parameters.Add("@last", SqliteType.Integer);
             _rollup = writer.CreateCommand();
-            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq >= @first", 1);
-            _ = _rollup.Parameters.Add("@first", SqliteType.Integer);
+            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @last", 1);
+            _ = _rollup.Parameters.Add("@last", SqliteType.Integer);
             Volatile.Write(ref _writer, writer);
         }
         catch
@@ -315,83 +338,87 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         }
     }
 
-    private static SqliteCommand CreateInsertCommand(SqliteConnection connection)
+    private static SQLitePCL.sqlite3_stmt PrepareInsert(SqliteConnection connection, int rows)
     {
         var columns = UsageColumns.All;
-        var values = new string[columns.Count];
-        var command = connection.CreateCommand();
-        for (var i = 0; i < columns.Count; i++)
-        {
-            values[i] = "@c" + i.ToString(CultureInfo.InvariantCulture);
-            _ = command.Parameters.Add(values[i], columns[i].Kind switch
-            {
-                ColumnKind.Id => SqliteType.Blob,
-                ColumnKind.Int64 or ColumnKind.Int32 or ColumnKind.Bool or ColumnKind.Cost => SqliteType.Integer,
-                _ => SqliteType.Text,
-            });
-        }
+        var tuple = "(" + string.Join(", ", Enumerable.Repeat("?", columns.Count)) + ")";
+        var sql = "INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES " + string.Join(", ", Enumerable.Repeat(tuple, rows)) + " ON CONFLICT (id) DO NOTHING";
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out var statement);
+        SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        return statement;
+    }
 
-        command.CommandText = new SqlText()
-            .Append("INSERT INTO tm_usage (" + UsageColumns.NameList + ") VALUES (" + string.Join(", ", values) + ") ON CONFLICT (id) DO NOTHING RETURNING seq")
-            .ToString();
-        return command;
+    private static void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
+    {
+        var rc = value switch
+        {
+            null => SQLitePCL.raw.sqlite3_bind_null(statement, index),
+            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, System.Text.Encoding.UTF8.GetBytes(text).AsSpan()),
+            byte[] blob => SQLitePCL.raw.sqlite3_bind_blob(statement, index, blob),
+            long number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
+            int number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
+            bool flag => SQLitePCL.raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
+            _ => throw new InvalidOperationException("Unexpected column value type " + value.GetType().Name + "."),
+        };
+        if (rc != SQLitePCL.raw.SQLITE_OK)
+        {
+            throw new SqliteException("Binding a value failed.", rc);
+        }
     }
 
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
     {
         var writer = _writer!;
-        var insert = _insert!;
-        var insertTag = _insertTag!;
         var columns = UsageColumns.All;
         var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
-            insert.Transaction = transaction;
-            insertTag.Transaction = transaction;
+            // New rows get rowids above every stored one: the transaction is BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default,
+            // not deferred), so it holds the database's write lock from here and no other writer can add rows in between.
+            _lastSeq!.Transaction = transaction;
+            var last = Convert.ToInt64(await _lastSeq.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             var inserted = 0;
-            object? firstSeq = null;
-            for (var r = start; r < start + count; r++)
+            var r = start;
+            foreach (var (statement, rows) in _inserts)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
-                for (var c = 0; c < columns.Count; c++)
+                for (; start + count - r >= rows; r += rows)
                 {
-                    var value = columns[c].Kind switch
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var p = 1;
+                    for (var k = r; k < r + rows; k++)
                     {
-                        ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
-                        ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
-                        _ => columns[c].Get(record, false),
-                    };
-                    insert.Parameters[c].Value = value ?? DBNull.Value;
-                }
-
-                var seq = await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-                if (seq is null or DBNull)
-                {
-                    continue;
-                }
-
-                inserted++;
-                firstSeq ??= seq;
-                if (record.Tags is { Count: > 0 } tags)
-                {
-                    insertTag.Parameters[0].Value = seq;
-                    foreach (var (key, value) in tags)
-                    {
-                        insertTag.Parameters[1].Value = key;
-                        insertTag.Parameters[2].Value = value;
-                        _ = await insertTag.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        var record = records[k] ?? throw new ArgumentException("The records contain null.", nameof(records));
+                        for (var c = 0; c < columns.Count; c++)
+                        {
+                            Bind(statement, p++, columns[c].Kind switch
+                            {
+                                ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
+                                ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
+                                _ => columns[c].Get(record, false),
+                            });
+                        }
                     }
+
+                    var rc = SQLitePCL.raw.sqlite3_step(statement);
+                    _ = SQLitePCL.raw.sqlite3_reset(statement);
+                    if (rc != SQLitePCL.raw.SQLITE_DONE)
+                    {
+                        SqliteException.ThrowExceptionForRC(rc, writer.Handle);
+                    }
+
+                    inserted += SQLitePCL.raw.sqlite3_changes(writer.Handle); // ids already stored are skipped
                 }
             }
 
-            if (firstSeq is not null)
+            if (inserted > 0)
             {
-                // The batch's new records (rowids above every older one) into the rollup, in the same transaction.
-                var rollup = _rollup!;
-                rollup.Transaction = transaction;
-                rollup.Parameters[0].Value = firstSeq;
-                _ = await rollup.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                // The batch's new records (rowids above `last`): their tags, then the rollup, in the same transaction.
+                foreach (var command in new[] { _insertTags!, _rollup! })
+                {
+                    command.Transaction = transaction;
+                    command.Parameters[0].Value = last;
+                    _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

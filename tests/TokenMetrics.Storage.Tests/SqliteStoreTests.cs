@@ -26,9 +26,23 @@ public sealed class SqliteStoreTests : StoreContractTests
         }
     }
 
+    /// <summary>Takes a new database back to schema version 4: the record indexes migration 5 dropped come back.</summary>
+    internal const string UndoVersion5 = """
+        CREATE INDEX ix_tm_usage_model_ts ON tm_usage (model, ts);
+        CREATE INDEX ix_tm_usage_request_model ON tm_usage (request_model) WHERE request_model IS NOT NULL;
+        CREATE INDEX ix_tm_usage_routed_model ON tm_usage (routed_model) WHERE routed_model IS NOT NULL;
+        CREATE INDEX ix_tm_usage_provider_ts ON tm_usage (provider, ts);
+        CREATE INDEX ix_tm_usage_user_ts ON tm_usage (user_id, ts) WHERE user_id IS NOT NULL;
+        CREATE INDEX ix_tm_usage_consumer_ts ON tm_usage (consumer, ts) WHERE consumer IS NOT NULL;
+        CREATE INDEX ix_tm_usage_feature_ts ON tm_usage (feature, ts) WHERE feature IS NOT NULL;
+        CREATE INDEX ix_tm_usage_operation ON tm_usage (operation_id) WHERE operation_id IS NOT NULL;
+        DELETE FROM tm_schema_version WHERE version = 5;
+
+        """;
+
     /// <summary>Takes a new database back to schema version 3: the rollup goes, version 3's daily rollup tables and triggers
     /// come back (empty: migration 4 drops them and rebuilds the rollup from the records).</summary>
-    internal const string UndoVersion4 = """
+    internal const string UndoVersion4 = UndoVersion5 + """
         DROP TABLE tm_usage_rollup;
         CREATE TABLE tm_usage_daily (day INTEGER NOT NULL, mkey NOT NULL, model TEXT, calls INTEGER NOT NULL, input_tokens INTEGER NOT NULL,
             output_tokens INTEGER NOT NULL, total_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, cache_write_tokens INTEGER NOT NULL,
@@ -61,7 +75,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(4L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(5L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -148,7 +162,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(4L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -229,7 +243,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(4L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 

@@ -213,6 +213,75 @@ public abstract partial class StoreContractTests
         Assert.Equal(kept.Where(r => r.Cost is not null).GroupBy(r => r.Currency ?? string.Empty).ToDictionary(g => g.Key, g => g.Sum(r => r.Cost!.Value)), total.Costs.ToDictionary());
     }
 
+    [Fact]
+    public async Task SessionRanking_RollupEqualsScan_ShortSessionsInsideAndAcrossRangeEdges_AfterRetention()
+    {
+        // Short sessions (a few rounds over up to 3 hours) at random times: every range has sessions wholly inside it (ranked
+        // from PostgreSQL's per-session summary) and sessions crossing its edges (summed from the rollup), with ties in cost.
+        var store = await NewStoreAsync();
+        var day0 = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+        var random = new Random(4321);
+        var records = new List<TokenUsageRecord>();
+        for (var s = 0; s < 300; s++)
+        {
+            var start = day0.AddMinutes(random.Next(0, 4 * 24 * 60));
+            var rounds = random.Next(1, 6);
+            for (var r = 0; r < rounds; r++)
+            {
+                var cost = random.Next(5) == 0 ? (decimal?)null : random.Next(1, 40) / 100m;
+                records.Add(new TokenUsageRecord
+                {
+                    Timestamp = start.AddMinutes(random.Next(0, 180)),
+                    RequestModel = "m" + random.Next(3),
+                    SessionId = "s" + s,
+                    Usage = new TokenUsage { InputTokenCount = random.Next(1, 50) * 10, OutputTokenCount = random.Next(1, 5) * 10 },
+                    Cost = cost,
+                    Currency = cost is null ? null : random.Next(4) == 0 ? "EUR" : "USD",
+                });
+            }
+        }
+
+        foreach (var chunk in records.Chunk(250))
+        {
+            await store.WriteAsync(chunk, Ct);
+        }
+
+        await store.WriteAsync(records.Take(300).ToList(), Ct); // a replay adds nothing
+        var cutoff = day0.AddHours(20).AddMinutes(11);
+        Assert.True(await store.DeleteOlderThanAsync(cutoff, Ct) > 0); // cuts sessions in two
+        var ranges = new (DateTimeOffset? From, DateTimeOffset? To)[]
+        {
+            (null, null), (day0.AddDays(1), day0.AddDays(2)), (day0.AddHours(20), day0.AddHours(30)), (null, day0.AddDays(2).AddHours(5)),
+            (day0.AddDays(3).AddHours(1), null), (day0.AddDays(1).AddHours(3), day0.AddDays(1).AddHours(4)),
+        };
+        var compared = 0;
+        foreach (var (from, to) in ranges)
+        {
+            foreach (var sort in new[] { TokenUsageSessionSort.Updated, TokenUsageSessionSort.Cost, TokenUsageSessionSort.Tokens })
+            {
+                foreach (var (offset, limit) in new[] { (0, 10), (10, 25), (0, 1000) })
+                {
+                    var query = new TokenUsageSessionQuery { From = from, To = to, SortBy = sort, Offset = offset, Limit = limit };
+                    UseRollup(store, true);
+                    var viaRollup = Describe(await store.GetSessionsAsync(query, Ct));
+                    UseRollup(store, false);
+                    var viaScan = Describe(await store.GetSessionsAsync(query, Ct));
+                    Assert.True(viaScan.SequenceEqual(viaRollup), $"{query}: scan\n{string.Join('\n', viaScan)}\nrollup\n{string.Join('\n', viaRollup)}");
+                    compared += viaScan.Count;
+                }
+            }
+        }
+
+        Assert.True(compared > 1_000, $"only {compared} sessions compared");
+
+        // Against the records: every session left, by tokens.
+        UseRollup(store, true);
+        var kept = records.Where(r => r.Timestamp >= cutoff).GroupBy(r => r.SessionId!).ToDictionary(g => g.Key, g => g.Sum(r => r.Usage.InputTokenCount!.Value + r.Usage.OutputTokenCount!.Value));
+        var all = await store.GetSessionsAsync(new TokenUsageSessionQuery { SortBy = TokenUsageSessionSort.Tokens, Limit = 1000 }, Ct);
+        Assert.Equal(kept.Count, all.Count);
+        Assert.All(all, s => Assert.Equal(kept[s.SessionId], s.Totals.TotalTokens));
+    }
+
     private static List<string> Describe(IReadOnlyList<TokenUsageAggregate> rows) =>
         rows.Select(r => $"{string.Join(',', r.Keys.OrderBy(k => k.Key).Select(k => k.Key + "=" + (k.Value ?? "<null>")))}|{r.BucketStart:O}|{Sums(r)}").ToList();
 

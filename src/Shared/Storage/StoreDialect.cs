@@ -22,6 +22,9 @@ internal abstract class StoreDialect
     /// <summary>Gets the multi-grain rollup table (<see cref="StoreRollup"/>), or <see langword="null"/> when the store keeps none.</summary>
     public virtual string? RollupTable => null;
 
+    /// <summary>Gets the per-session summary table (<see cref="StoreSessionSummary"/>), or <see langword="null"/> when the store keeps none.</summary>
+    public virtual string? SessionTable => null;
+
     /// <summary>Gets the rollup's cost columns, in the order <see cref="RollupCostSum"/> and <see cref="SumCost"/> read them.</summary>
     public virtual IReadOnlyList<string> RollupCostColumns => throw new NotSupportedException();
 

@@ -337,7 +337,13 @@ internal static class StoreQueries
         // 1. The page: session ids in order (rollup rows of the session dimension when the query is only a range, else records).
         var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForSessions(query) : null;
         var page = new SqlText();
-        if (rollup is not null)
+        if (rollup is not null && dialect.SessionTable is not null)
+        {
+            page.Append("SELECT * FROM (");
+            StoreSessionSummary.AppendRanking(page, dialect, query.From?.UtcTicks, query.To?.UtcTicks);
+            page.Append(") u");
+        }
+        else if (rollup is not null)
         {
             page.Append("SELECT u.dkey, MAX(u.last_ts), " + dialect.CostSortKey(true) + ", SUM(u.total_tokens) FROM ");
             rollup.AppendSource(page, dialect, query, false, "dnull = 0");

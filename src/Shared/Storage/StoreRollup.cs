@@ -44,7 +44,8 @@ internal static class StoreRollup
         "ts, provider, model, user_id, consumer, session_id, status, feature, source, input_tokens, output_tokens, total_tokens, " +
         "cached_tokens, cache_write_tokens, reasoning_tokens, duration_ticks, cost, currency";
 
-    private const string TotalOfRecord = "COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))";
+    /// <summary>A record's total tokens as the rollup counts them (alias <c>u</c>).</summary>
+    public const string TotalOfRecord = "COALESCE(u.total_tokens, COALESCE(u.input_tokens, 0) + COALESCE(u.output_tokens, 0))";
 
     /// <summary>The CTE the upsert joins (<c>tm_d</c>: the (dimension, grain) pairs kept), without the leading <c>WITH</c>.</summary>
     public static string Ctes { get; } =
