@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.AspNetCore.Http;
 
+using TokenMetrics.Reports.Internal;
+
 namespace TokenMetrics.AspNetCore.Api;
 
 /// <summary>Store results to API shapes.</summary>
@@ -57,45 +59,7 @@ internal static class ApiMapping
             s.Totals);
     }
 
-    public static RoundDto Round(TokenUsageRecord r) => new()
-    {
-        Id = r.Id,
-        Timestamp = r.Timestamp,
-        RoundIndex = r.RoundIndex,
-        OperationId = r.OperationId,
-        Provider = r.Provider,
-        Operation = r.Operation,
-        Model = r.ResponseModel ?? r.RoutedModel ?? r.RequestModel,
-        RequestModel = r.RequestModel,
-        Streaming = r.IsStreaming,
-        Status = r.Status.ToString().ToLowerInvariant(),
-        ErrorType = r.ErrorType,
-        HttpStatus = r.HttpStatusCode,
-        DurationMs = r.Duration.TotalMilliseconds,
-        TimeToFirstChunkMs = r.TimeToFirstChunk?.TotalMilliseconds,
-        InputTokens = r.Usage.InputTokenCount,
-        OutputTokens = r.Usage.OutputTokenCount,
-        TotalTokens = r.Usage.GetTotalOrSum(),
-        CachedInputTokens = r.Usage.CachedInputTokenCount,
-        CacheWriteInputTokens = r.Usage.CacheWriteInputTokenCount,
-        ReasoningTokens = r.Usage.ReasoningTokenCount,
-        Source = r.Source.ToString().ToLowerInvariant(),
-        Cost = r.Cost,
-        Currency = r.Currency,
-        UserId = r.UserId,
-        Consumer = r.Consumer,
-        Feature = r.Feature,
-        Tags = r.Tags ?? new Dictionary<string, string>(),
-        Content = r.Content is { } c
-            ? new ContentDto
-            {
-                Question = c.Question,
-                Answer = c.Answer,
-                Reasoning = c.Reasoning,
-                ToolCalls = c.ToolCalls?.Select(t => new ToolCallDto { Name = t.Name, Arguments = t.Arguments }).ToList() ?? [],
-            }
-            : null,
-    };
+    public static RoundJson Round(TokenUsageRecord r) => RoundJson.From(r);
 
     public static SettingsDto Settings(TokenMetricsSettings s) => new()
     {

@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
+using TokenMetrics.Reports.Internal;
+
 namespace TokenMetrics.AspNetCore.Api;
 
 // The JSON shapes of the API (camelCase, see ApiJsonContext). They are the contract the dashboard and API clients code against:
@@ -124,87 +126,9 @@ internal sealed class SessionDetailDto
 {
     public SessionSummaryDto Session { get; set; } = new();
 
-    public List<RoundDto> Rounds { get; set; } = [];
+    public List<RoundJson> Rounds { get; set; } = [];
 
     public bool RoundsTruncated { get; set; }
-}
-
-internal sealed class RoundDto
-{
-    public Guid Id { get; set; }
-
-    public DateTimeOffset Timestamp { get; set; }
-
-    public int? RoundIndex { get; set; }
-
-    public Guid? OperationId { get; set; }
-
-    public string? Provider { get; set; }
-
-    public string? Operation { get; set; }
-
-    public string? Model { get; set; }
-
-    public string? RequestModel { get; set; }
-
-    public bool Streaming { get; set; }
-
-    public string Status { get; set; } = string.Empty;
-
-    public string? ErrorType { get; set; }
-
-    public int? HttpStatus { get; set; }
-
-    public double DurationMs { get; set; }
-
-    public double? TimeToFirstChunkMs { get; set; }
-
-    public long? InputTokens { get; set; }
-
-    public long? OutputTokens { get; set; }
-
-    public long? TotalTokens { get; set; }
-
-    public long? CachedInputTokens { get; set; }
-
-    public long? CacheWriteInputTokens { get; set; }
-
-    public long? ReasoningTokens { get; set; }
-
-    /// <summary>Gets or sets <c>reported</c>, <c>estimated</c> or <c>missing</c>.</summary>
-    public string Source { get; set; } = string.Empty;
-
-    public decimal? Cost { get; set; }
-
-    public string? Currency { get; set; }
-
-    public string? UserId { get; set; }
-
-    public string? Consumer { get; set; }
-
-    public string? Feature { get; set; }
-
-    public IReadOnlyDictionary<string, string> Tags { get; set; } = new Dictionary<string, string>();
-
-    public ContentDto? Content { get; set; }
-}
-
-internal sealed class ContentDto
-{
-    public string? Question { get; set; }
-
-    public string? Answer { get; set; }
-
-    public string? Reasoning { get; set; }
-
-    public List<ToolCallDto> ToolCalls { get; set; } = [];
-}
-
-internal sealed class ToolCallDto
-{
-    public string? Name { get; set; }
-
-    public string? Arguments { get; set; }
 }
 
 internal sealed class SettingsDto
