@@ -247,12 +247,19 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
         if (!File.Exists(path))
         {
-            using var file = new FileStream(path, new FileStreamOptions
+            try
             {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
+                using var file = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                });
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                // Another store (another instance of the app) created it between the check and here: theirs serves.
+            }
         }
     }
 
