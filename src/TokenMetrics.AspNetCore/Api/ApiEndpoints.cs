@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using TokenMetrics.AspNetCore.Endpoints;
+using TokenMetrics.Reports.Internal;
 
 namespace TokenMetrics.AspNetCore.Api;
 
@@ -78,7 +79,7 @@ internal static class ApiEndpoints
             Bucket = bucket == TokenUsageTimeBucket.Hour ? "hour" : "day",
             Totals = ApiMapping.Totals(totals.Result),
             Series = [.. series.Result.Where(g => g.BucketStart is not null && g.Calls > 0).OrderBy(g => g.BucketStart)
-                .Select(g => ApiMapping.Fill(new SeriesPointDto { Bucket = g.BucketStart!.Value }, g))],
+                .Select(g => TotalsJson.Fill(new SeriesPointDto { Bucket = g.BucketStart!.Value }, g))],
             ByModel = [.. byModel.Result.Select(ApiMapping.Group)],
             TopUsers = [.. topUsers.Result.Select(ApiMapping.Group)],
             TopSessions = [.. topSessions.Result.Select(s => ApiMapping.Session(s, root))],

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-
 using TokenMetrics.Reports.Internal;
 
 namespace TokenMetrics.AspNetCore.Api;
@@ -9,60 +8,14 @@ namespace TokenMetrics.AspNetCore.Api;
 // The JSON shapes of the API (camelCase, see ApiJsonContext). They are the contract the dashboard and API clients code against:
 // change them only together with the plan's contract.
 
-/// <summary>Totals of a set of records.</summary>
-internal class TotalsDto
-{
-    public long Calls { get; set; }
-
-    public long InputTokens { get; set; }
-
-    public long OutputTokens { get; set; }
-
-    public long TotalTokens { get; set; }
-
-    public long CachedInputTokens { get; set; }
-
-    public long CacheWriteInputTokens { get; set; }
-
-    public long ReasoningTokens { get; set; }
-
-    public long EstimatedCalls { get; set; }
-
-    public long EstimatedTokens { get; set; }
-
-    public long MissingCalls { get; set; }
-
-    public long FailedCalls { get; set; }
-
-    /// <summary>Gets or sets the fraction (0..1) of <see cref="TotalTokens"/> reported by the vendor.</summary>
-    public double ReportedShare { get; set; }
-
-    /// <summary>Gets or sets the fraction (0..1) of <see cref="TotalTokens"/> that was estimated.</summary>
-    public double EstimatedShare { get; set; }
-
-    public double AverageLatencyMs { get; set; }
-
-    public Dictionary<string, decimal> Cost { get; set; } = [];
-
-    public long UnpricedCalls { get; set; }
-}
-
-/// <summary>Totals of one group.</summary>
-internal sealed class GroupDto : TotalsDto
-{
-    public Dictionary<string, string?> Key { get; set; } = [];
-
-    public DateTimeOffset? Bucket { get; set; }
-}
-
 /// <summary>One point of a time series.</summary>
-internal sealed class SeriesPointDto : TotalsDto
+internal sealed class SeriesPointDto : TotalsJson
 {
     public DateTimeOffset Bucket { get; set; }
 }
 
 /// <summary>A session and its totals.</summary>
-internal sealed class SessionSummaryDto : TotalsDto
+internal sealed class SessionSummaryDto : TotalsJson
 {
     public string SessionId { get; set; } = string.Empty;
 
@@ -87,13 +40,13 @@ internal sealed class OverviewDto
 
     public string Bucket { get; set; } = "hour";
 
-    public TotalsDto Totals { get; set; } = new();
+    public TotalsJson Totals { get; set; } = new();
 
     public List<SeriesPointDto> Series { get; set; } = [];
 
-    public List<GroupDto> ByModel { get; set; } = [];
+    public List<GroupJson> ByModel { get; set; } = [];
 
-    public List<GroupDto> TopUsers { get; set; } = [];
+    public List<GroupJson> TopUsers { get; set; } = [];
 
     public List<SessionSummaryDto> TopSessions { get; set; } = [];
 }
@@ -106,9 +59,9 @@ internal sealed class UsageDto
 
     public List<string> GroupBy { get; set; } = [];
 
-    public TotalsDto Totals { get; set; } = new();
+    public TotalsJson Totals { get; set; } = new();
 
-    public List<GroupDto> Groups { get; set; } = [];
+    public List<GroupJson> Groups { get; set; } = [];
 }
 
 internal sealed class SessionsDto

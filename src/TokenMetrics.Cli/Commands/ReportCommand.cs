@@ -153,7 +153,7 @@ internal static class ReportCommand
                 SortBy = s.Sort.ToString().ToLowerInvariant(),
                 Limit = s.Limit,
                 Totals = TotalsJson.Fill(new TotalsJson(), total),
-                Groups = [.. groups.Select(g => TotalsJson.Fill(new GroupJson { Key = new Dictionary<string, string?>(g.Keys, StringComparer.Ordinal), Bucket = g.BucketStart }, g))],
+                Groups = [.. groups.Select(GroupJson.From)],
             },
             ReportJsonContext.Output.ReportJson);
 
