@@ -64,7 +64,7 @@ public sealed class DashboardBrowserTests
 
         // The session link is the deep link with the id URL-encoded; the session page shows the rounds.
         await topSession.ClickAsync();
-        await page.WaitForURLAsync("**/tokenmetrics/sessions/**");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/tokenmetrics/sessions/.+"));
         // One path segment (every '/', '?', '&' encoded) that decodes to the exact id; the range stays in the query.
         var deepLink = new Uri(page.Url);
         Assert.Equal(4, deepLink.AbsolutePath.Split('/').Length);

@@ -24,7 +24,7 @@ public sealed class DemoDashboardBrowserTests
         // Sign in through the one-time link: it lands on the overview.
         var page = await browser.NewPageAsync(demo.RootUrl, problems);
         await page.GotoAsync(demo.SignInLink);
-        await page.WaitForURLAsync(demo.DashboardUrl);
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(demo.DashboardUrl) + "$"));
 
         // Overview cards = GET api/overview for the same window. The load keeps writing records, each stamped when its call
         // started, so a window ending "now" keeps filling for a few seconds; the page is opened on a fixed window that ended
@@ -121,14 +121,14 @@ public sealed class DemoDashboardBrowserTests
         // A second browser signs in on the login page: a wrong token first (error shown), then the printed one.
         var fresh = await browser.NewPageAsync(demo.RootUrl, problems);
         await fresh.GotoAsync(demo.DashboardUrl + "sessions");
-        await fresh.WaitForURLAsync("**/login?**");
+        await Expect(fresh).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/login\\?"));
         await fresh.FillAsync("[data-testid=login-token]", "not-the-token-0000");
         await fresh.ClickAsync("[data-testid=login-submit]");
         await Expect(fresh.Locator("[data-testid=login-error]")).ToBeVisibleAsync();
         await DashboardBrowser.ScreenshotAsync(fresh, "demo-login");
         await fresh.FillAsync("[data-testid=login-token]", demo.Token);
         await fresh.ClickAsync("[data-testid=login-submit]");
-        await fresh.WaitForURLAsync("**/tokenmetrics/sessions");
+        await Expect(fresh).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/tokenmetrics/sessions$"));
         await Expect(fresh.Locator("[data-testid=session-row]").First).ToBeVisibleAsync();
 
         Assert.Empty(problems);
