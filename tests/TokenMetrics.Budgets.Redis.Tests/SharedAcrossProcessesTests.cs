@@ -23,6 +23,18 @@ public sealed partial class SharedAcrossProcessesTests(RedisServerFixture fixtur
                 await ReadLineAsync(p, "READY");
             }
 
+            // A window's counter expires when its minute ends, so one that ended just before the read-back below would be gone.
+            // Start the run with at least 15 s of the current minute left on Redis's clock (the run takes about a second).
+            await using (var clock = await ConnectionMultiplexer.ConnectAsync(fixture.Server.ConnectionString))
+            {
+                var now = await clock.GetServer(clock.GetEndPoints()[0]).TimeAsync();
+                var left = TimeSpan.FromMinutes(1) - TimeSpan.FromTicks(now.Ticks % TimeSpan.TicksPerMinute);
+                if (left < TimeSpan.FromSeconds(15))
+                {
+                    await Task.Delay(left + TimeSpan.FromMilliseconds(200));
+                }
+            }
+
             // Release both at once, so their callers race on the counter.
             foreach (var p in processes)
             {
