@@ -92,6 +92,13 @@ internal sealed class HigressIngester
     private readonly HigressLineParser _parser;
     private readonly IngestState _state;
 
+    // The write in flight: the store takes batch N on a worker thread while this thread parses batch N+1 (two cores, two
+    // stages). Its offset is saved to the state only once it completes; one write at a time keeps the order.
+    private Task<int>? _writing;
+    private List<TokenUsageRecord>? _writingBatch;
+    private long _writingOffset;
+    private List<TokenUsageRecord>? _spare;
+
     public HigressIngester(HigressIngestSettings settings, ITokenUsageStore store)
     {
         _settings = settings;
@@ -247,7 +254,7 @@ internal sealed class HigressIngester
                     {
                         counters.BytesRead += bufferStart + position - consumed;
                         consumed = bufferStart + position;
-                        await FlushAsync(batch, file, handle, consumed, counters, cancellationToken).ConfigureAwait(false);
+                        batch = await StartWriteAsync(batch, file, handle, consumed, counters, cancellationToken).ConfigureAwait(false);
                         progress?.Report(counters.BytesRead - startBytes);
                     }
                 }
@@ -287,8 +294,10 @@ internal sealed class HigressIngester
             counters.BytesRead += bufferStart - consumed;
             if (bufferStart > consumed || batch.Count > 0)
             {
-                await FlushAsync(batch, file, handle, bufferStart, counters, cancellationToken).ConfigureAwait(false);
+                batch = await StartWriteAsync(batch, file, handle, bufferStart, counters, cancellationToken).ConfigureAwait(false);
             }
+
+            await CompleteWriteAsync(file, handle, counters).ConfigureAwait(false);
 
             if (bufferStart > offset)
             {
@@ -300,6 +309,13 @@ internal sealed class HigressIngester
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            if (_writing is { } pending)
+            {
+                // Cancelled or failed mid-file: let the write in flight end (its records are stored or not; the state does
+                // not move past them either way, so a rerun re-reads them and the store ignores the ones it has).
+                await ((Task)pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _writing = null;
+            }
         }
     }
 
@@ -337,21 +353,49 @@ internal sealed class HigressIngester
         }
     }
 
-    /// <summary>Stores the batch, then (only then) moves the file's offset and saves the state.</summary>
-    private async Task FlushAsync(List<TokenUsageRecord> batch, IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, IngestCounters counters, CancellationToken cancellationToken)
+    /// <summary>Waits for the write in flight, records it in the state, and hands <paramref name="batch"/> to the store on a worker
+    /// thread; returns an empty list to fill next.</summary>
+    private async Task<List<TokenUsageRecord>> StartWriteAsync(List<TokenUsageRecord> batch, IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, IngestCounters counters, CancellationToken cancellationToken)
     {
-        if (batch.Count > 0)
+        await CompleteWriteAsync(file, handle, counters).ConfigureAwait(false);
+        _writingBatch = batch;
+        _writingOffset = offset;
+        _writing = batch.Count == 0
+            ? Task.FromResult(0)
+            : Task.Run(async () => await _store.WriteAsync(batch, cancellationToken).ConfigureAwait(false), cancellationToken);
+        var next = _spare ?? new List<TokenUsageRecord>(batch.Capacity);
+        _spare = null;
+        return next;
+    }
+
+    /// <summary>Waits for the write in flight (its failure surfaces here), then (only then) moves the file's offset and saves
+    /// the state.</summary>
+    private async Task CompleteWriteAsync(IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, IngestCounters counters)
+    {
+        if (_writing is not { } pending)
         {
-            var written = await _store.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
-            counters.RecordsWritten += written;
-            counters.Duplicates += batch.Count - written;
-            batch.Clear();
+            return;
         }
 
-        file.Offset = offset;
+        int written;
+        try
+        {
+            written = await pending.ConfigureAwait(false);
+        }
+        finally
+        {
+            _writing = null;
+        }
+
+        var batch = _writingBatch!;
+        counters.RecordsWritten += written;
+        counters.Duplicates += batch.Count - written;
+        batch.Clear();
+        _spare = batch;
+        file.Offset = _writingOffset;
         if (file.FingerprintLength < FingerprintBytes)
         {
-            (file.Fingerprint, file.FingerprintLength) = Fingerprint(handle, (int)Math.Min(FingerprintBytes, offset));
+            (file.Fingerprint, file.FingerprintLength) = Fingerprint(handle, (int)Math.Min(FingerprintBytes, _writingOffset));
         }
 
         _state.Save(_settings.StatePath);

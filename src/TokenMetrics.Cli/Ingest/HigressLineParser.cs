@@ -35,6 +35,15 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
     private static readonly DateTimeOffset MinTime = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Distinct tag maps remembered for sharing.</summary>
+    private const int MaxSharedTagMaps = 1024;
+
+    // Per parser (one per reading thread): the repeated strings of a log, the tag maps records can share (records are
+    // read-only once built), and the field holder reused line after line.
+    private readonly Utf8StringCache _strings = new();
+    private readonly Dictionary<(string? Api, string? ApiType, string? ResponseType), IReadOnlyDictionary<string, string>> _sharedTags = [];
+    private readonly AiLog _fields = new();
+
     /// <summary>Parses one line (without its newline).</summary>
     /// <param name="line">The line's bytes.</param>
     /// <param name="offset">The line's byte offset within its file (part of the id).</param>
@@ -79,7 +88,8 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         }
 
         DateTimeOffset? timestamp = null;
-        var fields = new AiLog();
+        var fields = _fields;
+        fields.Reset(_strings);
         var found = false;
         byte[]? rented = null;
         try
@@ -204,34 +214,20 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
     private TokenUsageRecord Build(AiLog f, DateTimeOffset? timestamp, DateTimeOffset fileTime, Guid id)
     {
-        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (f.Api is not null)
-        {
-            tags["higress.api"] = f.Api;
-        }
-
-        if (f.ApiType is not null)
-        {
-            tags["higress.api_type"] = f.ApiType;
-        }
-
-        if (f.ResponseType is not null)
-        {
-            tags["higress.response_type"] = f.ResponseType;
-        }
-
+        Dictionary<string, string>? extra = null;
         if (f.ToolCallCount > 0)
         {
             // The count only (names and arguments are content): which rounds asked for tools.
-            tags["higress.tool_calls"] = f.ToolCallCount.ToString(CultureInfo.InvariantCulture);
+            (extra ??= new(StringComparer.Ordinal))["higress.tool_calls"] = f.ToolCallCount.ToString(CultureInfo.InvariantCulture);
         }
 
         if (timestamp is null)
         {
-            tags[TimestampTag] = FileTimeTagValue;
+            (extra ??= new(StringComparer.Ordinal))[TimestampTag] = FileTimeTagValue;
         }
 
-        var usage = Normalise(f, tags);
+        var usage = Normalise(f, ref extra);
+        var tags = Tags(f, extra);
         var model = f.Model ?? ModelOfApi(f.Api);
         var match = catalog.Resolve(model);
         var cost = usage.IsEmpty ? null : match?.Entry.Price.ComputeCost(usage);
@@ -264,10 +260,55 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         };
     }
 
+    /// <summary>The record's tags: the route, API type and response type, plus this line's own tags. Lines without their own
+    /// share one read-only map per combination (a log has a handful), so most records cost no dictionary.</summary>
+    private IReadOnlyDictionary<string, string> Tags(AiLog f, Dictionary<string, string>? extra)
+    {
+        if (extra is null && _sharedTags.TryGetValue((f.Api, f.ApiType, f.ResponseType), out var shared))
+        {
+            return shared;
+        }
+
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (f.Api is not null)
+        {
+            tags["higress.api"] = f.Api;
+        }
+
+        if (f.ApiType is not null)
+        {
+            tags["higress.api_type"] = f.ApiType;
+        }
+
+        if (f.ResponseType is not null)
+        {
+            tags["higress.response_type"] = f.ResponseType;
+        }
+
+        if (extra is not null)
+        {
+            foreach (var (key, value) in extra)
+            {
+                tags[key] = value;
+            }
+
+            return tags;
+        }
+
+        if (_sharedTags.Count < MaxSharedTagMaps)
+        {
+            var frozen = System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(tags, StringComparer.Ordinal);
+            _sharedTags[(f.Api, f.ApiType, f.ResponseType)] = frozen;
+            return frozen;
+        }
+
+        return tags;
+    }
+
     /// <summary>The repository's shape: cached inside input, reasoning inside output. Higress copies the vendor's OpenAI-style
     /// usage (already that shape); a count that exceeds its parent (the seed's o1 line: reasoning 500 &gt; output 80) shows
     /// the vendor counted it outside, so it is added to the parent. A reported total below input + output is kept as a tag.</summary>
-    private static TokenUsage Normalise(AiLog f, Dictionary<string, string> tags)
+    private static TokenUsage Normalise(AiLog f, ref Dictionary<string, string>? tags)
     {
         var cached = f.Cached ?? Detail(f.InputDetails, "cached_tokens");
         var reasoning = f.Reasoning ?? Detail(f.OutputDetails, "reasoning_tokens");
@@ -292,7 +333,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             }
             else
             {
-                tags["higress.total_token"] = reported.ToString(CultureInfo.InvariantCulture);
+                (tags ??= new(StringComparer.Ordinal))["higress.total_token"] = reported.ToString(CultureInfo.InvariantCulture);
             }
         }
 
@@ -308,7 +349,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         };
     }
 
-    private static long? Detail(Dictionary<string, long>? details, string key) =>
+    private static long? Detail(IReadOnlyDictionary<string, long>? details, string key) =>
         details is not null && details.TryGetValue(key, out var value) ? value : null;
 
     /// <summary>Higress names routes <c>MODEL@higress</c>; without a <c>model</c> field that is the best guess.</summary>
@@ -349,8 +390,20 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         public string? Model, Api, ApiType, ResponseType, ChatId, SessionId, Consumer, Question, Answer, ReasoningText, Problem;
         public int ToolCallCount;
         public long? Input, Output, Total, Cached, Reasoning, ChatRound, FirstTokenMs, ServiceMs;
-        public Dictionary<string, long>? InputDetails, OutputDetails;
+        public IReadOnlyDictionary<string, long>? InputDetails, OutputDetails;
         public List<TokenUsageToolCall>? ToolCalls;
+        private Utf8StringCache _strings = null!;
+
+        /// <summary>Clears every field for the next line.</summary>
+        public void Reset(Utf8StringCache strings)
+        {
+            _strings = strings;
+            Model = Api = ApiType = ResponseType = ChatId = SessionId = Consumer = Question = Answer = ReasoningText = Problem = null;
+            ToolCallCount = 0;
+            Input = Output = Total = Cached = Reasoning = ChatRound = FirstTokenMs = ServiceMs = null;
+            InputDetails = OutputDetails = null;
+            ToolCalls = null;
+        }
 
         /// <summary>Reads the object the reader is on (its StartObject); a bad number sets <see cref="Problem"/>.</summary>
         public bool Read(ref Utf8JsonReader reader, bool content, out string? problem)
@@ -375,23 +428,23 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
                 switch (name)
                 {
-                    case var n when n.SequenceEqual("model"u8): Model = Text(ref reader); break;
+                    case var n when n.SequenceEqual("model"u8): Model = Repeated(ref reader); break;
                     case var n when n.SequenceEqual("input_token"u8): Input = Number(ref reader, "input_token"); break;
                     case var n when n.SequenceEqual("output_token"u8): Output = Number(ref reader, "output_token"); break;
                     case var n when n.SequenceEqual("total_token"u8): Total = Number(ref reader, "total_token"); break;
                     case var n when n.SequenceEqual("cached_tokens"u8): Cached = Number(ref reader, "cached_tokens"); break;
                     case var n when n.SequenceEqual("reasoning_tokens"u8): Reasoning = Number(ref reader, "reasoning_tokens"); break;
-                    case var n when n.SequenceEqual("input_token_details"u8): InputDetails = Details(ref reader, "input_token_details"); break;
-                    case var n when n.SequenceEqual("output_token_details"u8): OutputDetails = Details(ref reader, "output_token_details"); break;
+                    case var n when n.SequenceEqual("input_token_details"u8): InputDetails = Details(ref reader); break;
+                    case var n when n.SequenceEqual("output_token_details"u8): OutputDetails = Details(ref reader); break;
                     case var n when n.SequenceEqual("llm_first_token_duration"u8): FirstTokenMs = Number(ref reader, "llm_first_token_duration"); break;
                     case var n when n.SequenceEqual("llm_service_duration"u8): ServiceMs = Number(ref reader, "llm_service_duration"); break;
                     case var n when n.SequenceEqual("chat_round"u8): ChatRound = Number(ref reader, "chat_round"); break;
-                    case var n when n.SequenceEqual("response_type"u8): ResponseType = Text(ref reader); break;
+                    case var n when n.SequenceEqual("response_type"u8): ResponseType = Repeated(ref reader); break;
                     case var n when n.SequenceEqual("chat_id"u8): ChatId = Text(ref reader); break;
                     case var n when n.SequenceEqual("session_id"u8): SessionId = Text(ref reader); break;
-                    case var n when n.SequenceEqual("consumer"u8): Consumer = Text(ref reader); break;
-                    case var n when n.SequenceEqual("api"u8): Api = Text(ref reader); break;
-                    case var n when n.SequenceEqual("api_type"u8): ApiType = Text(ref reader); break;
+                    case var n when n.SequenceEqual("consumer"u8): Consumer = Repeated(ref reader); break;
+                    case var n when n.SequenceEqual("api"u8): Api = Repeated(ref reader); break;
+                    case var n when n.SequenceEqual("api_type"u8): ApiType = Repeated(ref reader); break;
                     case var n when content && n.SequenceEqual("question"u8): Question = Text(ref reader); break;
                     case var n when content && n.SequenceEqual("answer"u8): Answer = Text(ref reader); break;
                     case var n when content && n.SequenceEqual("reasoning"u8): ReasoningText = Text(ref reader); break;
@@ -410,6 +463,10 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             problem = null;
             return true;
         }
+
+        /// <summary>A value a log repeats (model, route, consumer, types): shared through the parser's string cache.</summary>
+        private string? Repeated(ref Utf8JsonReader reader) =>
+            reader.TokenType == JsonTokenType.String ? _strings.Read(ref reader) : Text(ref reader);
 
         private static string? Text(ref Utf8JsonReader reader)
         {
@@ -463,26 +520,30 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
         /// <summary>Token details: a JSON object or a JSON string holding one; a detail that is not a count is left out (the
         /// monitor gives <c>{}</c> on a parse error; here only the unreadable entries go).</summary>
-        private static Dictionary<string, long>? Details(ref Utf8JsonReader reader, string field)
+        private TokenCountDictionary? Details(ref Utf8JsonReader reader)
         {
-            _ = field;
             if (reader.TokenType == JsonTokenType.String)
             {
-                var text = reader.GetString();
-                if (string.IsNullOrWhiteSpace(text))
-                {
-                    return null;
-                }
-
-                var bytes = Encoding.UTF8.GetBytes(text);
-                var inner = new Utf8JsonReader(bytes);
+                // Unescaped into a stack (or pooled) buffer and read from there: no string and no byte array per line.
+                var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
+                var rented = length > 512 ? ArrayPool<byte>.Shared.Rent(length) : null;
+                Span<byte> buffer = rented ?? stackalloc byte[512];
                 try
                 {
+                    var written = reader.CopyString(buffer);
+                    var inner = new Utf8JsonReader(buffer[..written]);
                     return inner.Read() && inner.TokenType == JsonTokenType.StartObject ? DetailObject(ref inner) : null;
                 }
                 catch (JsonException)
                 {
                     return null;
+                }
+                finally
+                {
+                    if (rented is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(rented);
+                    }
                 }
             }
 
@@ -495,13 +556,13 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             return null;
         }
 
-        private static Dictionary<string, long>? DetailObject(ref Utf8JsonReader reader)
+        private TokenCountDictionary? DetailObject(ref Utf8JsonReader reader)
         {
             var depth = reader.CurrentDepth;
-            Dictionary<string, long>? result = null;
+            TokenCountDictionary? result = null;
             while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
             {
-                var key = reader.GetString()!;
+                var key = _strings.Read(ref reader) ?? string.Empty;
                 reader.Read();
                 long? value = reader.TokenType switch
                 {
@@ -516,7 +577,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
                 if (value is { } v)
                 {
-                    (result ??= new Dictionary<string, long>(StringComparer.Ordinal))[key] = v;
+                    (result ??= new TokenCountDictionary()).Set(key, v);
                 }
             }
 
