@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -174,25 +173,17 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         return true;
     }
 
-    /// <summary>A deterministic id: SHA-256 of the line's offset and bytes, cut to 128 bits (version 8, "custom").</summary>
+    /// <summary>A deterministic id: the 128-bit XXH3 hash of the line's bytes seeded with its offset (version 8, "custom").</summary>
+    /// <remarks>Not a cryptographic hash, and it need not be: one offset of one log file holds one line, so the hash only has to
+    /// tell apart lines that differ, never resist a line crafted to collide with another line that sits at the same offset of
+    /// another file. SHA-256 cost 1.4-6 us a line here (a native context per call), a third of all parsing; XXH3 costs 0.15 us.</remarks>
     internal static Guid IdOf(ReadOnlySpan<byte> line, long offset)
     {
-        // One-shot hashing of offset + line (an incremental hash costs a native context per line).
-        var length = line.Length + sizeof(long);
-        var rented = length > 1024 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> input = rented is null ? stackalloc byte[1024] : rented;
-        System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(input, offset);
-        line.CopyTo(input[sizeof(long)..]);
-        Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(input[..length], digest);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-
+        Span<byte> digest = stackalloc byte[16];
+        System.IO.Hashing.XxHash128.Hash(line, digest, offset);
         digest[6] = (byte)((digest[6] & 0x0F) | 0x80);
         digest[8] = (byte)((digest[8] & 0x3F) | 0x80);
-        return new Guid(digest[..16], bigEndian: true);
+        return new Guid(digest, bigEndian: true);
     }
 
     private static DateTimeOffset? ReadTime(ref Utf8JsonReader reader)
