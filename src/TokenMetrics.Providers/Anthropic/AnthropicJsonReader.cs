@@ -80,7 +80,7 @@ internal sealed class AnthropicJsonReader(int maxBytes, TokenUsage? fallback = n
             else if (reader.ValueTextEquals("model"u8))
             {
                 reader.Read();
-                ResponseModel = reader.TokenType == JsonTokenType.String ? reader.GetString() : ResponseModel;
+                ResponseModel = ModelNames.Read(ref reader) ?? ResponseModel;
             }
             else if (reader.ValueTextEquals("id"u8))
             {

@@ -2,6 +2,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics.Providers.Anthropic;
 
@@ -19,15 +20,16 @@ internal sealed class AnthropicProtocol(AnthropicProtocolOptions options) : ITok
             return false;
         }
 
-        var path = uri.AbsolutePath.AsSpan().TrimEnd('/');
+        var target = EndpointCache.Get(uri)!;
+        var path = target.Path.AsSpan().TrimEnd('/');
         if (!path.EndsWith("/messages", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        var host = uri.Host;
+        var host = target.Host;
         if (path.EndsWith("/v1/messages", StringComparison.OrdinalIgnoreCase)
-            && (host.Equals("api.anthropic.com", StringComparison.OrdinalIgnoreCase) || options.Hosts.Any(h => host.Equals(h, StringComparison.OrdinalIgnoreCase))))
+            && (host.Equals("api.anthropic.com", StringComparison.OrdinalIgnoreCase) || options.Hosts.Contains(host, StringComparer.OrdinalIgnoreCase)))
         {
             return true;
         }
@@ -38,7 +40,7 @@ internal sealed class AnthropicProtocol(AnthropicProtocolOptions options) : ITok
     public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
     {
         context.Operation = "chat";
-        var host = context.Request.RequestUri!.Host;
+        var host = EndpointCache.Host(context.Request.RequestUri!);
         context.Provider = host.Equals("api.anthropic.com", StringComparison.OrdinalIgnoreCase) ? ProviderName : options.CompatibleProviderName;
         var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);
         if (body is { Length: > 0 } json)

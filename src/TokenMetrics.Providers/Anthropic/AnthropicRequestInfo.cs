@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.Anthropic;
 
@@ -22,7 +23,7 @@ internal readonly record struct AnthropicRequestInfo(string? Model, bool Stream)
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
-                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : model;
+                    model = ModelNames.Read(ref reader) ?? model;
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {

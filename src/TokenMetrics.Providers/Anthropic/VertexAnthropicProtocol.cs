@@ -1,6 +1,7 @@
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics.Providers.Anthropic;
 
@@ -21,7 +22,7 @@ internal sealed class VertexAnthropicProtocol : ITokenUsageProtocol
             return false;
         }
 
-        var path = uri.AbsolutePath;
+        var path = EndpointCache.Path(uri);
         return path.Contains(Marker, StringComparison.OrdinalIgnoreCase)
             && (path.EndsWith(":rawPredict", StringComparison.OrdinalIgnoreCase) || path.EndsWith(":streamRawPredict", StringComparison.OrdinalIgnoreCase));
     }
@@ -29,7 +30,7 @@ internal sealed class VertexAnthropicProtocol : ITokenUsageProtocol
     public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
     {
         context.Operation = "chat";
-        var path = context.Request.RequestUri!.AbsolutePath;
+        var path = EndpointCache.Path(context.Request.RequestUri!);
         context.RequestModel = ModelFromPath(path);
         context.IsStreaming = path.EndsWith(":streamRawPredict", StringComparison.OrdinalIgnoreCase);
         var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Internal;
 using TokenMetrics.Providers.Rewriting;
 
 namespace TokenMetrics.Providers.Gemini;
@@ -24,25 +25,26 @@ internal sealed class GeminiProtocol(GeminiProtocolOptions options) : ITokenUsag
             return false;
         }
 
-        var host = uri.Host;
+        var target = EndpointCache.Get(uri)!;
+        var host = target.Host;
         if (!options.MatchAnyHost && !GeminiEndpoint.IsGeminiHost(host) && !GeminiEndpoint.IsVertexHost(host)
-            && !options.Hosts.Any(h => host.Equals(h, StringComparison.OrdinalIgnoreCase)))
+            && !options.Hosts.Contains(host, StringComparer.OrdinalIgnoreCase))
         {
             return false;
         }
 
-        return GeminiEndpoint.TryParse(uri.AbsolutePath, out _, out _, out _);
+        return GeminiEndpoint.TryParse(target.Path, out _, out _, out _);
     }
 
     public ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
     {
-        var uri = context.Request.RequestUri!;
-        if (GeminiEndpoint.TryParse(uri.AbsolutePath, out var model, out var streaming, out var vertex))
+        var target = EndpointCache.Get(context.Request.RequestUri!)!;
+        if (GeminiEndpoint.TryParse(target.Path, out var model, out var streaming, out var vertex))
         {
             context.RequestModel = model;
             context.IsStreaming = streaming;
             context.Operation = "chat";
-            context.Provider = GeminiEndpoint.IsVertexHost(uri.Host) || vertex ? VertexName : GeminiName;
+            context.Provider = GeminiEndpoint.IsVertexHost(target.Host) || vertex ? VertexName : GeminiName;
         }
 
         return ValueTask.CompletedTask;

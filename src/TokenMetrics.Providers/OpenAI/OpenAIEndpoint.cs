@@ -11,6 +11,11 @@ internal enum OpenAIOperation
 
 internal static class OpenAIEndpoint
 {
+    // One boxed value per operation: the protocol state is an object, and boxing on every call would allocate.
+    private static readonly object[] BoxedOperations = [OpenAIOperation.None, OpenAIOperation.ChatCompletions, OpenAIOperation.Responses, OpenAIOperation.Completions, OpenAIOperation.Embeddings];
+
+    public static object Boxed(OpenAIOperation operation) => (uint)operation < (uint)BoxedOperations.Length ? BoxedOperations[(int)operation] : operation;
+
     public static OpenAIOperation Classify(string path)
     {
         var p = path.AsSpan().TrimEnd('/');

@@ -75,7 +75,7 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             else if (reader.ValueTextEquals("model"u8))
             {
                 reader.Read();
-                ResponseModel = reader.TokenType == JsonTokenType.String ? reader.GetString() : ResponseModel;
+                ResponseModel = ModelNames.Read(ref reader) ?? ResponseModel;
             }
             else if (reader.ValueTextEquals("id"u8))
             {

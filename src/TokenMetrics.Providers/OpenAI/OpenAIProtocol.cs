@@ -2,6 +2,7 @@ using System.Linq;
 using System.Net.Http;
 using System.Threading;
 using System.Threading.Tasks;
+using TokenMetrics.Internal;
 
 namespace TokenMetrics.Providers.OpenAI;
 
@@ -17,22 +18,24 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
             return false;
         }
 
-        if (OpenAIEndpoint.Classify(uri.AbsolutePath) == OpenAIOperation.None)
+        var target = EndpointCache.Get(uri)!;
+        if (OpenAIEndpoint.Classify(target.Path) == OpenAIOperation.None)
         {
             return false;
         }
 
-        var host = uri.Host;
+        var host = target.Host;
         return options.MatchAnyHost
             || host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase)
             || host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase)
-            || options.Hosts.Any(h => host.Equals(h, StringComparison.OrdinalIgnoreCase));
+            || options.Hosts.Contains(host, StringComparer.OrdinalIgnoreCase);
     }
 
     public async ValueTask OnRequestAsync(TokenUsageProtocolContext context, CancellationToken cancellationToken)
     {
         var uri = context.Request.RequestUri!;
-        var operation = OpenAIEndpoint.Classify(uri.AbsolutePath);
+        var target = EndpointCache.Get(uri)!;
+        var operation = OpenAIEndpoint.Classify(target.Path);
         context.Operation = operation switch
         {
             OpenAIOperation.ChatCompletions or OpenAIOperation.Responses => "chat",
@@ -40,10 +43,10 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
             OpenAIOperation.Embeddings => "embeddings",
             _ => null,
         };
-        context.ProtocolState = operation;
-        context.Provider = uri.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase) ? "openai"
-            : uri.Host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase) ? "azure.ai.openai"
-            : CompatibleProvider(uri);
+        context.ProtocolState = OpenAIEndpoint.Boxed(operation);
+        context.Provider = target.Host.Equals("api.openai.com", StringComparison.OrdinalIgnoreCase) ? "openai"
+            : target.Host.EndsWith(".openai.azure.com", StringComparison.OrdinalIgnoreCase) ? "azure.ai.openai"
+            : CompatibleProvider(target);
 
         var body = await context.GetRequestBodyAsync(cancellationToken).ConfigureAwait(false);
         if (body is not { Length: > 0 } json)
@@ -52,7 +55,7 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
         }
 
         var info = OpenAIRequestInfo.Parse(json.Span);
-        context.RequestModel = info.Model ?? OpenAIEndpoint.AzureDeployment(uri.AbsolutePath);
+        context.RequestModel = info.Model ?? OpenAIEndpoint.AzureDeployment(target.Path);
         context.IsStreaming = info.Stream;
         if (info.Stream && !info.IncludeUsage && context.Options.RequestStreamUsage
             && operation is OpenAIOperation.ChatCompletions or OpenAIOperation.Completions)
@@ -68,7 +71,7 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
 
     /// <summary>Names an OpenAI-compatible vendor by host and port, host, then parent domains; the last answer is cached,
     /// since a client calls the same host again and again.</summary>
-    private string CompatibleProvider(Uri uri)
+    private string CompatibleProvider(EndpointCache.Entry uri)
     {
         var last = _lastName;
         if (last is not null && last.Port == uri.Port && string.Equals(last.Host, uri.Host, StringComparison.Ordinal))
@@ -108,7 +111,7 @@ internal sealed class OpenAIProtocol(OpenAIProtocolOptions options) : ITokenUsag
 
     public TokenUsageResponseReader? CreateResponseReader(TokenUsageProtocolContext context, HttpResponseMessage response)
     {
-        var operation = context.ProtocolState is OpenAIOperation op ? op : OpenAIEndpoint.Classify(context.Request.RequestUri!.AbsolutePath);
+        var operation = context.ProtocolState is OpenAIOperation op ? op : OpenAIEndpoint.Classify(EndpointCache.Path(context.Request.RequestUri!));
         if (TokenUsageProtocolContext.IsMediaType(response.Content.Headers, "text/event-stream"))
         {
             context.IsStreaming = true;

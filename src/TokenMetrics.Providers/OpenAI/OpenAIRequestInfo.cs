@@ -1,4 +1,5 @@
 using System.Text.Json;
+using TokenMetrics.Providers.Json;
 
 namespace TokenMetrics.Providers.OpenAI;
 
@@ -25,7 +26,7 @@ internal readonly record struct OpenAIRequestInfo(string? Model, bool Stream, bo
                 if (reader.ValueTextEquals("model"u8))
                 {
                     reader.Read();
-                    model = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    model = ModelNames.Read(ref reader);
                 }
                 else if (reader.ValueTextEquals("stream"u8))
                 {

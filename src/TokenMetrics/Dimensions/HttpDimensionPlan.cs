@@ -84,7 +84,7 @@ internal sealed class HttpDimensionPlan
             return true;
         }
 
-        var path = uri.IsAbsoluteUri ? uri.AbsolutePath : uri.OriginalString;
+        var path = EndpointCache.Path(uri);
         foreach (var suffix in suffixes)
         {
             if (path.EndsWith(suffix, StringComparison.OrdinalIgnoreCase))

@@ -41,11 +41,8 @@ internal sealed class HttpCallMeter
     private System.Diagnostics.Activity? _span;
     private BudgetReservation? _budget;
 
-    private readonly EndpointCache _endpoints;
-
-    public HttpCallMeter(TokenUsageRecorder recorder, ITokenUsageProtocol protocol, HttpRequestMessage request, TokenMetricsHandlerOptions options, string? clientName, CallScope? scope, EndpointCache endpoints)
+    public HttpCallMeter(TokenUsageRecorder recorder, ITokenUsageProtocol protocol, HttpRequestMessage request, TokenMetricsHandlerOptions options, string? clientName, CallScope? scope)
     {
-        _endpoints = endpoints;
         _recorder = recorder;
         _protocol = protocol;
         _clientName = scope?.ClientName ?? clientName;
@@ -472,7 +469,7 @@ internal sealed class HttpCallMeter
             var (usage, source, method, pending) = status == TokenUsageStatus.Capped ? CappedUsage(reader, _cap!) : ResolveUsage(reader, status);
             // An abandoned call is found by the garbage collector, long after the app let go: its duration ends at the last sign of it.
             var end = status == TokenUsageStatus.Abandoned ? Math.Max(_firstByteTimestamp, _responseTimestamp) : _recorder.TimeProvider.GetTimestamp();
-            var endpoint = _endpoints.Get(_uri);
+            var endpoint = EndpointCache.Get(_uri);
             var record = new TokenUsageRecord
             {
                 Timestamp = _startTime,

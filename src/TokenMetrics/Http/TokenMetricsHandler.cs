@@ -25,7 +25,6 @@ public class TokenMetricsHandler : DelegatingHandler
     private readonly ITokenUsageProtocol[] _protocols;
     private readonly TokenMetricsHandlerOptions _options;
     private readonly string? _clientName;
-    private readonly EndpointCache _endpoints = new();
     private readonly HttpDimensionPlan? _dimensions;
     private readonly string[]? _pathSuffixes;
     private int _innerMeterState; // 0 unknown, 1 none below, 2 another TokenMetricsHandler below (it meters)
@@ -183,7 +182,7 @@ public class TokenMetricsHandler : DelegatingHandler
                 return null;
             }
 
-            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, CallScope.Current, _endpoints) { Dimensions = _dimensions?.Begin(request) };
+            return new HttpCallMeter(_recorder, protocol, request, _options, _clientName, CallScope.Current) { Dimensions = _dimensions?.Begin(request) };
         }
         catch (Exception ex)
         {

@@ -8,7 +8,9 @@ namespace TokenMetrics;
 /// <remarks>Mutable only while a reader builds it; treat it as read-only once it is on a <see cref="TokenUsage"/>.</remarks>
 internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
 {
-    private KeyValuePair<string, long>[] _items = new KeyValuePair<string, long>[4];
+    // The first entries live inline (a vendor reports two to six details): one object per dictionary instead of two.
+    private Inline _inline;
+    private KeyValuePair<string, long>[]? _more;
     private int _count;
 
     /// <inheritdoc/>
@@ -21,7 +23,7 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
         {
             for (var i = 0; i < _count; i++)
             {
-                yield return _items[i].Key;
+                yield return Entry(i).Key;
             }
         }
     }
@@ -33,7 +35,7 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
         {
             for (var i = 0; i < _count; i++)
             {
-                yield return _items[i].Value;
+                yield return Entry(i).Value;
             }
         }
     }
@@ -49,19 +51,19 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
         ArgumentNullException.ThrowIfNull(key);
         for (var i = 0; i < _count; i++)
         {
-            if (string.Equals(_items[i].Key, key, StringComparison.Ordinal))
+            if (string.Equals(Entry(i).Key, key, StringComparison.Ordinal))
             {
-                _items[i] = new(key, value);
+                Entry(i) = new(key, value);
                 return;
             }
         }
 
-        if (_count == _items.Length)
+        if (_count >= Inline.Length && (_more is null || _count - Inline.Length == _more.Length))
         {
-            Array.Resize(ref _items, _count * 2);
+            Array.Resize(ref _more, Math.Max(4, (_more?.Length ?? 0) * 2));
         }
 
-        _items[_count++] = new(key, value);
+        Entry(_count++) = new(key, value);
     }
 
     /// <inheritdoc/>
@@ -72,9 +74,9 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
     {
         for (var i = 0; i < _count; i++)
         {
-            if (string.Equals(_items[i].Key, key, StringComparison.Ordinal))
+            if (string.Equals(Entry(i).Key, key, StringComparison.Ordinal))
             {
-                value = _items[i].Value;
+                value = Entry(i).Value;
                 return true;
             }
         }
@@ -88,9 +90,19 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
     {
         for (var i = 0; i < _count; i++)
         {
-            yield return _items[i];
+            yield return Entry(i);
         }
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private ref KeyValuePair<string, long> Entry(int index) => ref index < Inline.Length ? ref _inline[index] : ref _more![index - Inline.Length];
+
+    [System.Runtime.CompilerServices.InlineArray(Length)]
+    private struct Inline
+    {
+        public const int Length = 4;
+
+        private KeyValuePair<string, long> _first;
+    }
 }

@@ -15,7 +15,7 @@ public sealed record TokenUsageRecord
     private string? _pricedModel;
 
     /// <summary>Gets the record's unique, time-ordered identifier (a version 7 GUID), used for de-duplication.</summary>
-    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid Id { get; init; } = Internal.RecordIds.NewVersion7();
 
     /// <summary>Gets when the call started, from the configured <see cref="TimeProvider"/>.</summary>
     public DateTimeOffset Timestamp { get; init; }
