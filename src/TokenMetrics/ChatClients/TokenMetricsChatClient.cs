@@ -220,7 +220,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
         else
         {
-            operationId = Guid.CreateVersion7();
+            operationId = Internal.RecordIds.NewVersion7();
             firstRound = 0;
         }
 
