@@ -280,19 +280,14 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             var choices = data[choicesAt..];
             if (choices.Length > 14)
             {
-                // One pass over the string-valued members appends every content delta; the rarer text and arguments
-                // members are appended after it (the same order as before), only when the pass saw one.
-                var more = AppendContent(choices);
-                if (more && _operation == OpenAIOperation.Completions)
+                AppendAll(choices, "\"content\":\""u8);
+                if (_operation == OpenAIOperation.Completions)
                 {
                     AppendAll(choices, "\"text\":\""u8);
                 }
 
                 // Only tool calls (and legacy function calls) carry "arguments".
-                if (more)
-                {
-                    AppendAll(choices, "\"arguments\":\""u8);
-                }
+                AppendAll(choices, "\"arguments\":\""u8);
 
                 // finish_reason is the last member of a choice: look from the end; a string (not null) ends the answer.
                 var finishAt = choices.LastIndexOf("\"finish_reason\":"u8);
@@ -338,42 +333,6 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             // The id of the response, not of an output item.
             ResponseId ??= FindString(data, "\"id\":\"resp"u8) is { } rest ? "resp" + JsonText.UnescapeFragments(rest) : null;
         }
-    }
-
-    /// <summary>Appends the value of every <c>"content":"</c> member (as <see cref="AppendAll"/> would) in one search for
-    /// <c>":"</c>; returns <see langword="true"/> when a <c>"text":"</c> or <c>"arguments":"</c> member was seen too.</summary>
-    private bool AppendContent(ReadOnlySpan<byte> choices)
-    {
-        var more = false;
-        var pos = 0;
-        while (pos < choices.Length)
-        {
-            var at = choices[pos..].IndexOf("\":\""u8);
-            if (at < 0)
-            {
-                return more;
-            }
-
-            var key = choices[..(pos + at)];
-            var start = pos + at + 3;
-            if (key.EndsWith("\"content"u8))
-            {
-                var end = JsonText.FindStringEnd(choices, start);
-                if (end < 0)
-                {
-                    return more;
-                }
-
-                OutputText.AppendJsonEscaped(choices[start..end]);
-                pos = end + 1;
-                continue;
-            }
-
-            more |= key.EndsWith("\"arguments"u8) || key.EndsWith("\"text"u8);
-            pos = start;
-        }
-
-        return more;
     }
 
     private void AppendAll(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
