@@ -43,7 +43,7 @@ internal class GeminiResponseReader : JsonDocumentReader
             if (reader.ValueTextEquals("usageMetadata"u8))
             {
                 reader.Read();
-                var chunk = GeminiUsage.Read(ref reader);
+                var chunk = GeminiUsage.Read(ref reader, _usage);
                 _usage = _usage.MergeLatest(chunk);
             }
             else if (reader.ValueTextEquals("candidates"u8))

@@ -24,7 +24,11 @@ internal struct GeminiUsage
     public readonly bool IsEmpty => Prompt is null && Candidates is null && Total is null && Cached is null && Thoughts is null && ToolUsePrompt is null;
 
     /// <summary>Reads the <c>usageMetadata</c> object the reader is on (StartObject); leaves it on the matching EndObject.</summary>
-    public static GeminiUsage Read(ref Utf8JsonReader reader)
+    public static GeminiUsage Read(ref Utf8JsonReader reader) => Read(ref reader, default);
+
+    /// <summary>Reads the <c>usageMetadata</c> object the reader is on (StartObject); leaves it on the matching EndObject. Detail maps
+    /// equal to <paramref name="previous"/>'s are that same instance (a stream repeats them in every chunk: no allocation per chunk).</summary>
+    public static GeminiUsage Read(ref Utf8JsonReader reader, in GeminiUsage previous)
     {
         var usage = default(GeminiUsage);
         if (reader.TokenType != JsonTokenType.StartObject)
@@ -32,6 +36,9 @@ internal struct GeminiUsage
             reader.Skip();
             return usage;
         }
+
+        var promptModalities = new ModalityMap(previous.PromptModalities);
+        var candidateModalities = new ModalityMap(previous.CandidateModalities);
 
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
@@ -74,22 +81,22 @@ internal struct GeminiUsage
             else if (reader.ValueTextEquals("promptTokensDetails"u8))
             {
                 reader.Read();
-                ReadModalities(ref reader, "prompt.", ref usage.PromptModalities);
+                ReadModalities(ref reader, "prompt.", ref promptModalities);
             }
             else if (reader.ValueTextEquals("cacheTokensDetails"u8))
             {
                 reader.Read();
-                ReadModalities(ref reader, "cache.", ref usage.PromptModalities);
+                ReadModalities(ref reader, "cache.", ref promptModalities);
             }
             else if (reader.ValueTextEquals("toolUsePromptTokensDetails"u8))
             {
                 reader.Read();
-                ReadModalities(ref reader, "tool_use.", ref usage.PromptModalities);
+                ReadModalities(ref reader, "tool_use.", ref promptModalities);
             }
             else if (reader.ValueTextEquals("candidatesTokensDetails"u8) || reader.ValueTextEquals("responseTokensDetails"u8))
             {
                 reader.Read();
-                ReadModalities(ref reader, "candidates.", ref usage.CandidateModalities);
+                ReadModalities(ref reader, "candidates.", ref candidateModalities);
             }
             else
             {
@@ -98,6 +105,8 @@ internal struct GeminiUsage
             }
         }
 
+        usage.PromptModalities = promptModalities.Finish();
+        usage.CandidateModalities = candidateModalities.Finish();
         return usage;
     }
 
@@ -165,7 +174,7 @@ internal struct GeminiUsage
     }
 
     /// <summary>Reads <c>[{"modality":"TEXT","tokenCount":n}...]</c> into <c>{prefix}{modality}</c> entries.</summary>
-    private static void ReadModalities(ref Utf8JsonReader reader, string prefix, ref TokenCountDictionary? target)
+    private static void ReadModalities(ref Utf8JsonReader reader, string prefix, ref ModalityMap target)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
@@ -209,8 +218,46 @@ internal struct GeminiUsage
 
             if (modality is not null && count is { } c)
             {
-                (target ??= new TokenCountDictionary()).Set(DetailName(prefix, modality), c);
+                target.Set(DetailName(prefix, modality), c);
             }
+        }
+    }
+
+    /// <summary>Builds a detail map, or, while its entries are those of the previous chunk's map in the same order, reuses that
+    /// map: the result is always what setting the entries one by one into a new map gives.</summary>
+    private struct ModalityMap(TokenCountDictionary? previous)
+    {
+        private TokenCountDictionary? _built;
+        private int _matched;
+
+        public void Set(string key, long value)
+        {
+            if (_built is null && previous is not null && _matched < previous.Count)
+            {
+                var item = previous.ItemAt(_matched);
+                if (item.Value == value && string.Equals(item.Key, key, StringComparison.Ordinal))
+                {
+                    _matched++;
+                    return;
+                }
+            }
+
+            (_built ??= CopyMatched()).Set(key, value);
+        }
+
+        public readonly TokenCountDictionary? Finish() =>
+            _built ?? (_matched == 0 ? null : _matched == previous!.Count ? previous : CopyMatched());
+
+        private readonly TokenCountDictionary CopyMatched()
+        {
+            var map = new TokenCountDictionary();
+            for (var i = 0; i < _matched; i++)
+            {
+                var item = previous!.ItemAt(i);
+                map.Set(item.Key, item.Value);
+            }
+
+            return map;
         }
     }
 

@@ -32,12 +32,36 @@ internal sealed class MeteringReadStream(Stream inner, HttpCallMeter meter) : Me
         return n;
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ValueTask<int> read;
+        try
+        {
+            read = Inner.ReadAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            // Thrown before the inner read started: the app gets it through the task, as from the async method this was.
+            return AwaitRead(ValueTask.FromException<int>(ex), buffer);
+        }
+
+        if (!read.IsCompletedSuccessfully)
+        {
+            return AwaitRead(read, buffer);
+        }
+
+        // Already read (bytes buffered, in-memory bodies): no state machine.
+        var n = read.Result;
+        Observe(buffer.Span[..n], buffer.Length);
+        return new ValueTask<int>(n);
+    }
+
+    private async ValueTask<int> AwaitRead(ValueTask<int> read, Memory<byte> buffer)
     {
         int n;
         try
         {
-            n = await Inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            n = await read.ConfigureAwait(false);
         }
         catch (Exception ex)
         {

@@ -59,48 +59,83 @@ internal sealed class TransformingReadStream(Stream inner, HttpCallMeter meter) 
         }
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (buffer.IsEmpty)
         {
-            return 0;
+            return new ValueTask<int>(0);
         }
 
+        // Reads served from what is held, and upstream reads that complete at once, need no state machine.
         while (true)
         {
             if (_pending.Available > 0)
             {
-                return _pending.CopyTo(buffer.Span);
+                return new ValueTask<int>(_pending.CopyTo(buffer.Span));
             }
 
             if (_eof)
             {
-                return 0;
+                return new ValueTask<int>(0);
             }
 
             _readBuffer ??= ArrayPool<byte>.Shared.Rent(16 * 1024);
-            int n;
+            ValueTask<int> read;
             Volatile.Write(ref _reading, 1);
             try
             {
-                n = await Inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                read = Inner.ReadAsync(_readBuffer.AsMemory(), cancellationToken);
             }
             catch (Exception ex)
             {
-                Meter.OnReadFailed(ex);
-                throw;
-            }
-            finally
-            {
-                Volatile.Write(ref _reading, 0);
+                // Through the task, as from the async method this was.
+                return ReadAsyncSlow(ValueTask.FromException<int>(ex), buffer, cancellationToken);
             }
 
+            if (!read.IsCompletedSuccessfully)
+            {
+                return ReadAsyncSlow(read, buffer, cancellationToken);
+            }
+
+            var n = read.Result;
+            Volatile.Write(ref _reading, 0);
             if (Process(n))
             {
-                await CancelUpstreamAsync().ConfigureAwait(false);
-                Meter.OnEnd();
+                return EndAtCapAsync(buffer, cancellationToken);
             }
         }
+    }
+
+    private async ValueTask<int> ReadAsyncSlow(ValueTask<int> read, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int n;
+        try
+        {
+            n = await read.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Meter.OnReadFailed(ex);
+            throw;
+        }
+        finally
+        {
+            Volatile.Write(ref _reading, 0);
+        }
+
+        if (Process(n))
+        {
+            return await EndAtCapAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask<int> EndAtCapAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        await CancelUpstreamAsync().ConfigureAwait(false);
+        Meter.OnEnd();
+        return await ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
 
     protected override void OnDisposed() => Release();

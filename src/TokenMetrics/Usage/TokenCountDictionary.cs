@@ -66,6 +66,11 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
         Entry(_count++) = new(key, value);
     }
 
+    /// <summary>Gets the entry at <paramref name="index"/> (in the order the entries were first set).</summary>
+    /// <param name="index">From 0 to <see cref="Count"/> - 1.</param>
+    /// <returns>The entry.</returns>
+    public KeyValuePair<string, long> ItemAt(int index) => _items.AsSpan(0, _count)[index];
+
     /// <inheritdoc/>
     public bool ContainsKey(string key) => TryGetValue(key, out _);
 

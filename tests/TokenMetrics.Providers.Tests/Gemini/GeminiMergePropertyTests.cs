@@ -56,4 +56,35 @@ public class GeminiMergePropertyTests(ITestOutputHelper output)
         Assert.Equal(12, merged.OutputTokenCount);
         Assert.Equal(22, merged.TotalTokenCount);
     }
+
+    /// <summary>A chunk's detail map replaces the previous one whole (reused when equal, rebuilt when it differs, shrinks or grows),
+    /// whatever the chunking.</summary>
+    [Theory]
+    [InlineData("[TEXT:100,IMAGE:20]|[TEXT:100,IMAGE:20]|[TEXT:100]", "prompt.TEXT=100")]
+    [InlineData("[TEXT:100]|[TEXT:100,IMAGE:20]", "prompt.TEXT=100;prompt.IMAGE=20")]
+    [InlineData("[TEXT:100,IMAGE:20]|[TEXT:100,IMAGE:25]", "prompt.TEXT=100;prompt.IMAGE=25")]
+    [InlineData("[TEXT:100,IMAGE:20]|[IMAGE:20,TEXT:100]", "prompt.IMAGE=20;prompt.TEXT=100")]
+    [InlineData("[TEXT:100,IMAGE:20]|-|[TEXT:100,IMAGE:20]", "prompt.TEXT=100;prompt.IMAGE=20")]
+    [InlineData("[TEXT:100,IMAGE:20]|-", "prompt.TEXT=100;prompt.IMAGE=20")]
+    [InlineData("[TEXT:100,TEXT:90]|[TEXT:90]", "prompt.TEXT=90")]
+    public void PromptDetails_TheLastChunkThatHasThemWins(string chunks, string expected)
+    {
+        var body = new StringBuilder();
+        var parts = chunks.Split('|');
+        for (var c = 0; c < parts.Length; c++)
+        {
+            var details = parts[c] == "-" ? string.Empty : ",\"promptTokensDetails\":[" + string.Join(',', parts[c].Trim('[', ']').Split(',').Select(e =>
+                "{\"modality\":\"" + e.Split(':')[0] + "\",\"tokenCount\":" + e.Split(':')[1] + "}")) + "]";
+            body.Append("data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"x\"}]}").Append(c == parts.Length - 1 ? ",\"finishReason\":\"STOP\"" : string.Empty)
+                .Append("}],\"usageMetadata\":{\"promptTokenCount\":120,\"candidatesTokenCount\":").Append(c + 1).Append(details).Append("}}\r\n\r\n");
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(body.ToString());
+        foreach (var cut in new[] { 0, 7, bytes.Length / 2 })
+        {
+            var reader = Support.VendorHarness.Run(() => new GeminiResponseReader(DocumentFraming.Sse, 1 << 20, streaming: true), bytes, cut == 0 ? [] : [cut]);
+            var actual = reader.Usage!.InputTokenDetails!.Where(d => d.Key.StartsWith("prompt.", StringComparison.Ordinal)).Select(d => d.Key + "=" + d.Value.ToString(CultureInfo.InvariantCulture));
+            Assert.Equal(expected, string.Join(';', actual));
+        }
+    }
 }
