@@ -69,7 +69,7 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
     /// <summary>Gets the entry at <paramref name="index"/> (in the order the entries were first set).</summary>
     /// <param name="index">From 0 to <see cref="Count"/> - 1.</param>
     /// <returns>The entry.</returns>
-    public KeyValuePair<string, long> ItemAt(int index) => _items.AsSpan(0, _count)[index];
+    public KeyValuePair<string, long> ItemAt(int index) => (uint)index < (uint)_count ? Entry(index) : throw new ArgumentOutOfRangeException(nameof(index));
 
     /// <inheritdoc/>
     public bool ContainsKey(string key) => TryGetValue(key, out _);
