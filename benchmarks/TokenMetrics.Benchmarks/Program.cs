@@ -17,6 +17,13 @@ if (args is ["--generate-higress-log", var logPath, var megabytes])
     return;
 }
 
+// Issue 16's load test (not a BenchmarkDotNet run): --load-test [--calls N] [--callers N] [--out FILE] (see Load/LoadTest.cs).
+if (args is ["--load-test", ..])
+{
+    Environment.ExitCode = await TokenMetrics.Benchmarks.Load.LoadTest.RunAsync(args);
+    return;
+}
+
 // One class per feature; compare Ratio and Alloc Ratio, not absolute numbers (results in benchmarks/results/).
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddDiagnoser(MemoryDiagnoser.Default);
