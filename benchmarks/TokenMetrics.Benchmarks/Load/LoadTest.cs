@@ -16,7 +16,7 @@ namespace TokenMetrics.Benchmarks.Load;
 /// average). Latencies are taken with <see cref="Stopwatch.GetTimestamp"/> into a preallocated array: the measuring allocates nothing.</remarks>
 internal static class LoadTest
 {
-    private sealed record Settings(long Calls, int Callers, int Warmup, TimeSpan DrainTimeout, PeerVendor Vendor, PeerShape Shape, bool Sqlite, string? Out);
+    private sealed record Settings(long Calls, int Callers, int Warmup, TimeSpan DrainTimeout, PeerVendor Vendor, PeerShape Shape, bool Sqlite, bool DropReasons, string? Out);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -63,6 +63,7 @@ internal static class LoadTest
         }
 
         var provider = services.BuildServiceProvider();
+        using var drops = settings.DropReasons ? new DropReasonListener() : null;
         try
         {
             var recorder = provider.GetRequiredService<TokenUsageRecorder>();
@@ -104,6 +105,17 @@ internal static class LoadTest
 
         var expected = settings.Calls + settings.Warmup;
         Write(report, settings, call, load, bare, metered, stats, stored, expected, drained, drain);
+        if (drops is not null)
+        {
+            report.AppendLine();
+            report.AppendLine("## Drop reasons (`--drop-reasons true`: TokenMetrics' event source on, events counted per reason; a \"spool\" event drops a whole batch, a \"queue\" event one record)");
+            report.AppendLine();
+            foreach (var (reason, count) in drops.Counts.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                report.AppendLine(CultureInfo.InvariantCulture, $"- {reason}: {count:N0} events");
+            }
+        }
+
         var text = report.ToString();
         Console.WriteLine();
         Console.WriteLine(text);
@@ -233,6 +245,7 @@ internal static class LoadTest
         var shape = PeerShape.Json300B;
         string? output = null;
         var sqlite = true;
+        var dropReasons = false;
         for (var i = 1; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -245,8 +258,9 @@ internal static class LoadTest
                 case "--vendor": vendor = Enum.Parse<PeerVendor>(value, ignoreCase: true); break;
                 case "--shape": shape = Enum.Parse<PeerShape>(value, ignoreCase: true); break;
                 case "--out": output = value; break;
+                case "--drop-reasons": dropReasons = bool.Parse(value); break;
                 case "--store": sqlite = value switch { "sqlite" => true, "none" => false, _ => throw new ArgumentException("--store sqlite|none") }; break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--calls N --callers N --warmup N --drain-timeout SECONDS --vendor OpenAI|Anthropic|Gemini --shape Json300B|Json64KB|Sse10|Sse100|Sse1000 --store sqlite|none --out FILE).");
+                default: throw new ArgumentException($"Unknown option {args[i]} (--calls N --callers N --warmup N --drain-timeout SECONDS --vendor OpenAI|Anthropic|Gemini --shape Json300B|Json64KB|Sse10|Sse100|Sse1000 --store sqlite|none --drop-reasons true|false --out FILE).");
             }
 
             i++;
@@ -257,7 +271,7 @@ internal static class LoadTest
             throw new ArgumentException("Need at least one call per caller.");
         }
 
-        return new Settings(calls, callers, warmup >= 0 ? warmup : (int)Math.Min(20_000, calls / 10), drain, vendor, shape, sqlite, output);
+        return new Settings(calls, callers, warmup >= 0 ? warmup : (int)Math.Min(20_000, calls / 10), drain, vendor, shape, sqlite, dropReasons, output);
     }
 
     private sealed class Phase(string name, long calls)
@@ -341,6 +355,31 @@ internal static class LoadTest
                 _maxHeapSize = Math.Max(_maxHeapSize, GC.GetGCMemoryInfo(GCKind.Any).HeapSizeBytes);
                 _maxWorkingSet = Math.Max(_maxWorkingSet, Environment.WorkingSet);
                 Thread.Sleep(250);
+            }
+        }
+    }
+
+    /// <summary>Counts TokenMetrics' <c>RecordDropped</c> events by reason (diagnostics only: enabling the event source makes each
+    /// drop format a string, so it is off unless asked for).</summary>
+    private sealed class DropReasonListener : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new(StringComparer.Ordinal);
+
+        public IReadOnlyDictionary<string, long> Counts => _counts;
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource eventSource)
+        {
+            if (eventSource.Name == "TokenMetrics")
+            {
+                EnableEvents(eventSource, System.Diagnostics.Tracing.EventLevel.Warning);
+            }
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs eventData)
+        {
+            if (eventData.EventName == "RecordDropped" && eventData.Payload is [string reason, ..])
+            {
+                _counts.AddOrUpdate(reason, 1, static (_, n) => n + 1);
             }
         }
     }
