@@ -24,6 +24,13 @@ if (args is ["--load-test", ..])
     return;
 }
 
+// Issue 16's peer table in CPU time per call (all threads), for a loaded machine: --peer-cpu [--rounds N] [--out FILE].
+if (args is ["--peer-cpu", ..])
+{
+    Environment.ExitCode = await TokenMetrics.Benchmarks.Http.PeerCpuTable.RunAsync(args);
+    return;
+}
+
 // One class per feature; compare Ratio and Alloc Ratio, not absolute numbers (results in benchmarks/results/).
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddDiagnoser(MemoryDiagnoser.Default);
