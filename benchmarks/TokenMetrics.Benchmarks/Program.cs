@@ -17,6 +17,20 @@ if (args is ["--generate-higress-log", var logPath, var megabytes])
     return;
 }
 
+// Issue 16's load test (not a BenchmarkDotNet run): --load-test [--calls N] [--callers N] [--out FILE] (see Load/LoadTest.cs).
+if (args is ["--load-test", ..])
+{
+    Environment.ExitCode = await TokenMetrics.Benchmarks.Load.LoadTest.RunAsync(args);
+    return;
+}
+
+// Issue 16's peer table in CPU time per call (all threads), for a loaded machine: --peer-cpu [--rounds N] [--out FILE].
+if (args is ["--peer-cpu", ..])
+{
+    Environment.ExitCode = await TokenMetrics.Benchmarks.Http.PeerCpuTable.RunAsync(args);
+    return;
+}
+
 // One class per feature; compare Ratio and Alloc Ratio, not absolute numbers (results in benchmarks/results/).
 var config = ManualConfig.Create(DefaultConfig.Instance)
     .AddDiagnoser(MemoryDiagnoser.Default);
