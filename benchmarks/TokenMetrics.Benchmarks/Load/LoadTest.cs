@@ -16,7 +16,7 @@ namespace TokenMetrics.Benchmarks.Load;
 /// average). Latencies are taken with <see cref="Stopwatch.GetTimestamp"/> into a preallocated array: the measuring allocates nothing.</remarks>
 internal static class LoadTest
 {
-    private sealed record Settings(long Calls, int Callers, int Warmup, TimeSpan DrainTimeout, PeerVendor Vendor, PeerShape Shape, bool Sqlite, bool DropReasons, string? Out);
+    private sealed record Settings(long Calls, int Callers, int Warmup, TimeSpan DrainTimeout, PeerVendor Vendor, PeerShape Shape, bool Sqlite, bool DropReasons, string? Out, double Rate = 0);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -24,7 +24,7 @@ internal static class LoadTest
         var call = PeerPayloads.Create(settings.Vendor, settings.Shape);
         var report = new StringBuilder();
         var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
-        Console.WriteLine($"Load test: {settings.Calls:N0} calls, {settings.Callers} callers, {settings.Vendor} {settings.Shape} ({call.Response.Length:N0} B response); load average at start: {load}");
+        Console.WriteLine($"Load test: {settings.Calls:N0} calls, {settings.Callers} callers, rate {(settings.Rate > 0 ? settings.Rate.ToString("N0", CultureInfo.InvariantCulture) : "unpaced")}, {settings.Vendor} {settings.Shape} ({call.Response.Length:N0} B response); load average at start: {load}");
 
         // Blocking-free callers (the transport completes synchronously) each hold a pool thread: give the pool enough of them up
         // front, for the callers and for the pipeline's own work, instead of waiting for thread injection.
@@ -144,18 +144,32 @@ internal static class LoadTest
         {
             var from = calls * c / settings.Callers;
             var to = calls * (c + 1) / settings.Callers;
-            tasks[c] = Task.Run(() => CallerAsync(client, call, from, to, latencies));
+            // Paced (--rate): caller c's k-th call is due at start + k / (rate / callers); a caller ahead of its schedule waits, one
+            // behind calls at once (open loop, as requests arrive from users; 0 = closed loop, every caller as fast as it can).
+            var interval = settings.Rate > 0 && latencies is not null ? Stopwatch.Frequency * settings.Callers / settings.Rate : 0;
+            tasks[c] = Task.Run(() => CallerAsync(client, call, from, to, latencies, start, interval));
         }
 
         await Task.WhenAll(tasks);
         return Stopwatch.GetElapsedTime(start);
     }
 
-    private static async Task CallerAsync(HttpClient client, PeerCall call, long from, long to, long[]? latencies)
+    private static async Task CallerAsync(HttpClient client, PeerCall call, long from, long to, long[]? latencies, long start, double interval)
     {
         var buffer = new byte[16 * 1024];
         for (var i = from; i < to; i++)
         {
+            if (interval > 0)
+            {
+                var due = start + (long)((i - from) * interval);
+                var ahead = due - Stopwatch.GetTimestamp();
+                if (ahead > Stopwatch.Frequency / 500)
+                {
+                    // More than 2 ms early: sleep (the timer's granularity is about 1 ms); nearer than that, call now.
+                    await Task.Delay(TimeSpan.FromTicks(ahead * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+                }
+            }
+
             var t0 = Stopwatch.GetTimestamp();
             using (var request = new HttpRequestMessage(HttpMethod.Post, call.Url) { Content = new ByteArrayContent(call.Request) })
             {
@@ -177,7 +191,7 @@ internal static class LoadTest
     private static void Write(StringBuilder r, Settings s, PeerCall call, string load, Phase bare, Phase metered, TokenMetricsStatistics stats, long stored, long expected, bool drained, TimeSpan drain)
     {
         var inv = CultureInfo.InvariantCulture;
-        r.AppendLine(inv, $"# Load test (issue 16, item 3): {s.Calls:N0} calls, {s.Callers} callers");
+        r.AppendLine(inv, $"# Load test (issue 16, item 3): {s.Calls:N0} calls, {s.Callers} callers, {(s.Rate > 0 ? $"offered at {s.Rate:N0} calls/s (open loop)" : "each as fast as it can (closed loop)")}");
         r.AppendLine();
         r.AppendLine(inv, $"`dotnet run -c Release --project benchmarks/TokenMetrics.Benchmarks -- --load-test --calls {s.Calls} --callers {s.Callers}{(s.Sqlite ? string.Empty : " --store none")}{(s.Vendor == PeerVendor.OpenAI && s.Shape == PeerShape.Json300B ? string.Empty : $" --vendor {s.Vendor} --shape {s.Shape}")}` — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, "
             + $"{Environment.ProcessorCount} cores, .NET {Environment.Version}, {(GCSettings.IsServerGC ? "server" : "workstation")} GC; load average at start `{load}`, at end `{(File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a")}`.");
@@ -246,6 +260,7 @@ internal static class LoadTest
         string? output = null;
         var sqlite = true;
         var dropReasons = false;
+        double rate = 0;
         for (var i = 1; i < args.Length; i++)
         {
             var value = i + 1 < args.Length ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -259,8 +274,9 @@ internal static class LoadTest
                 case "--shape": shape = Enum.Parse<PeerShape>(value, ignoreCase: true); break;
                 case "--out": output = value; break;
                 case "--drop-reasons": dropReasons = bool.Parse(value); break;
+                case "--rate": rate = double.Parse(value, CultureInfo.InvariantCulture); break;
                 case "--store": sqlite = value switch { "sqlite" => true, "none" => false, _ => throw new ArgumentException("--store sqlite|none") }; break;
-                default: throw new ArgumentException($"Unknown option {args[i]} (--calls N --callers N --warmup N --drain-timeout SECONDS --vendor OpenAI|Anthropic|Gemini --shape Json300B|Json64KB|Sse10|Sse100|Sse1000 --store sqlite|none --drop-reasons true|false --out FILE).");
+                default: throw new ArgumentException($"Unknown option {args[i]} (--calls N --callers N --warmup N --drain-timeout SECONDS --vendor OpenAI|Anthropic|Gemini --shape Json300B|Json64KB|Sse10|Sse100|Sse1000 --store sqlite|none --drop-reasons true|false --rate CALLS_PER_SECOND --out FILE).");
             }
 
             i++;
@@ -271,7 +287,7 @@ internal static class LoadTest
             throw new ArgumentException("Need at least one call per caller.");
         }
 
-        return new Settings(calls, callers, warmup >= 0 ? warmup : (int)Math.Min(20_000, calls / 10), drain, vendor, shape, sqlite, dropReasons, output);
+        return new Settings(calls, callers, warmup >= 0 ? warmup : (int)Math.Min(20_000, calls / 10), drain, vendor, shape, sqlite, dropReasons, output, rate);
     }
 
     private sealed class Phase(string name, long calls)
