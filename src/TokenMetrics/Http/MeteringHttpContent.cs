@@ -91,12 +91,28 @@ internal sealed class MeteringHttpContent : HttpContent
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
-    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        // The inner stream is usually there at once (a response's content stream is): no state machine for it.
+        Task<Stream> pending;
+        try
+        {
+            pending = _inner.ReadAsStreamAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            pending = Task.FromException<Stream>(ex); // through the async path, as an async method would have it
+        }
+
+        return pending.IsCompletedSuccessfully ? Task.FromResult(Wrap(pending.Result)) : WrapAsync(pending);
+    }
+
+    private async Task<Stream> WrapAsync(Task<Stream> pending)
     {
         Stream inner;
         try
         {
-            inner = await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            inner = await pending.ConfigureAwait(false);
         }
         catch (Exception ex)
         {
