@@ -10,11 +10,11 @@ namespace TokenMetrics.Providers.Anthropic;
 /// <paramref name="fallback"/> is usage known from elsewhere (Bedrock's token-count headers), used when the body has none.</remarks>
 internal sealed class AnthropicJsonReader(int maxBytes, TokenUsage? fallback = null) : TokenUsageResponseReader, IDisposable
 {
-    private readonly BoundedBody _body = new(maxBytes);
+    private BoundedBody _body = new(maxBytes);
     private AnthropicUsage _usage;
 
     /// <summary>Gets the kept body (for rewriters that transform it).</summary>
-    internal BoundedBody Buffer => _body;
+    internal ref readonly BoundedBody Buffer => ref _body;
 
     /// <summary>Gets the stop reason of the message.</summary>
     public string? StopReason { get; private set; }

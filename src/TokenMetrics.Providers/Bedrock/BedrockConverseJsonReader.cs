@@ -8,7 +8,7 @@ namespace TokenMetrics.Providers.Bedrock;
 /// or an error body (<c>{"message":"..."}</c>, with the type in the <c>x-amzn-ErrorType</c> header).</summary>
 internal sealed class BedrockConverseJsonReader(int maxBytes, string? requestId) : TokenUsageResponseReader, IDisposable
 {
-    private readonly BoundedBody _body = new(maxBytes);
+    private BoundedBody _body = new(maxBytes);
 
     public string? StopReason { get; private set; }
 

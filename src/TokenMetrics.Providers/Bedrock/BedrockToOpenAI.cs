@@ -10,7 +10,7 @@ namespace TokenMetrics.Providers.Bedrock;
 /// <summary>Transforms a non-streamed Converse answer into an OpenAI <c>chat.completion</c>, and meters it.</summary>
 internal sealed class BedrockToOpenAIJsonReader(RewriteState state, string? requestId, int maxBytes) : ToOpenAIJsonReader, IDisposable
 {
-    private readonly BoundedBody _body = new(maxBytes);
+    private BoundedBody _body = new(maxBytes);
     private readonly BedrockConverseJsonReader _inner = new(maxBytes, requestId);
 
     public override void Write(ReadOnlySpan<byte> data)

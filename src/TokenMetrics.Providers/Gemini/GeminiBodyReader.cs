@@ -10,7 +10,7 @@ namespace TokenMetrics.Providers.Gemini;
 /// found in the tail, as for OpenAI.</remarks>
 internal sealed class GeminiBodyReader(int maxBytes) : GeminiResponseReader(DocumentFraming.Objects, maxBytes, streaming: false)
 {
-    private readonly BoundedBody _body = new(maxBytes);
+    private BoundedBody _body = new(maxBytes);
     private bool _done;
 
     public override void Write(ReadOnlySpan<byte> data) => _body.Write(data);

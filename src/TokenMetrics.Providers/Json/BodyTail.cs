@@ -5,7 +5,7 @@ namespace TokenMetrics.Providers.Json;
 /// the framer drops) can still be found. Below the limit it keeps nothing and costs a counter.</summary>
 internal sealed class BodyTail(int limit) : IDisposable
 {
-    private readonly BoundedBody _tail = new(0);
+    private BoundedBody _tail = new(0);
 
     /// <summary>Gets the number of bytes seen.</summary>
     public long Bytes { get; private set; }

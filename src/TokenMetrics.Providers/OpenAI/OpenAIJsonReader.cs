@@ -9,7 +9,7 @@ namespace TokenMetrics.Providers.OpenAI;
 /// so it is still found; nothing is ever buffered without bound.</remarks>
 internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader, IDisposable
 {
-    private readonly BoundedBody _body = new(maxBytes);
+    private BoundedBody _body = new(maxBytes);
 
     public override void Write(ReadOnlySpan<byte> data) => _body.Write(data);
 

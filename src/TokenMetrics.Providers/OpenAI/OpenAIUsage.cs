@@ -36,6 +36,11 @@ internal static class OpenAIUsage
         long? input = null, output = null, total = null, cached = null, cacheWrite = null, reasoning = null, topCached = null, topReasoning = null;
         TokenCountDictionary? extraInput = null, extraOutput = null;
         TokenCountDictionary? inputDetails = null, outputDetails = null;
+        // The details objects are read into this thread's scratch maps and then shared (see TokenCountDictionary.Share).
+        var scratchIn = t_scratchIn ??= new TokenCountDictionary();
+        var scratchOut = t_scratchOut ??= new TokenCountDictionary();
+        scratchIn.Clear();
+        scratchOut.Clear();
         var depth = reader.CurrentDepth;
         while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
         {
@@ -62,7 +67,8 @@ internal static class OpenAIUsage
             else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
             {
                 reader.Read();
-                inputDetails = ReadDetails(ref reader);
+                scratchIn.Clear();
+                inputDetails = ReadDetails(ref reader, into: scratchIn) is { Count: > 0 } read ? read : null;
                 if (inputDetails is not null && inputDetails.TryGetValue("cached_tokens", out var c))
                 {
                     cached = c;
@@ -77,7 +83,8 @@ internal static class OpenAIUsage
             else if (reader.ValueTextEquals("completion_tokens_details"u8) || reader.ValueTextEquals("output_tokens_details"u8))
             {
                 reader.Read();
-                outputDetails = ReadDetails(ref reader);
+                scratchOut.Clear();
+                outputDetails = ReadDetails(ref reader, into: scratchOut) is { Count: > 0 } read ? read : null;
                 if (outputDetails is not null && outputDetails.TryGetValue("reasoning_tokens", out var r))
                 {
                     reasoning = r;
@@ -128,6 +135,8 @@ internal static class OpenAIUsage
         reasoning ??= topReasoning;
         inputDetails = Combine(inputDetails, extraInput);
         outputDetails = Combine(outputDetails, extraOutput);
+        inputDetails = ReferenceEquals(inputDetails, scratchIn) ? TokenCountDictionary.Share(scratchIn) : inputDetails;
+        outputDetails = ReferenceEquals(outputDetails, scratchOut) ? TokenCountDictionary.Share(scratchOut) : outputDetails;
         var usage = new TokenUsage
         {
             InputTokenCount = input,
@@ -141,6 +150,12 @@ internal static class OpenAIUsage
         };
         return usage.IsEmpty ? null : usage;
     }
+
+    [ThreadStatic]
+    private static TokenCountDictionary? t_scratchIn;
+
+    [ThreadStatic]
+    private static TokenCountDictionary? t_scratchOut;
 
     private static TokenCountDictionary? Combine(TokenCountDictionary? details, TokenCountDictionary? extras)
     {

@@ -11,7 +11,7 @@ namespace TokenMetrics.Providers.Rewriting;
 /// the <c>x-amzn-ErrorType</c> header) and <c>{"error":{"status","message"}}</c> (Google); anything else is passed as text.</remarks>
 internal sealed class VendorErrorReader(int statusCode, string? typeFromHeaders, int maxBytes) : TokenUsageResponseReader, IDisposable
 {
-    private readonly BoundedBody _body = new(Math.Min(maxBytes, 1 << 20));
+    private BoundedBody _body = new(Math.Min(maxBytes, 1 << 20));
 
     public override bool TransformsContent => true;
 

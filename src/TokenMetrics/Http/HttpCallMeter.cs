@@ -12,8 +12,8 @@ namespace TokenMetrics.Internal;
 internal sealed class HttpCallMeter
 {
     // Reads and the finish (which may come from Dispose on another thread) never overlap: the reader's pooled buffers
-    // are returned on finish and must not be written afterwards.
-    private readonly object _gate = new();
+    // are returned on finish and must not be written afterwards. The lock is the meter itself (internal, never handed out):
+    // one object fewer per call.
     private readonly TokenUsageRecorder _recorder;
     private readonly ITokenUsageProtocol _protocol;
     private readonly string? _clientName;
@@ -37,7 +37,7 @@ internal sealed class HttpCallMeter
     private int? _statusCode;
     private bool _httpError;
     private long _responseTimestamp;
-    private AbandonWatch? _abandonWatch;
+    private bool _watched;
     private System.Diagnostics.Activity? _span;
     private BudgetReservation? _budget;
 
@@ -204,7 +204,7 @@ internal sealed class HttpCallMeter
 
             response.Content = new MeteringHttpContent(response.Content, this);
             _responseTimestamp = _recorder.TimeProvider.GetTimestamp();
-            _abandonWatch = new AbandonWatch(this);
+            _watched = true; // from now on the finalizer records the call as abandoned if the app drops the response
         }
         catch (Exception ex)
         {
@@ -238,7 +238,7 @@ internal sealed class HttpCallMeter
             return;
         }
 
-        lock (_gate)
+        lock (this)
         {
             if (_finished != 0)
             {
@@ -274,7 +274,7 @@ internal sealed class HttpCallMeter
             _firstByteTimestamp = _recorder.TimeProvider.GetTimestamp();
         }
 
-        lock (_gate)
+        lock (this)
         {
             if (_readerFailed || _reader is null || _finished != 0)
             {
@@ -390,7 +390,7 @@ internal sealed class HttpCallMeter
 
     private void Finish(TokenUsageStatus status, string? errorType, bool eof)
     {
-        lock (_gate)
+        lock (this)
         {
             FinishLocked(status, errorType, eof);
         }
@@ -403,12 +403,7 @@ internal sealed class HttpCallMeter
             return;
         }
 
-        if (_abandonWatch is not null && status != TokenUsageStatus.Abandoned)
-        {
-            _abandonWatch.Cancel();
-        }
-
-        _abandonWatch = null;
+        StopWatching();
 
         try
         {
@@ -625,19 +620,24 @@ internal sealed class HttpCallMeter
         return (detailsOnly, TokenUsageSource.Missing, null, new PendingHttpEstimate(pooled, body, text, model));
     }
 
-    /// <summary>Reachable only through the meter, which the app reaches only through the response content and its stream:
-    /// when the app drops the response without reading it to the end or disposing it, the garbage collector finalizes this
-    /// and the call is recorded as abandoned, once. Suppressed as soon as the call finishes any other way.</summary>
-    private sealed class AbandonWatch(HttpCallMeter meter)
+    /// <summary>The meter is reachable only from the handler's call (until the response is returned) and then only through the
+    /// response content and its stream: when the app drops the response without reading it to the end or disposing it, the
+    /// garbage collector finalizes the meter and the call is recorded as abandoned, once. Suppressed as soon as the call
+    /// finishes any other way; a meter that never wrapped a response (an app-cancelled request read) records nothing here.</summary>
+    /// <summary>The call finished: nothing left to watch (and nothing for the finalizer queue).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA1816:Dispose methods should call SuppressFinalize", Justification = "Not a disposable: the finalizer only watches for an abandoned response.")]
+    private void StopWatching()
     {
-        ~AbandonWatch()
+        _watched = false;
+        GC.SuppressFinalize(this);
+    }
+
+    ~HttpCallMeter()
+    {
+        if (_watched && Volatile.Read(ref _finished) == 0)
         {
             // Not on the finalizer thread: finishing takes the meter's lock and completes the reader.
-            ThreadPool.UnsafeQueueUserWorkItem(static m => m.OnAbandoned(), meter, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static m => m.OnAbandoned(), this, preferLocal: false);
         }
-
-        /// <summary>The call finished otherwise: nothing left to watch (and nothing for the finalizer queue).</summary>
-        [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA1816:Dispose methods should call SuppressFinalize", Justification = "Not a disposable: a finalizer-only watch, cancelled when the call finishes.")]
-        public void Cancel() => GC.SuppressFinalize(this);
     }
 }

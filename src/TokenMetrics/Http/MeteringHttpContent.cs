@@ -1,6 +1,8 @@
 using System.IO;
 using System.Net;
 using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -18,6 +20,11 @@ internal sealed class MeteringHttpContent : HttpContent
         _inner = inner;
         _meter = meter;
         _transform = meter.TransformsContent;
+        if (!_transform && TryShareHeaders(inner, this))
+        {
+            return;
+        }
+
         // NonValidated: copy the raw values without parsing them (cheaper, and byte-for-byte what the server sent).
         foreach (var header in inner.Headers.NonValidated)
         {
@@ -36,6 +43,33 @@ internal sealed class MeteringHttpContent : HttpContent
             Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType) { CharSet = "utf-8" };
         }
     }
+
+    /// <summary>A body passed through unchanged keeps the very header collection of the content it stands in for (whose parent
+    /// computes the same length from the same bytes): no copy per call, and the app sees exactly the server's headers.</summary>
+    /// <returns><see langword="false"/> when this runtime's <see cref="HttpContent"/> has no such field: the caller copies.</returns>
+    private static bool TryShareHeaders(HttpContent inner, HttpContent wrapper)
+    {
+        if (!s_canShareHeaders)
+        {
+            return false;
+        }
+
+        try
+        {
+            HeadersField(wrapper) = inner.Headers;
+            return true;
+        }
+        catch (MissingFieldException)
+        {
+            s_canShareHeaders = false;
+            return false;
+        }
+    }
+
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_headers")]
+    private static extern ref HttpContentHeaders? HeadersField(HttpContent content);
+
+    private static bool s_canShareHeaders = true;
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
@@ -57,12 +91,28 @@ internal sealed class MeteringHttpContent : HttpContent
 
     protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
-    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        // The inner stream is usually there at once (a response's content stream is): no state machine for it.
+        Task<Stream> pending;
+        try
+        {
+            pending = _inner.ReadAsStreamAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            pending = Task.FromException<Stream>(ex); // through the async path, as an async method would have it
+        }
+
+        return pending.IsCompletedSuccessfully ? Task.FromResult(Wrap(pending.Result)) : WrapAsync(pending);
+    }
+
+    private async Task<Stream> WrapAsync(Task<Stream> pending)
     {
         Stream inner;
         try
         {
-            inner = await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            inner = await pending.ConfigureAwait(false);
         }
         catch (Exception ex)
         {

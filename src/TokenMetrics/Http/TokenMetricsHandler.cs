@@ -60,15 +60,69 @@ public class TokenMetricsHandler : DelegatingHandler
     }
 
     /// <inheritdoc/>
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        // Synchronous fast path, no state machine of our own: taken while every step has already completed (an in-memory or
+        // cached transport, a request body already in memory); the first step that has not completed goes to the async path,
+        // which continues from that very step. Exceptions thrown synchronously reach the caller as a faulted task, as they
+        // would from an async method.
         var meter = TryBegin(request);
+        Task<HttpResponseMessage> sent;
         if (meter is null)
         {
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                sent = base.SendAsync(request, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                return Rethrow(ex);
+            }
+
+            return sent;
         }
 
-        await meter.OnRequestAsync(cancellationToken).ConfigureAwait(false);
+        ValueTask requestRead;
+        try
+        {
+            requestRead = meter.OnRequestAsync(cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            return Rethrow(ex);
+        }
+
+        if (!requestRead.IsCompletedSuccessfully || _recorder.Settings.Budgets is not null)
+        {
+            return SendMeteredAsync(meter, requestRead, request, cancellationToken);
+        }
+
+        requestRead.GetAwaiter().GetResult(); // completed: consumes the value task as awaiting it would
+        meter.StartSpan();
+        try
+        {
+            sent = base.SendAsync(request, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            meter.OnSendFailed(ex);
+            return Rethrow(ex);
+        }
+
+        if (!sent.IsCompletedSuccessfully)
+        {
+            return AwaitResponseAsync(meter, sent);
+        }
+
+        // The same task the inner handler returned: its response, whose content OnResponse wraps.
+        meter.OnResponse(sent.Result);
+        return sent;
+    }
+
+    /// <summary>The async path from the request read on: budgets, the span, the send.</summary>
+    private async Task<HttpResponseMessage> SendMeteredAsync(HttpCallMeter meter, ValueTask requestRead, HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        await requestRead.ConfigureAwait(false);
         if (_recorder.Settings.Budgets is { } budgets && await meter.CheckBudgetsAsync(budgets, cancellationToken).ConfigureAwait(false) is { } rejected)
         {
             return rejected; // refused by a budget before leaving the process: a synthetic 429, already recorded as Rejected
@@ -88,6 +142,32 @@ public class TokenMetricsHandler : DelegatingHandler
 
         meter.OnResponse(response);
         return response;
+    }
+
+    /// <summary>Waits for the inner handler's response; the app's exception comes through as the same instance.</summary>
+    private static async Task<HttpResponseMessage> AwaitResponseAsync(HttpCallMeter meter, Task<HttpResponseMessage> sent)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await sent.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            meter.OnSendFailed(ex);
+            throw;
+        }
+
+        meter.OnResponse(response);
+        return response;
+    }
+
+    /// <summary>A synchronous throw as the task an async method would have returned (faulted, or cancelled for a cancellation).</summary>
+    private static async Task<HttpResponseMessage> Rethrow(Exception exception)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
+        return null!;
     }
 
     /// <inheritdoc/>

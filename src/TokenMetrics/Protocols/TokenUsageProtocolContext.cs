@@ -80,20 +80,23 @@ public sealed class TokenUsageProtocolContext
         if (content is ByteArrayContent or ReadOnlyMemoryContent or System.Net.Http.Json.JsonContent)
         {
             // These serialize the same bytes every time: copy them out without changing the content's state.
-            using var copy = new PooledWriteStream((int)(length ?? 1024), Options.MaxInspectedRequestBytes);
+            var copy = PooledWriteStream.Rent((int)(length ?? 1024), Options.MaxInspectedRequestBytes);
             try
             {
                 await content.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+                _pooledBody = copy.Detach(out var written);
+                _requestBody = _pooledBody.AsMemory(0, written);
+                return _requestBody;
             }
             catch (Exception ex) when (ex is PooledWriteStream.LimitExceededException || ex.InnerException is PooledWriteStream.LimitExceededException)
             {
                 // HttpContent wraps stream exceptions in HttpRequestException.
                 return null;
             }
-
-            _pooledBody = copy.Detach(out var written);
-            _requestBody = _pooledBody.AsMemory(0, written);
-            return _requestBody;
+            finally
+            {
+                copy.Return();
+            }
         }
 
         if (length is null || content is StreamContent)

@@ -43,6 +43,59 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
     /// <inheritdoc/>
     public long this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
 
+    // Frozen maps handed out by Share, by a hash of their content: most calls report the same details (all zero, or the same
+    // cached count), so records share one read-only instance instead of one map each. Bounded; a collision only costs a copy.
+    private static readonly TokenCountDictionary?[] s_shared = new TokenCountDictionary?[64];
+
+    /// <summary>Returns a read-only map with the same entries as <paramref name="scratch"/> (shared with earlier calls when one
+    /// is cached, else a copy that is cached), or <see langword="null"/> when it is empty; <paramref name="scratch"/> is then
+    /// cleared for reuse. The result must never be changed.</summary>
+    /// <param name="scratch">A map a reader filled; it stays the reader's.</param>
+    /// <returns>The shared map.</returns>
+    public static TokenCountDictionary? Share(TokenCountDictionary scratch)
+    {
+        ArgumentNullException.ThrowIfNull(scratch);
+        if (scratch._count == 0)
+        {
+            return null;
+        }
+
+        var hash = 17;
+        for (var i = 0; i < scratch._count; i++)
+        {
+            ref var entry = ref scratch.Entry(i);
+            hash = unchecked((hash * 31) + entry.Key.Length + (entry.Key[^1] << 8) + (int)entry.Value + (int)(entry.Value >> 32));
+        }
+
+        ref var slot = ref s_shared[hash & (s_shared.Length - 1)];
+        var cached = System.Threading.Volatile.Read(ref slot);
+        if (cached is null || !cached.SameEntries(scratch))
+        {
+            cached = new TokenCountDictionary();
+            for (var i = 0; i < scratch._count; i++)
+            {
+                ref var entry = ref scratch.Entry(i);
+                cached.Set(entry.Key, entry.Value);
+            }
+
+            System.Threading.Volatile.Write(ref slot, cached);
+        }
+
+        scratch.Clear();
+        return cached;
+    }
+
+    /// <summary>Removes every entry (a reader's scratch map, between uses).</summary>
+    public void Clear()
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            Entry(i) = default;
+        }
+
+        _count = 0;
+    }
+
     /// <summary>Sets a count, replacing an existing one with the same name (ordinal).</summary>
     /// <param name="key">The name.</param>
     /// <param name="value">The count.</param>
@@ -100,6 +153,26 @@ internal sealed class TokenCountDictionary : IReadOnlyDictionary<string, long>
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private bool SameEntries(TokenCountDictionary other)
+    {
+        if (_count != other._count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < _count; i++)
+        {
+            ref var mine = ref Entry(i);
+            ref var theirs = ref other.Entry(i);
+            if (mine.Value != theirs.Value || !string.Equals(mine.Key, theirs.Key, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     private ref KeyValuePair<string, long> Entry(int index) => ref index < Inline.Length ? ref _inline[index] : ref _more![index - Inline.Length];
 
