@@ -35,7 +35,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
     private SqliteCommand? _lastSeq;
     private SqliteCommand? _insertTags;
-    private SqliteCommand? _rollup;
+    private SqliteCommand? _fold;
+    private SqliteCommand? _foldRange;
+    private long _unfolded;
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -63,6 +65,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     /// <summary>Gets or sets a value indicating whether queries may read the rollup (false: always scan the records; the
     /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
     internal bool UseRollup { get; set; } = true;
+
+    /// <summary>Gets or sets how many records written by this instance wait before they are folded into the rollup (see
+    /// <see cref="FoldAsync"/>); they are also folded before retention and on dispose. Queries are exact either way.</summary>
+    internal long FoldThreshold { get; set; } = StoreRollup.FoldThreshold;
 
     /// <summary>Creates or migrates the schema now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -101,8 +107,16 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
             var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(records, start, count, cancellationToken)).ConfigureAwait(false);
+            _unfolded += inserted;
+            if (_unfolded >= FoldThreshold)
+            {
+                await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (_retention.TryClaim(out var cutoff))
             {
+                // Retention subtracts folded records only: fold first.
+                await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
                 await _retention.SweepAsync(() => DeleteChunkAsync(cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
             }
 
@@ -155,6 +169,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
             return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(cutoff, cancellationToken)).ConfigureAwait(false);
         }
         finally
@@ -175,6 +190,19 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             _disposed = true;
+            if (_writer is not null && _unfolded > 0)
+            {
+                try
+                {
+                    await FoldLockedAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    // Not lost: the records are stored, and the next fold (this or another process) takes them.
+                    StoreLog.FoldFailed(_logger, StoreName, ex);
+                }
+            }
+
             foreach (var (statement, _) in _inserts)
             {
                 _ = SQLitePCL.raw.sqlite3_finalize(statement);
@@ -192,9 +220,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 await _insertTags.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (_rollup is not null)
+            foreach (var command in new[] { _fold, _foldRange })
             {
-                await _rollup.DisposeAsync().ConfigureAwait(false);
+                if (command is not null)
+                {
+                    await command.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             if (_writer is not null)
@@ -333,9 +364,22 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _insertTags.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j "
                 + "WHERE u.seq > @last AND u.tags IS NOT NULL";
             _ = _insertTags.Parameters.Add("@last", SqliteType.Integer);
-            _rollup = writer.CreateCommand();
-            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @last", 1);
-            _ = _rollup.Parameters.Add("@last", SqliteType.Integer);
+            _foldRange = writer.CreateCommand();
+            _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0), (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) FROM tm_usage";
+            _fold = writer.CreateCommand();
+            _fold.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @from AND u.seq <= @to", 1)
+                + "; UPDATE tm_rollup_state SET folded_seq = @to";
+            _ = _fold.Parameters.Add("@from", SqliteType.Integer);
+            _ = _fold.Parameters.Add("@to", SqliteType.Integer);
+
+            // Records left unfolded by a crash (or by another process) are folded by this instance's next fold.
+            _foldRange.Transaction = null;
+            using (var reader = await _foldRange.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _unfolded = reader.GetInt64(2);
+            }
+
             Volatile.Write(ref _writer, writer);
         }
         catch
@@ -419,17 +463,72 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
             if (inserted > 0)
             {
-                // The batch's new records (rowids above `last`): their tags, then the rollup, in the same transaction.
-                foreach (var command in new[] { _insertTags!, _rollup! })
-                {
-                    command.Transaction = transaction;
-                    command.Parameters[0].Value = last;
-                    _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                // The batch's new records (rowids above `last`): their tags, in the same transaction. The rollup folds them later.
+                _insertTags!.Transaction = transaction;
+                _insertTags.Parameters[0].Value = last;
+                _ = await _insertTags.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
+        }
+    }
+
+    /// <summary>Folds every record written so far (by any process) into the rollup now.</summary>
+    /// <param name="cancellationToken">Cancels the fold.</param>
+    /// <returns>A task that completes when the fold is committed.</returns>
+    internal async ValueTask FoldAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask FoldLockedAsync(CancellationToken cancellationToken)
+    {
+        var writer = _writer!;
+        while (true)
+        {
+            // BEGIN IMMEDIATE: the write lock, so no other process writes or folds between reading the watermark and moving it.
+            var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                long from, last;
+                _foldRange!.Transaction = transaction;
+                var reader = await _foldRange.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    (from, last) = (reader.GetInt64(0), reader.GetInt64(1));
+                }
+
+                if (last <= from)
+                {
+                    _unfolded = 0;
+                    return;
+                }
+
+                // In bounded steps, so a large backlog (after a crash) does not hold the write lock for long at once.
+                var to = Math.Min(last, from + StoreRollup.FoldChunk);
+                _fold!.Transaction = transaction;
+                _fold.Parameters[0].Value = from;
+                _fold.Parameters[1].Value = to;
+                _ = await _fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (to == last)
+                {
+                    _unfolded = 0;
+                    return;
+                }
+            }
         }
     }
 
@@ -443,10 +542,15 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             var cutoffParameter = sql.Add(cutoff.UtcTicks);
             var limitParameter = sql.Add(RetentionSchedule.ChunkSize);
             sql.Append("CREATE TEMP TABLE IF NOT EXISTS tm_doomed (seq INTEGER PRIMARY KEY); DELETE FROM tm_doomed; ")
-                .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter + " ORDER BY ts LIMIT " + limitParameter + "; ")
+                .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter
+                    + " AND seq <= (SELECT folded_seq FROM tm_rollup_state) ORDER BY ts LIMIT " + limitParameter + "; ") // folded records only
                 .Append("WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)", -1) + "; ")
                 .Append("DELETE FROM tm_usage_tag WHERE usage_seq IN (SELECT seq FROM tm_doomed); ")
                 .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed); ")
+
+                // A new record takes the rowid after the largest one left: when the newest rows went, the watermark comes down to
+                // it (every row left is folded), so new records are past it and get folded.
+                .Append("UPDATE tm_rollup_state SET folded_seq = MIN(folded_seq, (SELECT COALESCE(MAX(seq), 0) FROM tm_usage)); ")
                 .Append(StoreRollup.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + ";");
             int deleted;
             var command = sql.CreateCommand(writer, transaction);

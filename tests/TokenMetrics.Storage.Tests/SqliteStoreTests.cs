@@ -27,7 +27,13 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     /// <summary>Takes a new database back to schema version 4: the record indexes migration 5 dropped come back.</summary>
-    internal const string UndoVersion5 = """
+    internal const string UndoVersion6 = """
+        DROP TABLE tm_rollup_state;
+        DELETE FROM tm_schema_version WHERE version = 6;
+
+        """;
+
+    internal const string UndoVersion5 = UndoVersion6 + """
         CREATE INDEX ix_tm_usage_model_ts ON tm_usage (model, ts);
         CREATE INDEX ix_tm_usage_request_model ON tm_usage (request_model) WHERE request_model IS NOT NULL;
         CREATE INDEX ix_tm_usage_routed_model ON tm_usage (routed_model) WHERE routed_model IS NOT NULL;
@@ -75,7 +81,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(5L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(6L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -162,7 +168,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -243,7 +249,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -387,6 +393,7 @@ public sealed class SqliteRollupReadTests : IAsyncLifetime
         var t0 = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
         await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
         await store.WriteAsync([new TokenUsageRecord { Timestamp = t0.AddMinutes(5), RequestModel = "m", UserId = "u", Usage = new TokenUsage { InputTokenCount = 10 } }], CancellationToken.None);
+        await store.FoldAsync();
 
         await using (var connection = new SqliteConnection($"Data Source={path}"))
         {
