@@ -18,6 +18,8 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
 
     protected override void UseRollup(ITokenUsageStore store, bool use) => ((PostgreSqlTokenUsageStore)store).UseRollup = use;
 
+    protected override ValueTask FoldAsync(ITokenUsageStore store) => ((PostgreSqlTokenUsageStore)store).FoldAsync();
+
     [Fact]
     public async Task TwoInstancesStartingTogether_MigrateOnceAndShareTheStore()
     {
