@@ -36,6 +36,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private SqliteCommand? _lastSeq;
     private SqliteCommand? _insertTags;
     private SqliteCommand? _fold;
+    private SqliteRollupFold? _rollupFold;
     private SqliteCommand? _foldRange;
     private long _unfolded;
     private bool _disposed;
@@ -220,6 +221,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 await _insertTags.DisposeAsync().ConfigureAwait(false);
             }
 
+            _rollupFold?.Dispose();
             foreach (var command in new[] { _fold, _foldRange })
             {
                 if (command is not null)
@@ -367,10 +369,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _foldRange = writer.CreateCommand();
             _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0), (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) FROM tm_usage";
             _fold = writer.CreateCommand();
-            _fold.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @from AND u.seq <= @to", 1)
-                + "; UPDATE tm_rollup_state SET folded_seq = @to";
-            _ = _fold.Parameters.Add("@from", SqliteType.Integer);
+            _fold.CommandText = "UPDATE tm_rollup_state SET folded_seq = @to";
             _ = _fold.Parameters.Add("@to", SqliteType.Integer);
+            _rollupFold = new SqliteRollupFold(writer);
 
             // Records left unfolded by a crash (or by another process) are folded by this instance's next fold.
             _foldRange.Transaction = null;
@@ -518,9 +519,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
                 // In bounded steps, so a large backlog (after a crash) does not hold the write lock for long at once.
                 var to = Math.Min(last, from + StoreRollup.FoldChunk);
+                _rollupFold!.Fold(transaction, from, to);
                 _fold!.Transaction = transaction;
-                _fold.Parameters[0].Value = from;
-                _fold.Parameters[1].Value = to;
+                _fold.Parameters[0].Value = to;
                 _ = await _fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 if (to == last)
