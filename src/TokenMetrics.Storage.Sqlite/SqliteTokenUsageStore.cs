@@ -39,6 +39,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private SqliteRollupFold? _rollupFold;
     private SqliteCommand? _foldRange;
     private long _unfolded;
+    private byte[] _utf8 = new byte[256];
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -336,8 +337,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             // The writer's page cache (32 MiB at most, default 2 MiB) holds the indexes' hot pages, and the rollup's GROUP BY
-            // sorts in memory rather than in a temporary file.
-            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;").CreateCommand(writer);
+            // (retention) sorts in memory rather than in a temporary file. The WAL is checkpointed every 10,000 pages (40 MiB)
+            // rather than every 1,000: the checkpoint (copy into the database file, fsync) ran every few batches and was most of
+            // a commit's time.
+            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;").CreateCommand(writer);
             await using (pragmas.ConfigureAwait(false))
             {
                 _ = await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -400,12 +403,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         return statement;
     }
 
-    private static void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
+    private void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
     {
         var rc = value switch
         {
             null => SQLitePCL.raw.sqlite3_bind_null(statement, index),
-            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, System.Text.Encoding.UTF8.GetBytes(text).AsSpan()),
+            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, Utf8(text)), // SQLite copies it (SQLITE_TRANSIENT)
             byte[] blob => SQLitePCL.raw.sqlite3_bind_blob(statement, index, blob),
             long number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
             int number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
@@ -416,6 +419,18 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         {
             throw new SqliteException("Binding a value failed.", rc);
         }
+    }
+
+    // The UTF-8 of one text value, in a buffer reused for every value (bind copies it): no array per string.
+    private ReadOnlySpan<byte> Utf8(string text)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_utf8.Length < max)
+        {
+            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        }
+
+        return _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, _utf8));
     }
 
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
