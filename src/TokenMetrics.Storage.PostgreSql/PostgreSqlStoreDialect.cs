@@ -17,6 +17,9 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override string? SessionTable { get; } = quotedSchema + ".tm_usage_session";
 
+    /// <inheritdoc/>
+    public override string? RollupStateTable { get; } = quotedSchema + ".tm_rollup_state";
+
     public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost"];
 
     public override string RollupCostSum => "SUM(u.cost)";

@@ -29,8 +29,12 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
     private readonly string _schema;
     private readonly PostgreSqlStoreDialect _dialect;
     private readonly string _copyCommand;
+    private readonly string _directCopyCommand;
     private readonly string _stageCommand;
     private readonly string _insertCommand;
+    private readonly string _foldCommand;
+    private readonly long _foldLockKey;
+    private long _unfolded;
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private volatile bool _initialized;
     private bool _disposed;
@@ -66,14 +70,20 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         _dialect = new PostgreSqlStoreDialect(_schema);
         // Created once per session, emptied at each commit: no catalog rows written and dropped for every batch. (A pooled
         // connection's reset drops it; it is then created again by the next batch.)
-        _stageCommand = "CREATE TEMP TABLE IF NOT EXISTS tm_stage (LIKE " + _dialect.UsageTable + ") ON COMMIT DELETE ROWS";
+        _stageCommand = "CREATE TEMP TABLE IF NOT EXISTS tm_stage ON COMMIT DELETE ROWS AS SELECT " + UsageColumns.NameList + " FROM " + _dialect.UsageTable + " WITH NO DATA";
         _copyCommand = "COPY tm_stage (" + UsageColumns.NameList + ") FROM STDIN (FORMAT BINARY)";
+        _directCopyCommand = "COPY " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") FROM STDIN (FORMAT BINARY)";
 
-        // One statement: the new records (ON CONFLICT skips ids already stored) and, from exactly those, the rollup's deltas.
-        _insertCommand = "WITH tm_new AS (INSERT INTO " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") SELECT " + UsageColumns.NameList
-            + " FROM tm_stage ON CONFLICT (id) DO NOTHING RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
+        // The replay path (a batch holding an id already stored): ON CONFLICT skips those ids.
+        _insertCommand = "INSERT INTO " + _dialect.UsageTable + " (" + UsageColumns.NameList + ") SELECT " + UsageColumns.NameList
+            + " FROM tm_stage ON CONFLICT (id) DO NOTHING";
+
+        // The fold: the records past the watermark (up to @to) into the rollup and the session summary, and the watermark moved, in
+        // one statement.
+        _foldCommand = "WITH tm_new AS (SELECT " + StoreRollup.SourceColumns + " FROM " + _dialect.UsageTable + " WHERE seq > @from AND seq <= @to), " + StoreRollup.Ctes
             + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_new", "1 = 1", 1) + "), tm_sess AS (" + StoreSessionSummary.Upsert(_dialect, "tm_new")
-            + ") SELECT COUNT(*) FROM tm_new";
+            + ") UPDATE " + _dialect.RollupStateTable + " SET folded_seq = @to";
+        _foldLockKey = LockKey("fold:" + options.Schema);
     }
 
     /// <summary>Gets the schema the tables are in.</summary>
@@ -82,6 +92,10 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
     /// <summary>Gets or sets a value indicating whether queries may read the rollup (false: always scan the records; the
     /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
     internal bool UseRollup { get; set; } = true;
+
+    /// <summary>Gets or sets how many records written by this instance wait before they are folded into the rollup (see
+    /// <see cref="FoldAsync"/>); they are also folded before retention and on dispose. Queries are exact either way.</summary>
+    internal long FoldThreshold { get; set; } = StoreRollup.FoldThreshold;
 
     /// <summary>Creates or migrates the schema now rather than on first use; safe when several instances start at once.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -120,6 +134,13 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
                         StoreLog.Migrated(_logger, StoreName, from, to);
                     }
                 }
+
+                // Records left unfolded by a crash (or by another instance) are folded by this instance's next fold.
+                var unfolded = new SqlText().Append("SELECT COUNT(*) FROM " + _dialect.UsageTable + " u WHERE " + StoreRollup.Unfolded(_dialect)).CreateCommand(connection);
+                await using (unfolded.ConfigureAwait(false))
+                {
+                    _unfolded = Convert.ToInt64(await unfolded.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                }
             }
 
             _initialized = true;
@@ -145,8 +166,15 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         await using (connection.ConfigureAwait(false))
         {
             var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(connection, records, start, count, cancellationToken)).ConfigureAwait(false);
+            if (Interlocked.Add(ref _unfolded, inserted) >= FoldThreshold)
+            {
+                await FoldOnAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+
             if (_retention.TryClaim(out var cutoff))
             {
+                // Retention subtracts folded records only: fold first.
+                await FoldOnAsync(connection, cancellationToken).ConfigureAwait(false);
                 await _retention.SweepAsync(() => DeleteChunkAsync(connection, cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
             }
 
@@ -193,6 +221,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            await FoldOnAsync(connection, cancellationToken).ConfigureAwait(false);
             return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(connection, cutoff, cancellationToken)).ConfigureAwait(false);
         }
     }
@@ -206,6 +235,23 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         }
 
         _disposed = true;
+        if (_initialized && Interlocked.Read(ref _unfolded) > 0)
+        {
+            try
+            {
+                var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+                await using (connection.ConfigureAwait(false))
+                {
+                    await FoldOnAsync(connection, CancellationToken.None).ConfigureAwait(false);
+                }
+            }
+            catch (System.Data.Common.DbException ex)
+            {
+                // Not lost: the records are stored, and the next fold (this or another instance) takes them.
+                StoreLog.FoldFailed(_logger, StoreName, ex);
+            }
+        }
+
         if (_ownsDataSource)
         {
             await _dataSource.DisposeAsync().ConfigureAwait(false);
@@ -256,44 +302,130 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         return await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask<int> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
+    /// <summary>Folds every record written so far (by any instance) into the rollup and the session summary now.</summary>
+    /// <param name="cancellationToken">Cancels the fold.</param>
+    /// <returns>A task that completes when the fold is committed.</returns>
+    internal async ValueTask FoldAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await FoldOnAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask WriteRowsAsync(NpgsqlBinaryImporter importer, IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
     {
         var columns = UsageColumns.All;
-        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (transaction.ConfigureAwait(false))
+        for (var r = start; r < start + count; r++)
         {
-            _ = await ExecuteAsync(new SqlText().Append(_stageCommand), connection, transaction, cancellationToken).ConfigureAwait(false);
-            var importer = await connection.BeginBinaryImportAsync(_copyCommand, cancellationToken).ConfigureAwait(false);
-            await using (importer.ConfigureAwait(false))
+            var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
+            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            for (var c = 0; c < columns.Count; c++)
             {
-                for (var r = start; r < start + count; r++)
+                var value = columns[c].Get(record, true);
+                if (value is null)
                 {
-                    var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
-                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-                    for (var c = 0; c < columns.Count; c++)
+                    await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await importer.WriteAsync(value, DbType(columns[c].Kind), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        _ = await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask FoldOnAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                // Exclusive against the writers' shared lock: every write transaction that took a sequence has committed (or
+                // rolled back), so the records up to MAX(seq) are all visible here and none can appear below it later.
+                var range = new SqlText();
+                range.Append("SELECT pg_advisory_xact_lock(" + range.Add(_foldLockKey) + "); SELECT (SELECT folded_seq FROM " + _dialect.RollupStateTable
+                    + "), COALESCE((SELECT MAX(seq) FROM " + _dialect.UsageTable + "), 0)");
+                long from, last;
+                var command = range.CreateCommand(connection, transaction);
+                await using (command.ConfigureAwait(false))
+                {
+                    var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
                     {
-                        var value = columns[c].Get(record, true);
-                        if (value is null)
-                        {
-                            await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                        }
-                        else
-                        {
-                            await importer.WriteAsync(value, DbType(columns[c].Kind), cancellationToken).ConfigureAwait(false);
-                        }
+                        _ = await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                        _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                        (from, last) = (reader.GetInt64(0), reader.GetInt64(1));
                     }
                 }
 
-                _ = await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            }
+                if (last <= from)
+                {
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _unfolded, 0);
+                    return;
+                }
 
-            int inserted;
-            var insert = new SqlText().Append(_insertCommand).CreateCommand(connection, transaction);
-            await using (insert.ConfigureAwait(false))
+                // In bounded steps, so a large backlog (after a crash) does not hold the lock for long at once.
+                var to = Math.Min(last, from + StoreRollup.FoldChunk);
+                var fold = new NpgsqlCommand(_foldCommand, connection, transaction);
+                await using (fold.ConfigureAwait(false))
+                {
+                    _ = fold.Parameters.AddWithValue("from", from);
+                    _ = fold.Parameters.AddWithValue("to", to);
+                    _ = await fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (to == last)
+                {
+                    Interlocked.Exchange(ref _unfolded, 0);
+                    return;
+                }
+            }
+        }
+    }
+
+    private async ValueTask<int> WriteBatchAsync(NpgsqlConnection connection, IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
+    {
+        var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (transaction.ConfigureAwait(false))
+        {
+            // Shared against the fold's exclusive lock (see FoldAsync); then a savepoint for the replay path below.
+            var begin = new SqlText();
+            begin.Append("SELECT pg_advisory_xact_lock_shared(" + begin.Add(_foldLockKey) + "); SAVEPOINT tm_copy");
+            _ = await ExecuteAsync(begin, connection, transaction, cancellationToken).ConfigureAwait(false);
+            try
             {
-                inserted = Convert.ToInt32(await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                // The fast path: the batch COPYed straight into the records table.
+                var importer = await connection.BeginBinaryImportAsync(_directCopyCommand, cancellationToken).ConfigureAwait(false);
+                await using (importer.ConfigureAwait(false))
+                {
+                    await WriteRowsAsync(importer, records, start, count, cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return count;
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                // An id already stored (a spool replay, a retry) or twice in the batch: the batch again through the stage table,
+                // skipping those ids, so each id is stored exactly once.
+                _ = await ExecuteAsync(new SqlText().Append("ROLLBACK TO SAVEPOINT tm_copy"), connection, transaction, cancellationToken).ConfigureAwait(false);
             }
 
+            _ = await ExecuteAsync(new SqlText().Append(_stageCommand), connection, transaction, cancellationToken).ConfigureAwait(false);
+            var stage = await connection.BeginBinaryImportAsync(_copyCommand, cancellationToken).ConfigureAwait(false);
+            await using (stage.ConfigureAwait(false))
+            {
+                await WriteRowsAsync(stage, records, start, count, cancellationToken).ConfigureAwait(false);
+            }
+
+            var inserted = await ExecuteAsync(new SqlText().Append(_insertCommand), connection, transaction, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
         }
@@ -309,7 +441,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
             var sql = new SqlText();
             var cutoffParameter = sql.Add(cutoff.UtcTicks);
             sql.Append("WITH tm_gone AS (DELETE FROM " + _dialect.UsageTable + " WHERE id IN (SELECT id FROM " + _dialect.UsageTable + " WHERE ts < " + cutoffParameter
-                + " ORDER BY ts LIMIT " + sql.Add(RetentionSchedule.ChunkSize) + ") RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
+                + " AND seq <= (SELECT folded_seq FROM " + _dialect.RollupStateTable + ") ORDER BY ts LIMIT " + sql.Add(RetentionSchedule.ChunkSize) + ") RETURNING " + StoreRollup.SourceColumns + "), " + StoreRollup.Ctes
                 + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_gone", "1 = 1", -1) + "), tm_sess AS (" + StoreSessionSummary.Subtract(_dialect, "tm_gone")
                 + ") SELECT COUNT(*) FROM tm_gone");
             int deleted;

@@ -270,5 +270,14 @@ internal static class SqliteSchema
             "DROP INDEX IF EXISTS ix_tm_usage_feature_ts",
             "DROP INDEX IF EXISTS ix_tm_usage_operation",
         ]),
+
+        // Write throughput (issue 16): the rollup leaves the write transaction. Records are folded into it later, in large groups,
+        // by the sequence (rowid): folded_seq is the last record folded; queries add the records past it (StoreRollup.AppendSource),
+        // so they stay exact. Everything stored so far is already in the rollup.
+        new(6, "rollup watermark: records are folded into the rollup after their write, queries add the unfolded remainder",
+        [
+            "CREATE TABLE tm_rollup_state (id INTEGER PRIMARY KEY CHECK (id = 1), folded_seq INTEGER NOT NULL)",
+            "INSERT INTO tm_rollup_state (id, folded_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM tm_usage",
+        ]),
     ];
 }

@@ -21,6 +21,9 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override string? RollupTable => "tm_usage_rollup";
 
+    /// <inheritdoc/>
+    public override string? RollupStateTable => "tm_rollup_state";
+
     public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost_hi", "cost_lo"];
 
     public override string Greatest => "MAX";

@@ -35,7 +35,11 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
     private SqliteCommand? _lastSeq;
     private SqliteCommand? _insertTags;
-    private SqliteCommand? _rollup;
+    private SqliteCommand? _fold;
+    private SqliteRollupFold? _rollupFold;
+    private SqliteCommand? _foldRange;
+    private long _unfolded;
+    private byte[] _utf8 = new byte[256];
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -63,6 +67,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     /// <summary>Gets or sets a value indicating whether queries may read the rollup (false: always scan the records; the
     /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
     internal bool UseRollup { get; set; } = true;
+
+    /// <summary>Gets or sets how many records written by this instance wait before they are folded into the rollup (see
+    /// <see cref="FoldAsync"/>); they are also folded before retention and on dispose. Queries are exact either way.</summary>
+    internal long FoldThreshold { get; set; } = StoreRollup.FoldThreshold;
 
     /// <summary>Creates or migrates the schema now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -101,8 +109,16 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
             var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(records, start, count, cancellationToken)).ConfigureAwait(false);
+            _unfolded += inserted;
+            if (_unfolded >= FoldThreshold)
+            {
+                await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (_retention.TryClaim(out var cutoff))
             {
+                // Retention subtracts folded records only: fold first.
+                await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
                 await _retention.SweepAsync(() => DeleteChunkAsync(cutoff, cancellationToken), cutoff, _logger, StoreName).ConfigureAwait(false);
             }
 
@@ -155,6 +171,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
             return await RetentionSchedule.DeleteAllAsync(() => DeleteChunkAsync(cutoff, cancellationToken)).ConfigureAwait(false);
         }
         finally
@@ -175,6 +192,19 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             _disposed = true;
+            if (_writer is not null && _unfolded > 0)
+            {
+                try
+                {
+                    await FoldLockedAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (SqliteException ex)
+                {
+                    // Not lost: the records are stored, and the next fold (this or another process) takes them.
+                    StoreLog.FoldFailed(_logger, StoreName, ex);
+                }
+            }
+
             foreach (var (statement, _) in _inserts)
             {
                 _ = SQLitePCL.raw.sqlite3_finalize(statement);
@@ -192,9 +222,13 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 await _insertTags.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (_rollup is not null)
+            _rollupFold?.Dispose();
+            foreach (var command in new[] { _fold, _foldRange })
             {
-                await _rollup.DisposeAsync().ConfigureAwait(false);
+                if (command is not null)
+                {
+                    await command.DisposeAsync().ConfigureAwait(false);
+                }
             }
 
             if (_writer is not null)
@@ -303,8 +337,10 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         try
         {
             // The writer's page cache (32 MiB at most, default 2 MiB) holds the indexes' hot pages, and the rollup's GROUP BY
-            // sorts in memory rather than in a temporary file.
-            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768;").CreateCommand(writer);
+            // (retention) sorts in memory rather than in a temporary file. The WAL is checkpointed every 10,000 pages (40 MiB)
+            // rather than every 1,000: the checkpoint (copy into the database file, fsync) ran every few batches and was most of
+            // a commit's time.
+            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;").CreateCommand(writer);
             await using (pragmas.ConfigureAwait(false))
             {
                 _ = await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -333,9 +369,21 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _insertTags.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j "
                 + "WHERE u.seq > @last AND u.tags IS NOT NULL";
             _ = _insertTags.Parameters.Add("@last", SqliteType.Integer);
-            _rollup = writer.CreateCommand();
-            _rollup.CommandText = "WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq > @last", 1);
-            _ = _rollup.Parameters.Add("@last", SqliteType.Integer);
+            _foldRange = writer.CreateCommand();
+            _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0), (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) FROM tm_usage";
+            _fold = writer.CreateCommand();
+            _fold.CommandText = "UPDATE tm_rollup_state SET folded_seq = @to";
+            _ = _fold.Parameters.Add("@to", SqliteType.Integer);
+            _rollupFold = new SqliteRollupFold(writer);
+
+            // Records left unfolded by a crash (or by another process) are folded by this instance's next fold.
+            _foldRange.Transaction = null;
+            using (var reader = await _foldRange.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _unfolded = reader.GetInt64(2);
+            }
+
             Volatile.Write(ref _writer, writer);
         }
         catch
@@ -355,12 +403,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         return statement;
     }
 
-    private static void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
+    private void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
     {
         var rc = value switch
         {
             null => SQLitePCL.raw.sqlite3_bind_null(statement, index),
-            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, System.Text.Encoding.UTF8.GetBytes(text).AsSpan()),
+            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, Utf8(text)), // SQLite copies it (SQLITE_TRANSIENT)
             byte[] blob => SQLitePCL.raw.sqlite3_bind_blob(statement, index, blob),
             long number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
             int number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
@@ -371,6 +419,18 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         {
             throw new SqliteException("Binding a value failed.", rc);
         }
+    }
+
+    // The UTF-8 of one text value, in a buffer reused for every value (bind copies it): no array per string.
+    private ReadOnlySpan<byte> Utf8(string text)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_utf8.Length < max)
+        {
+            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        }
+
+        return _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, _utf8));
     }
 
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
@@ -419,17 +479,72 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
             if (inserted > 0)
             {
-                // The batch's new records (rowids above `last`): their tags, then the rollup, in the same transaction.
-                foreach (var command in new[] { _insertTags!, _rollup! })
-                {
-                    command.Transaction = transaction;
-                    command.Parameters[0].Value = last;
-                    _ = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
+                // The batch's new records (rowids above `last`): their tags, in the same transaction. The rollup folds them later.
+                _insertTags!.Transaction = transaction;
+                _insertTags.Parameters[0].Value = last;
+                _ = await _insertTags.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return inserted;
+        }
+    }
+
+    /// <summary>Folds every record written so far (by any process) into the rollup now.</summary>
+    /// <param name="cancellationToken">Cancels the fold.</param>
+    /// <returns>A task that completes when the fold is committed.</returns>
+    internal async ValueTask FoldAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
+            await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask FoldLockedAsync(CancellationToken cancellationToken)
+    {
+        var writer = _writer!;
+        while (true)
+        {
+            // BEGIN IMMEDIATE: the write lock, so no other process writes or folds between reading the watermark and moving it.
+            var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                long from, last;
+                _foldRange!.Transaction = transaction;
+                var reader = await _foldRange.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
+                {
+                    _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    (from, last) = (reader.GetInt64(0), reader.GetInt64(1));
+                }
+
+                if (last <= from)
+                {
+                    _unfolded = 0;
+                    return;
+                }
+
+                // In bounded steps, so a large backlog (after a crash) does not hold the write lock for long at once.
+                var to = Math.Min(last, from + StoreRollup.FoldChunk);
+                _rollupFold!.Fold(transaction, from, to);
+                _fold!.Transaction = transaction;
+                _fold.Parameters[0].Value = to;
+                _ = await _fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                if (to == last)
+                {
+                    _unfolded = 0;
+                    return;
+                }
+            }
         }
     }
 
@@ -443,10 +558,15 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             var cutoffParameter = sql.Add(cutoff.UtcTicks);
             var limitParameter = sql.Add(RetentionSchedule.ChunkSize);
             sql.Append("CREATE TEMP TABLE IF NOT EXISTS tm_doomed (seq INTEGER PRIMARY KEY); DELETE FROM tm_doomed; ")
-                .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter + " ORDER BY ts LIMIT " + limitParameter + "; ")
+                .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter
+                    + " AND seq <= (SELECT folded_seq FROM tm_rollup_state) ORDER BY ts LIMIT " + limitParameter + "; ") // folded records only
                 .Append("WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)", -1) + "; ")
                 .Append("DELETE FROM tm_usage_tag WHERE usage_seq IN (SELECT seq FROM tm_doomed); ")
                 .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed); ")
+
+                // A new record takes the rowid after the largest one left: when the newest rows went, the watermark comes down to
+                // it (every row left is folded), so new records are past it and get folded.
+                .Append("UPDATE tm_rollup_state SET folded_seq = MIN(folded_seq, (SELECT COALESCE(MAX(seq), 0) FROM tm_usage)); ")
                 .Append(StoreRollup.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + ";");
             int deleted;
             var command = sql.CreateCommand(writer, transaction);

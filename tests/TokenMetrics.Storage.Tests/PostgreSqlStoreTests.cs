@@ -18,6 +18,8 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
 
     protected override void UseRollup(ITokenUsageStore store, bool use) => ((PostgreSqlTokenUsageStore)store).UseRollup = use;
 
+    protected override ValueTask FoldAsync(ITokenUsageStore store) => ((PostgreSqlTokenUsageStore)store).FoldAsync();
+
     [Fact]
     public async Task TwoInstancesStartingTogether_MigrateOnceAndShareTheStore()
     {
@@ -46,7 +48,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -72,6 +74,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
+                $"DROP TABLE \"{schema}\".tm_rollup_state; ALTER TABLE \"{schema}\".tm_usage DROP COLUMN seq; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 6; " +
                 $"DROP TABLE \"{schema}\".tm_usage_session; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 5; " +
                 $"DROP TABLE \"{schema}\".tm_usage_rollup; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 4; " +
                 $"ALTER TABLE \"{schema}\".tm_usage DROP COLUMN cost, DROP COLUMN currency, DROP COLUMN priced_model, DROP COLUMN feature, DROP COLUMN content; " +
@@ -97,7 +100,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(5, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(6, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

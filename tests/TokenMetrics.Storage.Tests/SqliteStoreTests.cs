@@ -16,6 +16,8 @@ public sealed class SqliteStoreTests : StoreContractTests
 
     protected override void UseRollup(ITokenUsageStore store, bool use) => ((SqliteTokenUsageStore)store).UseRollup = use;
 
+    protected override ValueTask FoldAsync(ITokenUsageStore store) => ((SqliteTokenUsageStore)store).FoldAsync();
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
@@ -27,7 +29,13 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     /// <summary>Takes a new database back to schema version 4: the record indexes migration 5 dropped come back.</summary>
-    internal const string UndoVersion5 = """
+    internal const string UndoVersion6 = """
+        DROP TABLE tm_rollup_state;
+        DELETE FROM tm_schema_version WHERE version = 6;
+
+        """;
+
+    internal const string UndoVersion5 = UndoVersion6 + """
         CREATE INDEX ix_tm_usage_model_ts ON tm_usage (model, ts);
         CREATE INDEX ix_tm_usage_request_model ON tm_usage (request_model) WHERE request_model IS NOT NULL;
         CREATE INDEX ix_tm_usage_routed_model ON tm_usage (routed_model) WHERE routed_model IS NOT NULL;
@@ -75,7 +83,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(5L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(6L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -99,6 +107,51 @@ public sealed class SqliteStoreTests : StoreContractTests
         await using var newer = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync());
         Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Initialize_Version5Database_MigratesToVersion6_RollupKeptAndNewRecordsFolded()
+    {
+        // A database of schema version 5 (the rollup kept in the write transaction): made here by undoing migration 6 on a new one
+        // whose records were folded on dispose.
+        var path = DbPath();
+        var old = Enumerable.Range(0, 30).Select(i => Rec(model: "m" + (i % 3), input: 10 + i, output: 1, at: T0.AddMinutes(i * 7))).ToList();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync(old, default);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = UndoVersion6 + "SELECT SUM(calls) FROM tm_usage_rollup WHERE dim = 0 AND grain = 864000000000";
+            Assert.Equal(30L, (long?)await command.ExecuteScalarAsync());
+        }
+
+        var added = Enumerable.Range(0, 20).Select(i => Rec(model: "m" + (i % 4), input: 100 + i, output: 2, at: T0.AddMinutes(3 + i * 11))).ToList();
+        await using (var upgraded = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            Assert.Equal(20, await upgraded.WriteAsync(added, default));
+            var query = new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Model, Bucket = TokenUsageTimeBucket.Hour, Limit = 1000 };
+            var expected = old.Concat(added).GroupBy(r => (r.RequestModel, r.Timestamp.UtcTicks / TimeSpan.TicksPerHour))
+                .Select(g => (g.Key.RequestModel, g.Count(), g.Sum(r => r.Usage.InputTokenCount!.Value))).OrderBy(x => x).ToList();
+            async Task<List<(string?, int, long)>> Actual() => (await upgraded.AggregateAsync(query, default))
+                .Select(a => (a.Keys["model"], (int)a.Calls, a.InputTokens)).OrderBy(x => x).ToList();
+            Assert.Equal(expected, await Actual()); // the migrated rollup plus the 20 records past the watermark
+            await upgraded.FoldAsync();
+            Assert.Equal(expected, await Actual());
+            upgraded.UseRollup = false;
+            Assert.Equal(expected, await Actual());
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 1000000 + (SELECT folded_seq FROM tm_rollup_state) - (SELECT MAX(seq) FROM tm_usage)";
+            Assert.Equal(6_000_000L, (long?)await command.ExecuteScalarAsync());
+        }
     }
 
     [Fact]
@@ -162,7 +215,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -243,7 +296,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(5L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -387,6 +440,7 @@ public sealed class SqliteRollupReadTests : IAsyncLifetime
         var t0 = new DateTimeOffset(2026, 3, 14, 12, 0, 0, TimeSpan.Zero);
         await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
         await store.WriteAsync([new TokenUsageRecord { Timestamp = t0.AddMinutes(5), RequestModel = "m", UserId = "u", Usage = new TokenUsage { InputTokenCount = 10 } }], CancellationToken.None);
+        await store.FoldAsync();
 
         await using (var connection = new SqliteConnection($"Data Source={path}"))
         {

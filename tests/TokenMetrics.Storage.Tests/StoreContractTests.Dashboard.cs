@@ -7,6 +7,9 @@ public abstract partial class StoreContractTests
     /// <summary>Switches a store's rollup reads on or off (off: every query scans the records; the rollup is still kept).</summary>
     protected abstract void UseRollup(ITokenUsageStore store, bool use);
 
+    /// <summary>Folds the records past the rollup's watermark into it now.</summary>
+    protected abstract ValueTask FoldAsync(ITokenUsageStore store);
+
     private static TokenUsageRecord Priced(TokenUsageRecord r, decimal? cost, string? currency) => r with { Cost = cost, Currency = currency };
 
     [Theory]
@@ -136,13 +139,31 @@ public abstract partial class StoreContractTests
             };
         }).ToList();
 
-        foreach (var chunk in records.Chunk(400))
+        // Most records are folded into the rollup by the retention below; the last ones (after the cut) are written after it and
+        // stay past the watermark, in the same hours, days and sessions: queries add them to the folded rows.
+        var cutoff = day0.AddDays(1).AddHours(5).AddMinutes(17);
+        var late = records.Skip(2000).Where(r => r.Timestamp >= cutoff).ToList();
+        foreach (var chunk in records.Except(late).Chunk(400))
         {
             await store.WriteAsync(chunk, Ct);
         }
 
         await store.WriteAsync(records.Take(700).ToList(), Ct); // a replay adds nothing
-        Assert.True(await store.DeleteOlderThanAsync(day0.AddDays(1).AddHours(5).AddMinutes(17), Ct) > 0); // cuts an hour and a day
+        Assert.True(await store.DeleteOlderThanAsync(cutoff, Ct) > 0); // cuts an hour and a day
+        foreach (var chunk in late.Chunk(200))
+        {
+            await store.WriteAsync(chunk, Ct);
+        }
+
+        Assert.Equal(0, await store.WriteAsync(records.Skip(1000).Take(700).Where(r => r.Timestamp >= cutoff).ToList(), Ct)); // a replay of folded and unfolded records
+        Assert.True(late.Count > 100, $"only {late.Count} records past the watermark");
+        await CompareRollupWithScanAsync(store, records, day0, cutoff);
+        await FoldAsync(store); // and the same once they are folded
+        await CompareRollupWithScanAsync(store, records, day0, cutoff);
+    }
+
+    private async Task CompareRollupWithScanAsync(ITokenUsageStore store, List<TokenUsageRecord> records, DateTimeOffset day0, DateTimeOffset cutoff)
+    {
 
         var ranges = new (DateTimeOffset? From, DateTimeOffset? To)[]
         {
@@ -205,7 +226,7 @@ public abstract partial class StoreContractTests
 
         // And against the records themselves: the grand total over everything left.
         UseRollup(store, true);
-        var kept = records.Where(r => r.Timestamp >= day0.AddDays(1).AddHours(5).AddMinutes(17)).ToList();
+        var kept = records.Where(r => r.Timestamp >= cutoff).ToList();
         var total = Assert.Single(await store.AggregateAsync(new TokenUsageAggregateQuery(), Ct));
         Assert.Equal(kept.Count, total.Calls);
         Assert.Equal(kept.Sum(r => r.Usage.TotalTokenCount ?? (r.Usage.InputTokenCount ?? 0) + (r.Usage.OutputTokenCount ?? 0)), total.TotalTokens);
@@ -241,14 +262,30 @@ public abstract partial class StoreContractTests
             }
         }
 
-        foreach (var chunk in records.Chunk(250))
+        // The last sessions' records after the cut are written after the retention (which folds): past the watermark, some in
+        // sessions that also have folded records.
+        var cutoff = day0.AddHours(20).AddMinutes(11);
+        var late = records.Skip(records.Count * 3 / 4).Where(r => r.Timestamp >= cutoff).ToList();
+        foreach (var chunk in records.Except(late).Chunk(250))
         {
             await store.WriteAsync(chunk, Ct);
         }
 
         await store.WriteAsync(records.Take(300).ToList(), Ct); // a replay adds nothing
-        var cutoff = day0.AddHours(20).AddMinutes(11);
         Assert.True(await store.DeleteOlderThanAsync(cutoff, Ct) > 0); // cuts sessions in two
+        foreach (var chunk in late.Chunk(100))
+        {
+            await store.WriteAsync(chunk, Ct);
+        }
+
+        Assert.True(late.Count > 50, $"only {late.Count} records past the watermark");
+        await CompareSessionsWithScanAsync(store, records, day0, cutoff);
+        await FoldAsync(store); // and the same once they are folded
+        await CompareSessionsWithScanAsync(store, records, day0, cutoff);
+    }
+
+    private async Task CompareSessionsWithScanAsync(ITokenUsageStore store, List<TokenUsageRecord> records, DateTimeOffset day0, DateTimeOffset cutoff)
+    {
         var ranges = new (DateTimeOffset? From, DateTimeOffset? To)[]
         {
             (null, null), (day0.AddDays(1), day0.AddDays(2)), (day0.AddHours(20), day0.AddHours(30)), (null, day0.AddDays(2).AddHours(5)),

@@ -11,13 +11,13 @@ namespace TokenMetrics.Benchmarks.Storage;
 /// <summary>The dashboard's queries (issue 14) over 1,000,000 stored records, SQLite and PostgreSQL, reading the rollup
 /// (schema 4) or scanning the records (the same queries with the rollup switched off: what every query did before).</summary>
 /// <remarks>The data (30 days, 20 models, 500 users, 50 consumers, 100,000 sessions of 10 rounds) is generated once and cached
-/// under <c>/tmp/tokenmetrics-bench-dashboard-v5/</c> (a SQLite file and a PostgreSQL data directory), so later runs and
+/// under <c>/tmp/tokenmetrics-bench-dashboard-v6/</c> (a SQLite file and a PostgreSQL data directory), so later runs and
 /// BenchmarkDotNet's per-benchmark processes only open it. Delete that directory to regenerate.</remarks>
 [MemoryDiagnoser]
 public class DashboardQueryBenchmark
 {
     private const int Rows = 1_000_000;
-    private static readonly string Root = Path.Combine(Path.GetTempPath(), "tokenmetrics-bench-dashboard-v5");
+    private static readonly string Root = Path.Combine(Path.GetTempPath(), "tokenmetrics-bench-dashboard-v6");
     private static readonly DateTimeOffset End = DashboardData.Start.AddDays(30);
 
     private ITokenUsageStore _store = null!;

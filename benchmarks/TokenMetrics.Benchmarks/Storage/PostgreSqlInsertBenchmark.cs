@@ -4,8 +4,8 @@ using TokenMetrics.Storage.Tests;
 
 namespace TokenMetrics.Benchmarks.Storage;
 
-/// <summary>PostgreSQL batched insert rate (binary COPY + ON CONFLICT) against a private local server started like the
-/// storage tests start it: one op = one record, so records/s = 1 s / Mean.</summary>
+/// <summary>PostgreSQL batched insert rate against a private local server started like the storage tests start it: one op =
+/// one record, so records/s = 1 s / Mean. Shapes and the two operations as in <see cref="SqliteInsertBenchmark"/>.</summary>
 [MemoryDiagnoser]
 public class PostgreSqlInsertBenchmark
 {
@@ -13,6 +13,10 @@ public class PostgreSqlInsertBenchmark
     private PostgreSqlTestServer _server = null!;
     private PostgreSqlTokenUsageStore _store = null!;
     private long _next;
+
+    /// <summary>Gets or sets the data shape.</summary>
+    [Params(StorageBenchmarkData.Sparse, StorageBenchmarkData.Dense)]
+    public string Shape { get; set; } = StorageBenchmarkData.Sparse;
 
     [GlobalSetup]
     public void Setup()
@@ -32,12 +36,20 @@ public class PostgreSqlInsertBenchmark
     [Benchmark(OperationsPerInvoke = Batch, Description = "PostgreSQL WriteAsync, batch of 1000 (per record)")]
     public async Task<int> InsertBatch()
     {
-        var batch = new TokenUsageRecord[Batch];
-        for (var i = 0; i < Batch; i++)
+        StorageBenchmarkData.HoldFold(_store, true);
+        return await _store.WriteAsync(StorageBenchmarkData.Batch(ref _next, Batch, Shape), CancellationToken.None);
+    }
+
+    [Benchmark(OperationsPerInvoke = StorageBenchmarkData.SustainedRecords, Description = "PostgreSQL sustained: 10 x WriteAsync(1000) + fold (per record)")]
+    public async Task<int> InsertSustained()
+    {
+        StorageBenchmarkData.HoldFold(_store, false);
+        var n = 0;
+        for (var b = 0; b < StorageBenchmarkData.SustainedRecords / Batch; b++)
         {
-            batch[i] = StorageBenchmarkData.Record(_next++, TimeSpan.FromDays(90));
+            n += await _store.WriteAsync(StorageBenchmarkData.Batch(ref _next, Batch, Shape), CancellationToken.None);
         }
 
-        return await _store.WriteAsync(batch, CancellationToken.None);
+        return n + await StorageBenchmarkData.FoldAsync(_store);
     }
 }

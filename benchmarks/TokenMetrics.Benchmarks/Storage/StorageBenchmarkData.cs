@@ -5,6 +5,16 @@ internal static class StorageBenchmarkData
 {
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The data shape: 1,000,000 records spread over 90 days (each batch of 1,000 spans about 2 hours, every record with its
+    /// own user and session there).</summary>
+    public const string Sparse = "sparse-90d";
+
+    /// <summary>The data shape: records 1 ms apart (a batch of 1,000 spans one second), as a store taking 100,000 records/s sees them.</summary>
+    public const string Dense = "dense-1ms";
+
+    /// <summary>Records per sustained op: the stores' fold threshold, so each op writes and folds that many.</summary>
+    public const int SustainedRecords = 10_000;
+
     private static readonly string[] Models = Enumerable.Range(0, 20).Select(i => "model-" + i).ToArray();
 
     public static TokenUsageRecord Record(long i, TimeSpan span)
@@ -41,6 +51,36 @@ internal static class StorageBenchmarkData
             ClientName = "bench",
             Layer = TokenUsageLayer.Http,
         };
+    }
+
+    public static TokenUsageRecord[] Batch(ref long next, int size, string shape)
+    {
+        var span = shape == Dense ? TimeSpan.FromSeconds(1000) : TimeSpan.FromDays(90);
+        var batch = new TokenUsageRecord[size];
+        for (var i = 0; i < size; i++)
+        {
+            batch[i] = Record(next++, span);
+        }
+
+        return batch;
+    }
+
+    /// <summary>Holds the store's rollup fold back (WriteAsync alone) or restores its threshold. Through reflection, so the same
+    /// benchmark also runs on the code before the fold existed (the rollup then is in every write either way).</summary>
+    public static void HoldFold(object store, bool hold) =>
+        store.GetType().GetProperty("FoldThreshold", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)
+            ?.SetValue(store, hold ? long.MaxValue : (long)SustainedRecords);
+
+    /// <summary>Folds everything written (when the store has a fold); returns 0.</summary>
+    public static async Task<int> FoldAsync(object store)
+    {
+        var fold = store.GetType().GetMethod("FoldAsync", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic, [typeof(CancellationToken)]);
+        if (fold?.Invoke(store, [CancellationToken.None]) is ValueTask task)
+        {
+            await task;
+        }
+
+        return 0;
     }
 
     public static string TempDirectory(string name)

@@ -25,6 +25,10 @@ internal abstract class StoreDialect
     /// <summary>Gets the per-session summary table (<see cref="StoreSessionSummary"/>), or <see langword="null"/> when the store keeps none.</summary>
     public virtual string? SessionTable => null;
 
+    /// <summary>Gets the one-row table holding the rollup's watermark (<c>folded_seq</c>: the records up to that sequence are
+    /// folded into the rollup), or <see langword="null"/> when the rollup is kept in the writing transaction.</summary>
+    public virtual string? RollupStateTable => null;
+
     /// <summary>Gets the rollup's cost columns, in the order <see cref="RollupCostSum"/> and <see cref="SumCost"/> read them.</summary>
     public virtual IReadOnlyList<string> RollupCostColumns => throw new NotSupportedException();
 

@@ -190,6 +190,7 @@ internal static class StoreQueries
         // The rollup answers one dimension (or none), filtered at most on that same dimension, over hour-aligned ranges;
         // anything else scans the records. Both give the same groups in the same order.
         var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForAggregate(query) : null;
+        var watermark = rollup is null ? null : await ReadWatermarkAsync(connection, dialect, cancellationToken).ConfigureAwait(false);
 
         var sql = new SqlText();
         var (keys, groups) = Groups(sql, dialect, query, bucketTicks, rollup is not null);
@@ -202,7 +203,7 @@ internal static class StoreQueries
         if (rollup is not null)
         {
             sql.Append(RollupSums + ", " + dialect.CostSortKey(true) + " FROM ");
-            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, null);
+            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, null, watermark);
         }
         else
         {
@@ -273,7 +274,7 @@ internal static class StoreQueries
             }
 
             costSql.Append("u.ccy, " + dialect.RollupCostSum + " FROM ");
-            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only);
+            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only, watermark);
         }
         else
         {
@@ -336,17 +337,18 @@ internal static class StoreQueries
 
         // 1. The page: session ids in order (rollup rows of the session dimension when the query is only a range, else records).
         var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForSessions(query) : null;
+        var watermark = rollup is null ? null : await ReadWatermarkAsync(connection, dialect, cancellationToken).ConfigureAwait(false);
         var page = new SqlText();
         if (rollup is not null && dialect.SessionTable is not null)
         {
             page.Append("SELECT * FROM (");
-            StoreSessionSummary.AppendRanking(page, dialect, query.From?.UtcTicks, query.To?.UtcTicks);
+            StoreSessionSummary.AppendRanking(page, dialect, query.From?.UtcTicks, query.To?.UtcTicks, watermark);
             page.Append(") u");
         }
         else if (rollup is not null)
         {
             page.Append("SELECT u.dkey, MAX(u.last_ts), " + dialect.CostSortKey(true) + ", SUM(u.total_tokens) FROM ");
-            rollup.AppendSource(page, dialect, query, false, "dnull = 0");
+            rollup.AppendSource(page, dialect, query, false, "dnull = 0", watermark);
             page.Append(" GROUP BY u.dkey HAVING SUM(u.calls) > 0");
         }
         else
@@ -440,6 +442,22 @@ internal static class StoreQueries
 
         // In the page's order (the sort and its tie-breaks were decided by the database above).
         return ids.Select(id => sessions[StoreValues.Decode(id, dialect.EscapesNul)!].Build(query.IncludeRounds)).ToList();
+    }
+
+    /// <summary>Reads the rollup's watermark (a hint for the query planner; the statements read it again themselves), or null when
+    /// the store keeps no watermark.</summary>
+    private static async ValueTask<long?> ReadWatermarkAsync(DbConnection connection, StoreDialect dialect, CancellationToken cancellationToken)
+    {
+        if (dialect.RollupStateTable is null)
+        {
+            return null;
+        }
+
+        var command = new SqlText().Append("SELECT folded_seq FROM " + dialect.RollupStateTable).CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }
     }
 
     /// <summary>The group keys and SQL group expressions (dimensions, then the time bucket) of an aggregate query.</summary>

@@ -61,7 +61,8 @@ internal static class StoreSessionSummary
     /// <param name="dialect">The dialect.</param>
     /// <param name="from">The start, or null.</param>
     /// <param name="to">The end, or null.</param>
-    public static void AppendRanking(SqlText sql, StoreDialect dialect, long? from, long? to)
+    /// <param name="watermark">The rollup's watermark read before the statement (a planner hint), or null.</param>
+    public static void AppendRanking(SqlText sql, StoreDialect dialect, long? from, long? to, long? watermark)
     {
         string? fromParameter = from is { } f ? sql.Add(f) : null;
         string? toParameter = to is { } t ? sql.Add(t) : null;
@@ -69,10 +70,15 @@ internal static class StoreSessionSummary
         // Inside: every record in the range (first_ts is a lower bound, so this never claims a session that straddles).
         // Straddling: the range holds the session's edge, found through the first_ts or the last_ts index; sessions entirely
         // outside are neither. A straddling candidate without records in the range drops out at HAVING.
+        // Sessions with records past the rollup's watermark are not in their summary row yet: summed from the rollup source,
+        // which adds those records, whether they straddle or not.
+        var unfolded = dialect.RollupStateTable is null ? null
+            : "SELECT md5(u.session_id) FROM " + dialect.UsageTable + " u WHERE " + StoreRollup.Unfolded(dialect, sql, watermark) + " AND u.session_id IS NOT NULL";
         var inside = "calls > 0" + (fromParameter is null ? string.Empty : " AND first_ts >= " + fromParameter)
-            + (toParameter is null ? string.Empty : " AND last_ts < " + toParameter);
+            + (toParameter is null ? string.Empty : " AND last_ts < " + toParameter)
+            + (unfolded is null ? string.Empty : " AND md5(skey) NOT IN (" + unfolded + ")");
         sql.Append("SELECT skey, last_ts, cost, total_tokens FROM " + dialect.SessionTable + " WHERE " + inside);
-        if (fromParameter is null && toParameter is null)
+        if (fromParameter is null && toParameter is null && unfolded is null)
         {
             return;
         }
@@ -88,9 +94,21 @@ internal static class StoreSessionSummary
             edges.Add("(last_ts >= " + toParameter + " AND first_ts < " + toParameter + ")");
         }
 
+        // One IN over both candidate sets (not an OR of two): the planner then probes the rollup's session index per candidate.
+        var candidates = new List<string>(2);
+        if (edges.Count > 0)
+        {
+            candidates.Add("SELECT md5(skey) FROM " + dialect.SessionTable + " WHERE calls > 0 AND (" + string.Join(" OR ", edges) + ")");
+        }
+
+        if (unfolded is not null)
+        {
+            candidates.Add(unfolded);
+        }
+
         sql.Append(" UNION ALL SELECT u.dkey, MAX(u.last_ts), " + dialect.CostSortKey(true) + ", SUM(u.total_tokens) FROM ");
         StoreRollup.AppendSource(sql, dialect, (int)TokenUsageDimensions.Session, from, to, false,
-            "dnull = 0 AND md5(dkey) IN (SELECT md5(skey) FROM " + dialect.SessionTable + " WHERE calls > 0 AND (" + string.Join(" OR ", edges) + "))");
+            "dnull = 0 AND md5(dkey) IN (" + string.Join(" UNION ALL ", candidates) + ")", watermark);
         sql.Append(" GROUP BY u.dkey HAVING SUM(u.calls) > 0");
     }
 
