@@ -39,7 +39,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
     // Per parser (one per reading thread): the repeated strings of a log, the tag maps records can share (records are
     // read-only once built), and the field holder reused line after line.
-    private readonly Utf8StringCache _strings = new();
+    private readonly Utf8StringCache _strings = new(maxEntries: 4096);
     private readonly Dictionary<(string? Api, string? ApiType, string? ResponseType), IReadOnlyDictionary<string, string>> _sharedTags = [];
     private readonly AiLog _fields = new();
 
@@ -457,7 +457,9 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
         /// <summary>A value a log repeats (model, route, consumer, types): shared through the parser's string cache.</summary>
         private string? Repeated(ref Utf8JsonReader reader) =>
-            reader.TokenType == JsonTokenType.String ? _strings.Read(ref reader) : Text(ref reader);
+            reader.TokenType == JsonTokenType.String ? NullIfEmpty(_strings.Read(ref reader)) : Text(ref reader);
+
+        private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 
         private static string? Text(ref Utf8JsonReader reader)
         {
@@ -553,7 +555,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             TokenCountDictionary? result = null;
             while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
             {
-                var key = _strings.Read(ref reader) ?? string.Empty;
+                var key = _strings.Read(ref reader)!;
                 reader.Read();
                 long? value = reader.TokenType switch
                 {

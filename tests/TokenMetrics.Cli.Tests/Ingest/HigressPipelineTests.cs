@@ -84,23 +84,6 @@ public sealed class HigressPipelineTests : IDisposable
         Assert.Equal(records[1].Tags!.OrderBy(t => t.Key), again.Tags!.OrderBy(t => t.Key));
     }
 
-    [Fact]
-    public void The_string_cache_stops_remembering_at_its_capacity_but_still_decodes()
-    {
-        var cache = new Utf8StringCache(capacity: 2);
-        var a = cache.Get("model-a"u8);
-        Assert.Same(a, cache.Get("model-a"u8));
-        _ = cache.Get("model-b"u8);
-        var c1 = cache.Get("model-c"u8);
-        var c2 = cache.Get("model-c"u8);
-        Assert.Equal("model-c", c1);
-        Assert.Equal(c1, c2);
-        Assert.NotSame(c1, c2);
-        Assert.Equal(2, cache.Count);
-        Assert.Null(cache.Get(""u8));
-        Assert.Equal("模型", cache.Get("模型"u8));
-    }
-
     private static TokenUsageRecord? Parse(HigressLineParser parser, byte[] line, long offset, DateTimeOffset now) =>
         parser.TryParse(line, offset, now, out var record, out var problem) ? record : throw new InvalidOperationException(problem);
 
