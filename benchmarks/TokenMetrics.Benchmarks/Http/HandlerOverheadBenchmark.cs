@@ -54,21 +54,8 @@ public class HandlerOverheadBenchmark
     [BenchmarkCategory("sse")]
     public Task<long> Sse200_Metered_PerEvent() => CallAsync(_meteredSse, BenchmarkPayloads.StreamRequest);
 
-    private async Task<long> CallAsync(HttpClient client, byte[] body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "https://api.openai.com/v1/chat/completions") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new("application/json");
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await using var stream = await response.Content.ReadAsStreamAsync();
-        long total = 0;
-        int n;
-        while ((n = await stream.ReadAsync(_readBuffer)) > 0)
-        {
-            total += n;
-        }
-
-        return total;
-    }
+    private Task<long> CallAsync(HttpClient client, byte[] body) =>
+        BenchmarkCalls.PostAndReadAsync(client, "https://api.openai.com/v1/chat/completions", body, _readBuffer);
 
     private sealed class NoOpExporter : ITokenUsageExporter
     {

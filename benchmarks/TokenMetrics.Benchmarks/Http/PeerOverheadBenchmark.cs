@@ -151,21 +151,7 @@ public class PeerOverheadBenchmark
         return total;
     }
 
-    private async Task<long> CallAsync()
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, _call.Url) { Content = new ByteArrayContent(_call.Request) };
-        request.Content.Headers.ContentType = new("application/json");
-        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await using var stream = await response.Content.ReadAsStreamAsync();
-        long total = 0;
-        int n;
-        while ((n = await stream.ReadAsync(_readBuffer)) > 0)
-        {
-            total += n;
-        }
-
-        return total;
-    }
+    private Task<long> CallAsync() => BenchmarkCalls.PostAndReadAsync(_client, _call.Url, _call.Request, _readBuffer);
 
     private SocketsHttpHandler Transport() => InMemoryTransport.CreateHandler(_call.Response, _call.MediaType);
 

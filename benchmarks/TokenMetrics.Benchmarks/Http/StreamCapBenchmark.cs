@@ -43,19 +43,6 @@ public class StreamCapBenchmark
     [Benchmark(OperationsPerInvoke = BenchmarkPayloads.StreamEvents)]
     public Task<long> Sse200_CappedAfter100_PerStreamEvent() => CallAsync(_reached);
 
-    private async Task<long> CallAsync(HttpClient client)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "https://api.openai.com/v1/chat/completions") { Content = new ByteArrayContent(BenchmarkPayloads.StreamRequest) };
-        request.Content.Headers.ContentType = new("application/json");
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await using var stream = await response.Content.ReadAsStreamAsync();
-        long total = 0;
-        int n;
-        while ((n = await stream.ReadAsync(_readBuffer)) > 0)
-        {
-            total += n;
-        }
-
-        return total;
-    }
+    private Task<long> CallAsync(HttpClient client) =>
+        BenchmarkCalls.PostAndReadAsync(client, "https://api.openai.com/v1/chat/completions", BenchmarkPayloads.StreamRequest, _readBuffer);
 }
