@@ -29,6 +29,11 @@ public sealed class CallAllocationGuardTests
     private const int WarmupCalls = 2_000;
     private const int MeasuredCalls = 1_000;
 
+    // The lowest of several rounds: the lane's dispatcher sometimes resumes inline on the caller's thread (its wake-up after an
+    // enqueue), adding its batch work to one round's count; a real per-call cost is in every round. A single round of 1,000
+    // calls once read 1,326 B where other runs read 1,309 B.
+    private const int Rounds = 5;
+
     private static readonly byte[] OpenAIRequest = Encoding.UTF8.GetBytes("{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}");
 
     private static readonly byte[] OpenAIResponse = Encoding.UTF8.GetBytes(
@@ -59,7 +64,7 @@ public sealed class CallAllocationGuardTests
         // The calls were metered and exported: the guard measures the real path, not a pass-through.
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(30)));
         var stats = recorder.GetStatistics();
-        Assert.Equal(WarmupCalls + MeasuredCalls, stats.Received);
+        Assert.Equal(WarmupCalls + (Rounds * MeasuredCalls), stats.Received);
         Assert.Equal(stats.Received, exporter.Records);
         Assert.Equal(0, stats.InternalErrors);
 
@@ -69,13 +74,19 @@ public sealed class CallAllocationGuardTests
 
     private static double BytesPerCall(HttpClient client, byte[] buffer)
     {
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < MeasuredCalls; i++)
+        var lowest = double.MaxValue;
+        for (var round = 0; round < Rounds; round++)
         {
-            CallSynchronously(client, buffer);
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < MeasuredCalls; i++)
+            {
+                CallSynchronously(client, buffer);
+            }
+
+            lowest = Math.Min(lowest, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)MeasuredCalls);
         }
 
-        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)MeasuredCalls;
+        return lowest;
     }
 
     /// <summary>One call as an SDK makes it (headers first, then the body through the response stream), required to complete
