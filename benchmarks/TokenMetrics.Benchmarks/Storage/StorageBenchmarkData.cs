@@ -65,6 +65,21 @@ internal static class StorageBenchmarkData
         return batch;
     }
 
+    /// <summary>The sustained op of both insert benchmarks: <see cref="SustainedRecords"/> records written in batches of
+    /// <paramref name="size"/> with the fold at its threshold, then the rest folded; returns the records written.</summary>
+    public static async Task<int> WriteSustainedAsync(ITokenUsageStore store, long first, int size, string shape)
+    {
+        HoldFold(store, false);
+        var next = first;
+        var n = 0;
+        for (var b = 0; b < SustainedRecords / size; b++)
+        {
+            n += await store.WriteAsync(Batch(ref next, size, shape), CancellationToken.None);
+        }
+
+        return n + await FoldAsync(store);
+    }
+
     /// <summary>Holds the store's rollup fold back (WriteAsync alone) or restores its threshold. Through reflection, so the same
     /// benchmark also runs on the code before the fold existed (the rollup then is in every write either way).</summary>
     public static void HoldFold(object store, bool hold) =>

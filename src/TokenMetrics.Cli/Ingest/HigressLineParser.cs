@@ -37,11 +37,10 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
     /// <summary>Distinct tag maps remembered for sharing.</summary>
     private const int MaxSharedTagMaps = 1024;
 
-    // Per parser (one per reading thread): the repeated strings of a log, the tag maps records can share (records are
-    // read-only once built), and the field holder reused line after line.
-    private readonly Utf8StringCache _strings = new(maxEntries: 4096);
+    // Per parser (one per reading thread): the tag maps records can share (records are read-only once built), and the field
+    // holder reused line after line, which reads the log's repeated strings through its cache.
     private readonly Dictionary<(string? Api, string? ApiType, string? ResponseType), IReadOnlyDictionary<string, string>> _sharedTags = [];
-    private readonly AiLog _fields = new();
+    private readonly AiLog _fields = new(new Utf8StringCache(maxEntries: 4096));
 
     /// <summary>Parses one line (without its newline).</summary>
     /// <param name="line">The line's bytes.</param>
@@ -88,7 +87,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
         DateTimeOffset? timestamp = null;
         var fields = _fields;
-        fields.Reset(_strings);
+        fields.Reset();
         var found = false;
         byte[]? rented = null;
         try
@@ -376,19 +375,16 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
     private string? Bound(string? text) => text is null ? null : TextTruncation.Truncate(text, contentLimit);
 
     /// <summary>The ai_log fields TokenMetrics maps; everything else (messages, safecheck_*, user attributes) is skipped.</summary>
-    private sealed class AiLog
+    private sealed class AiLog(Utf8StringCache strings)
     {
         public string? Model, Api, ApiType, ResponseType, ChatId, SessionId, Consumer, Question, Answer, ReasoningText, Problem;
         public int ToolCallCount;
         public long? Input, Output, Total, Cached, Reasoning, ChatRound, FirstTokenMs, ServiceMs;
         public IReadOnlyDictionary<string, long>? InputDetails, OutputDetails;
         public List<TokenUsageToolCall>? ToolCalls;
-        private Utf8StringCache _strings = null!;
-
         /// <summary>Clears every field for the next line.</summary>
-        public void Reset(Utf8StringCache strings)
+        public void Reset()
         {
-            _strings = strings;
             Model = Api = ApiType = ResponseType = ChatId = SessionId = Consumer = Question = Answer = ReasoningText = Problem = null;
             ToolCallCount = 0;
             Input = Output = Total = Cached = Reasoning = ChatRound = FirstTokenMs = ServiceMs = null;
@@ -457,7 +453,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
         /// <summary>A value a log repeats (model, route, consumer, types): shared through the parser's string cache.</summary>
         private string? Repeated(ref Utf8JsonReader reader) =>
-            reader.TokenType == JsonTokenType.String ? NullIfEmpty(_strings.Read(ref reader)) : Text(ref reader);
+            reader.TokenType == JsonTokenType.String ? NullIfEmpty(strings.Read(ref reader)) : Text(ref reader);
 
         private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
 
@@ -555,7 +551,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
             TokenCountDictionary? result = null;
             while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
             {
-                var key = _strings.Read(ref reader)!;
+                var key = strings.Read(ref reader)!;
                 reader.Read();
                 long? value = reader.TokenType switch
                 {
