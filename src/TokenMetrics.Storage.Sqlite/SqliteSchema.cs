@@ -279,5 +279,13 @@ internal static class SqliteSchema
             "CREATE TABLE tm_rollup_state (id INTEGER PRIMARY KEY CHECK (id = 1), folded_seq INTEGER NOT NULL)",
             "INSERT INTO tm_rollup_state (id, folded_seq) SELECT 1, COALESCE(MAX(seq), 0) FROM tm_usage",
         ]),
+
+        // Write throughput (issue 16): the tag rows cost each record two rows and four b-tree writes (the table and its (key, value)
+        // index, which no query used: tag filters probed the primary key per record). The same probe reads the record's own JSON
+        // column as fast (json_extract on a small object), so the tags live only there.
+        new(7, "tags read from the record's JSON column; the tag table goes",
+        [
+            "DROP TABLE IF EXISTS tm_usage_tag",
+        ]),
     ];
 }

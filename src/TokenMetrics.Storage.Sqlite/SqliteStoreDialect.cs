@@ -4,7 +4,7 @@ using TokenMetrics.Storage.Internal;
 
 namespace TokenMetrics.Storage.Sqlite;
 
-/// <summary>SQLite specifics: BLOB ids, tags in the <c>tm_usage_tag</c> child table, costs as integers of 10^-12.</summary>
+/// <summary>SQLite specifics: BLOB ids, tags read from the record's JSON column, costs as integers of 10^-12.</summary>
 /// <remarks>SQLite has no exact decimal type (its <c>NUMERIC</c> is a float), so a cost is stored as a 64-bit integer of
 /// 10^-12 currency units (<see cref="StoreValues.ToCostUnits"/>): exact for any price with up to six decimals per million tokens.
 /// Sums are integer sums in two parts (<c>cost / 10^6</c> and <c>cost % 10^6</c>) recombined as a decimal, so no sum of any
@@ -54,9 +54,10 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override Guid ReadId(DbDataReader reader, int ordinal) => new(reader.GetFieldValue<byte[]>(ordinal), bigEndian: true);
 
-    public override string TagEquals(string keyParameter, string valueParameter) =>
-        $"EXISTS (SELECT 1 FROM tm_usage_tag t WHERE t.usage_seq = u.seq AND t.key = {keyParameter} AND t.value = {valueParameter})";
+    public override string TagEquals(string keyParameter, string valueParameter) => TagValue(keyParameter) + " = " + valueParameter;
 
+    // A JSON path cannot quote a key holding a double quote or NUL, and reads escapes after a backslash: such keys are matched by json_each, exact and a little slower.
     public override string TagValue(string keyParameter) =>
-        $"(SELECT t.value FROM tm_usage_tag t WHERE t.usage_seq = u.seq AND t.key = {keyParameter})";
+        $"(CASE WHEN instr({keyParameter}, '\"') = 0 AND instr({keyParameter}, '\\') = 0 AND instr({keyParameter}, char(0)) = 0 THEN json_extract(u.tags, '$.\"' || {keyParameter} || '\"') "
+        + $"ELSE (SELECT j.value FROM json_each(u.tags) j WHERE j.key = {keyParameter}) END)";
 }

@@ -34,12 +34,19 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // SqliteCommand binds each parameter by name, a linear search per parameter, quadratic in a multi-row statement.
     private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
     private SqliteCommand? _lastSeq;
-    private SqliteCommand? _insertTags;
     private SqliteCommand? _fold;
     private SqliteRollupFold? _rollupFold;
     private SqliteCommand? _foldRange;
     private long _unfolded;
-    private byte[] _utf8 = new byte[256];
+
+    // The rollup rows of the records this instance wrote since the last fold, and the sequence range they fill: the fold uses them
+    // when the range past the watermark is exactly theirs (no other writer, no skipped duplicate, no crash leftover), and reads
+    // the records back otherwise.
+    private readonly RollupAccumulator _pending = new();
+    private long _pendingFrom;
+    private long _pendingTo;
+    private bool _pendingValid = true;
+    private readonly SqliteTextBuffer _text = new();
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -71,6 +78,13 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     /// <summary>Gets or sets how many records written by this instance wait before they are folded into the rollup (see
     /// <see cref="FoldAsync"/>); they are also folded before retention and on dispose. Queries are exact either way.</summary>
     internal long FoldThreshold { get; set; } = StoreRollup.FoldThreshold;
+
+    /// <summary>Gets how many fold steps used the rollup rows summed as the records were written (the rest read the records back).
+    /// For tests.</summary>
+    internal long FoldsFromWrites { get; private set; }
+
+    /// <summary>Gets how many fold steps read their records back. For tests.</summary>
+    internal long FoldsReadBack { get; private set; }
 
     /// <summary>Creates or migrates the schema now rather than on first use.</summary>
     /// <param name="cancellationToken">Cancels the initialization.</param>
@@ -217,11 +231,6 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 await _lastSeq.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (_insertTags is not null)
-            {
-                await _insertTags.DisposeAsync().ConfigureAwait(false);
-            }
-
             _rollupFold?.Dispose();
             foreach (var command in new[] { _fold, _foldRange })
             {
@@ -358,17 +367,13 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             }
 
             // Rows per statement within SQLite's bound-parameter limit (32,766 in current builds; 999 in old ones).
+            SqliteNativeBind.Check(writer.Handle!);
             var limit = SQLitePCL.raw.sqlite3_limit(writer.Handle, SQLitePCL.raw.SQLITE_LIMIT_VARIABLE_NUMBER, -1);
             var largest = Math.Clamp(limit / UsageColumns.All.Count, 1, MaxInsertRows);
             _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => (PrepareInsert(writer, n), n)).ToArray();
             _lastSeq = writer.CreateCommand();
             _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
 
-            // The batch's tags from its new records' JSON column, in one statement (json_each reads the stored object back).
-            _insertTags = writer.CreateCommand();
-            _insertTags.CommandText = "INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j "
-                + "WHERE u.seq > @last AND u.tags IS NOT NULL";
-            _ = _insertTags.Parameters.Add("@last", SqliteType.Integer);
             _foldRange = writer.CreateCommand();
             _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0), (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) FROM tm_usage";
             _fold = writer.CreateCommand();
@@ -403,40 +408,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         return statement;
     }
 
-    private void Bind(SQLitePCL.sqlite3_stmt statement, int index, object? value)
-    {
-        var rc = value switch
-        {
-            null => SQLitePCL.raw.sqlite3_bind_null(statement, index),
-            string text => SQLitePCL.raw.sqlite3_bind_text(statement, index, Utf8(text)), // SQLite copies it (SQLITE_TRANSIENT)
-            byte[] blob => SQLitePCL.raw.sqlite3_bind_blob(statement, index, blob),
-            long number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
-            int number => SQLitePCL.raw.sqlite3_bind_int64(statement, index, number),
-            bool flag => SQLitePCL.raw.sqlite3_bind_int64(statement, index, flag ? 1 : 0),
-            _ => throw new InvalidOperationException("Unexpected column value type " + value.GetType().Name + "."),
-        };
-        if (rc != SQLitePCL.raw.SQLITE_OK)
-        {
-            throw new SqliteException("Binding a value failed.", rc);
-        }
-    }
-
-    // The UTF-8 of one text value, in a buffer reused for every value (bind copies it): no array per string.
-    private ReadOnlySpan<byte> Utf8(string text)
-    {
-        var max = System.Text.Encoding.UTF8.GetMaxByteCount(text.Length);
-        if (_utf8.Length < max)
-        {
-            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
-        }
-
-        return _utf8.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(text, _utf8));
-    }
-
     private async ValueTask<int> WriteBatchAsync(IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
     {
         var writer = _writer!;
-        var columns = UsageColumns.All;
         var transaction = (SqliteTransaction)await writer.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (transaction.ConfigureAwait(false))
         {
@@ -451,19 +425,11 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 for (; start + count - r >= rows; r += rows)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var p = 1;
+                    var binder = new SqliteRowBinder(statement, _text, 1);
                     for (var k = r; k < r + rows; k++)
                     {
                         var record = records[k] ?? throw new ArgumentException("The records contain null.", nameof(records));
-                        for (var c = 0; c < columns.Count; c++)
-                        {
-                            Bind(statement, p++, columns[c].Kind switch
-                            {
-                                ColumnKind.Id => record.Id.ToByteArray(bigEndian: true),
-                                ColumnKind.Cost => record.Cost is { } cost ? SqliteStoreDialect.Instance.CostToColumn(cost) : null,
-                                _ => columns[c].Get(record, false),
-                            });
-                        }
+                        UsageRow.Write(record, escapeNul: false, ref binder);
                     }
 
                     var rc = SQLitePCL.raw.sqlite3_step(statement);
@@ -477,17 +443,45 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
             }
 
-            if (inserted > 0)
-            {
-                // The batch's new records (rowids above `last`): their tags, in the same transaction. The rollup folds them later.
-                _insertTags!.Transaction = transaction;
-                _insertTags.Parameters[0].Value = last;
-                _ = await _insertTags.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            Pend(records, start, count, last, inserted);
             return inserted;
         }
+    }
+
+    private void Pend(IReadOnlyList<TokenUsageRecord> records, int start, int count, long last, int inserted)
+    {
+        if (!_pendingValid)
+        {
+            return;
+        }
+
+        // The new rows took the rowids after `last` in order when none was skipped as a duplicate, and continue the pending range
+        // when no other writer came in between.
+        if (inserted != count || (_pending.Records > 0 && last != _pendingTo) || _pending.Records + count > StoreRollup.FoldChunk)
+        {
+            _pending.Clear();
+            _pendingValid = false; // the next fold reads the records back
+            return;
+        }
+
+        if (_pending.Records == 0)
+        {
+            _pendingFrom = last;
+        }
+
+        for (var i = start; i < start + count; i++)
+        {
+            _pending.Add(records[i], escapeNul: false, costUnits: true);
+        }
+
+        _pendingTo = last + inserted;
+    }
+
+    private void ResetPending()
+    {
+        _pending.Clear();
+        _pendingValid = true;
     }
 
     /// <summary>Folds every record written so far (by any process) into the rollup now.</summary>
@@ -528,13 +522,26 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
                 if (last <= from)
                 {
+                    ResetPending();
                     _unfolded = 0;
                     return;
                 }
 
                 // In bounded steps, so a large backlog (after a crash) does not hold the write lock for long at once.
                 var to = Math.Min(last, from + StoreRollup.FoldChunk);
-                _rollupFold!.Fold(transaction, from, to);
+                if (_pendingValid && _pending.Records > 0 && _pendingFrom == from && _pendingTo == last && _pending.Records == last - from)
+                {
+                    to = last;
+                    _rollupFold!.Apply(_pending);
+                    FoldsFromWrites++;
+                }
+                else
+                {
+                    _rollupFold!.Fold(transaction, from, to);
+                    FoldsReadBack++;
+                }
+
+                ResetPending();
                 _fold!.Transaction = transaction;
                 _fold.Parameters[0].Value = to;
                 _ = await _fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -561,7 +568,6 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter
                     + " AND seq <= (SELECT folded_seq FROM tm_rollup_state) ORDER BY ts LIMIT " + limitParameter + "; ") // folded records only
                 .Append("WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)", -1) + "; ")
-                .Append("DELETE FROM tm_usage_tag WHERE usage_seq IN (SELECT seq FROM tm_doomed); ")
                 .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed); ")
 
                 // A new record takes the rowid after the largest one left: when the newest rows went, the watermark comes down to

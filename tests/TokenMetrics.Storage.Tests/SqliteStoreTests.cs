@@ -29,7 +29,15 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     /// <summary>Takes a new database back to schema version 4: the record indexes migration 5 dropped come back.</summary>
-    internal const string UndoVersion6 = """
+    internal const string UndoVersion7 = """
+        CREATE TABLE tm_usage_tag (usage_seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (usage_seq, key)) WITHOUT ROWID;
+        CREATE INDEX ix_tm_usage_tag_key_value ON tm_usage_tag (key, value, usage_seq);
+        INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j WHERE u.tags IS NOT NULL;
+        DELETE FROM tm_schema_version WHERE version = 7;
+
+        """;
+
+    internal const string UndoVersion6 = UndoVersion7 + """
         DROP TABLE tm_rollup_state;
         DELETE FROM tm_schema_version WHERE version = 6;
 
@@ -83,7 +91,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(6L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(7L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -107,6 +115,44 @@ public sealed class SqliteStoreTests : StoreContractTests
         await using var newer = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(async () => await newer.InitializeAsync());
         Assert.Contains("version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Initialize_Version6Database_MigratesToVersion7_TagRowsDroppedAndTagQueriesUnchanged()
+    {
+        // A database of schema version 6 (one row per tag in tm_usage_tag): made here by undoing migration 7 on a new one.
+        var path = DbPath();
+        var records = Enumerable.Range(0, 12).Select(i => Rec(model: "m" + (i % 2), input: 10 + i, output: 1, at: T0.AddMinutes(i),
+            tags: new Dictionary<string, string> { ["team"] = i % 3 == 0 ? "a" : "b", ["k.\"q\""] = "v" + (i % 2) })).ToList();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync(records, default);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = UndoVersion7 + "SELECT COUNT(*) FROM tm_usage_tag";
+            Assert.Equal(24L, (long?)await command.ExecuteScalarAsync());
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var upgraded = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            var page = await upgraded.QueryAsync(new TokenUsageQuery { Tags = new Dictionary<string, string> { ["team"] = "a", ["k.\"q\""] = "v0" }, Limit = 100 }, default);
+            Assert.Equal(records.Where((_, i) => i % 3 == 0 && i % 2 == 0).Select(r => r.Id).Order(), page.Records.Select(r => r.Id).Order());
+            var byTeam = await upgraded.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Tag, TagKey = "team" }, default);
+            Assert.Equal([("a", 4L), ("b", 8L)], byTeam.Select(a => (a.Keys["tag"]!, a.Calls)).OrderBy(x => x).ToArray());
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 10 + (SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'tm_usage_tag%' OR name = 'ix_tm_usage_tag_key_value')";
+            Assert.Equal(70L, (long?)await command.ExecuteScalarAsync());
+        }
     }
 
     [Fact]
@@ -150,7 +196,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 1000000 + (SELECT folded_seq FROM tm_rollup_state) - (SELECT MAX(seq) FROM tm_usage)";
-            Assert.Equal(6_000_000L, (long?)await command.ExecuteScalarAsync());
+            Assert.Equal(7_000_000L, (long?)await command.ExecuteScalarAsync());
         }
     }
 
@@ -215,7 +261,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -296,7 +342,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -334,6 +380,63 @@ public sealed class SqliteStoreTests : StoreContractTests
         Assert.Equal(3000, inserted.Sum());
         Assert.Equal(3000, (await a.QueryAsync(new TokenUsageQuery(), Ct)).Total);
     }
+
+    [Theory]
+    [InlineData("own writes")]
+    [InlineData("another writer between")]
+    [InlineData("duplicate skipped")]
+    [InlineData("left unfolded by an earlier instance")]
+    public async Task Fold_FromWhatWasWrittenOrReadBack_RollupEqualsScan(string scenario)
+    {
+        var path = DbPath();
+        var random = new Random(7);
+        TokenUsageRecord Random(int i) => Rec(T0.AddMinutes(random.Next(0, 3 * 24 * 60)), model: "m" + (i % 3), input: i, output: i % 7,
+            user: i % 5 == 0 ? null : "u" + (i % 4), session: "s" + (i % 6), consumer: "c" + (i % 2), status: (TokenUsageStatus)(i % 4),
+            source: (TokenUsageSource)(i % 3)) with { Feature = i % 3 == 0 ? "f" : null, Cost = i % 4 == 0 ? null : 0.000001m * i, Currency = i % 8 == 1 ? "EUR" : "USD" };
+        var batches = Enumerable.Range(0, 4).Select(b => Enumerable.Range(b * 50, 50).Select(Random).ToList()).ToList();
+        await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }) { FoldThreshold = long.MaxValue };
+        await using var other = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }) { FoldThreshold = long.MaxValue };
+        if (scenario == "left unfolded by an earlier instance")
+        {
+            await other.WriteAsync(batches[0], Ct);
+            batches.RemoveAt(0);
+        }
+
+        for (var b = 0; b < batches.Count; b++)
+        {
+            await store.WriteAsync(batches[b], Ct);
+            if (b == 1 && scenario == "another writer between")
+            {
+                await other.WriteAsync([Random(1000), Random(1001)], Ct);
+            }
+
+            if (b == 1 && scenario == "duplicate skipped")
+            {
+                Assert.Equal(1, await store.WriteAsync([batches[0][3], Random(2000)], Ct));
+            }
+        }
+
+        await store.FoldAsync();
+        Assert.Equal(scenario == "own writes" ? (1L, 0L) : (0L, 1L), (store.FoldsFromWrites, store.FoldsReadBack));
+
+        foreach (var dimension in new[] { TokenUsageDimensions.None, TokenUsageDimensions.Provider, TokenUsageDimensions.Model, TokenUsageDimensions.User, TokenUsageDimensions.Consumer, TokenUsageDimensions.Session, TokenUsageDimensions.Status, TokenUsageDimensions.Feature })
+        {
+            foreach (var bucket in new[] { TokenUsageTimeBucket.Hour, TokenUsageTimeBucket.Day })
+            {
+                var query = new TokenUsageAggregateQuery { GroupBy = dimension, Bucket = bucket, From = T0, To = T0.AddDays(3), Limit = TokenUsageFilter.MaxLimit };
+                store.UseRollup = true;
+                var rollup = await store.AggregateAsync(query, Ct);
+                store.UseRollup = false;
+                var scan = await store.AggregateAsync(query, Ct);
+                Assert.NotEmpty(rollup);
+                Assert.Equal(DescribeWithCost(scan), DescribeWithCost(rollup));
+            }
+        }
+    }
+
+    private static List<string> DescribeWithCost(IReadOnlyList<TokenUsageAggregate> rows) =>
+        rows.Select(r => $"{string.Join(',', r.Keys.OrderBy(k => k.Key).Select(k => k.Key + "=" + k.Value))}|{r.BucketStart:O}|{r.Calls}|{r.InputTokens}|{r.OutputTokens}|{r.TotalTokens}|{r.EstimatedCalls}|{r.MissingCalls}|{r.FailedCalls}|{r.TotalDuration}|{string.Join(',', r.Costs.OrderBy(c => c.Key).Select(c => c.Key + "=" + c.Value))}|{r.UnpricedCalls}")
+            .Order(StringComparer.Ordinal).ToList();
 
     [Fact]
     public async Task AddSqliteStore_RegistersStoreAndExporter()

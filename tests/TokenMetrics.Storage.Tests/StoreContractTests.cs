@@ -32,7 +32,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         }
     }
 
-    protected static TokenUsageRecord Rec(
+    protected internal static TokenUsageRecord Rec(
         DateTimeOffset? at = null, string? model = "gpt-4o", long? input = 10, long? output = 5, string? user = null, string? session = null,
         string? consumer = null, string provider = "openai", TokenUsageStatus status = TokenUsageStatus.Ok, TokenUsageSource source = TokenUsageSource.Reported,
         IReadOnlyDictionary<string, string>? tags = null, Guid? id = null) => new()
@@ -52,7 +52,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
             Duration = TimeSpan.FromMilliseconds(100),
         };
 
-    protected static TokenUsageRecord FullRecord(string s = "x") => new()
+    protected internal static TokenUsageRecord FullRecord(string s = "x") => new()
     {
         Id = Guid.CreateVersion7(),
         Timestamp = new DateTimeOffset(2026, 3, 14, 17, 30, 15, TimeSpan.FromMinutes(330)).AddTicks(1_234_567),
@@ -549,6 +549,7 @@ public abstract partial class StoreContractTests : IAsyncLifetime
         "line\r\nbreak\ttab",
         "%_ like wildcards %",
         "$1 @p0 :name ?",
+        "json.path[0].$.x * ** \\back\\slash \\u0041",
         string.Concat(Enumerable.Range(0, 20_000).Select(i => (char)('a' + (i * 7919 % 26)))) + "🧪" + new string('é', 5000),
     };
 

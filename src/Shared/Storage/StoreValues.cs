@@ -136,48 +136,34 @@ internal static class StoreValues
     /// <summary>The effective model a record is grouped under: response, else routed, else request model.</summary>
     public static string? EffectiveModel(TokenUsageRecord record) => record.ResponseModel ?? record.RoutedModel ?? record.RequestModel;
 
-    public static string? CountsToJson(IReadOnlyDictionary<string, long>? counts, bool escapeNul)
+    public static string? CountsToJson(IReadOnlyDictionary<string, long>? counts, bool escapeNul) =>
+        counts is null ? null : ToJsonString(counts, escapeNul, static (w, c, e) => WriteCounts(w, c, e));
+
+    /// <summary>Writes token-count details as one JSON object (keys through <see cref="Encode"/>).</summary>
+    public static void WriteCounts(Utf8JsonWriter writer, IReadOnlyDictionary<string, long> counts, bool escapeNul)
     {
-        if (counts is null)
+        writer.WriteStartObject();
+        foreach (var (key, value) in counts)
         {
-            return null;
+            writer.WriteNumber(Encode(key, escapeNul)!, value);
         }
 
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (key, value) in counts)
-            {
-                writer.WriteNumber(Encode(key, escapeNul)!, value);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        writer.WriteEndObject();
     }
 
-    public static string? TagsToJson(IReadOnlyDictionary<string, string>? tags, bool escapeNul)
+    public static string? TagsToJson(IReadOnlyDictionary<string, string>? tags, bool escapeNul) =>
+        tags is null ? null : ToJsonString(tags, escapeNul, static (w, t, e) => WriteTags(w, t, e));
+
+    /// <summary>Writes tags as one JSON object of strings (keys and values through <see cref="Encode"/>).</summary>
+    public static void WriteTags(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> tags, bool escapeNul)
     {
-        if (tags is null)
+        writer.WriteStartObject();
+        foreach (var (key, value) in tags)
         {
-            return null;
+            writer.WriteString(Encode(key, escapeNul)!, Encode(value, escapeNul));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var (key, value) in tags)
-            {
-                writer.WriteString(Encode(key, escapeNul)!, Encode(value, escapeNul));
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        writer.WriteEndObject();
     }
 
     public static Dictionary<string, long>? CountsFromJson(string? json, bool escapeNul)
@@ -217,46 +203,50 @@ internal static class StoreValues
     /// <summary>Writes captured content as JSON in the record's JSON shape (<c>question</c>, <c>answer</c>, <c>reasoning</c>,
     /// <c>tool_calls</c>: <c>index</c>, <c>id</c>, <c>type</c>, <c>name</c>, <c>arguments</c>; nulls omitted); strings through
     /// <see cref="Encode"/>.</summary>
-    public static string? ContentToJson(TokenUsageContent? content, bool escapeNul)
+    public static string? ContentToJson(TokenUsageContent? content, bool escapeNul) =>
+        content is null ? null : ToJsonString(content, escapeNul, static (w, c, e) => WriteContent(w, c, e));
+
+    /// <summary>Writes captured content as one JSON object (see <see cref="ContentToJson"/>).</summary>
+    public static void WriteContent(Utf8JsonWriter writer, TokenUsageContent content, bool escapeNul)
     {
-        if (content is null)
+        void Text(string name, string? value)
         {
-            return null;
+            if (value is not null)
+            {
+                writer.WriteString(name, Encode(value, escapeNul));
+            }
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
+        writer.WriteStartObject();
+        Text("question", content.Question);
+        Text("answer", content.Answer);
+        Text("reasoning", content.Reasoning);
+        if (content.ToolCalls is { } calls)
+        {
+            writer.WriteStartArray("tool_calls");
+            foreach (var call in calls)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("index", call.Index);
+                Text("id", call.Id);
+                Text("type", call.Type);
+                Text("name", call.Name);
+                Text("arguments", call.Arguments);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static string ToJsonString<T>(T value, bool escapeNul, Action<Utf8JsonWriter, T, bool> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            void Text(string name, string? value)
-            {
-                if (value is not null)
-                {
-                    writer.WriteString(name, Encode(value, escapeNul));
-                }
-            }
-
-            writer.WriteStartObject();
-            Text("question", content.Question);
-            Text("answer", content.Answer);
-            Text("reasoning", content.Reasoning);
-            if (content.ToolCalls is { } calls)
-            {
-                writer.WriteStartArray("tool_calls");
-                foreach (var call in calls)
-                {
-                    writer.WriteStartObject();
-                    writer.WriteNumber("index", call.Index);
-                    Text("id", call.Id);
-                    Text("type", call.Type);
-                    Text("name", call.Name);
-                    Text("arguments", call.Arguments);
-                    writer.WriteEndObject();
-                }
-
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndObject();
+            write(writer, value, escapeNul);
         }
 
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
