@@ -18,6 +18,7 @@ internal sealed class SqliteRollupFold : IDisposable
     private readonly SqliteCommand _select;
     private readonly SQLitePCL.sqlite3_stmt _upsert;
     private readonly SqliteConnection _connection;
+    private readonly SqliteTextBuffer _text = new();
 
     public SqliteRollupFold(SqliteConnection connection)
     {
@@ -82,23 +83,30 @@ internal sealed class SqliteRollupFold : IDisposable
     {
         foreach (var (key, v) in sums.Rows)
         {
-            Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 1, key.Dim));
-            Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 2, key.Grain));
-            Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 3, key.Bucket));
-            Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 4, key.DNull ? 1 : 0));
-            Check(SQLitePCL.raw.sqlite3_bind_text(_upsert, 5, key.DKey));
-            Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 6, key.Priced ? 1 : 0));
-            Check(SQLitePCL.raw.sqlite3_bind_text(_upsert, 7, key.Ccy));
-            ReadOnlySpan<long> values =
-            [
-                v.Calls, v.InputTokens, v.OutputTokens, v.TotalTokens, v.CachedTokens, v.CacheWriteTokens, v.ReasoningTokens,
-                v.EstimatedCalls, v.EstimatedTokens, v.MissingCalls, v.FailedCalls, v.DurationTicks, v.UnpricedCalls, v.LastTs,
-                v.CostHi, v.CostLo,
-            ];
-            for (var i = 0; i < values.Length; i++)
-            {
-                Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 8 + i, values[i]));
-            }
+            var binder = new SqliteRowBinder(_upsert, _text, 1);
+            binder.Int64(key.Dim);
+            binder.Int64(key.Grain);
+            binder.Int64(key.Bucket);
+            binder.Bool(key.DNull);
+            binder.Text(key.DKey);
+            binder.Bool(key.Priced);
+            binder.Text(key.Ccy);
+            binder.Int64(v.Calls);
+            binder.Int64(v.InputTokens);
+            binder.Int64(v.OutputTokens);
+            binder.Int64(v.TotalTokens);
+            binder.Int64(v.CachedTokens);
+            binder.Int64(v.CacheWriteTokens);
+            binder.Int64(v.ReasoningTokens);
+            binder.Int64(v.EstimatedCalls);
+            binder.Int64(v.EstimatedTokens);
+            binder.Int64(v.MissingCalls);
+            binder.Int64(v.FailedCalls);
+            binder.Int64(v.DurationTicks);
+            binder.Int64(v.UnpricedCalls);
+            binder.Int64(v.LastTs);
+            binder.Int64(v.CostHi);
+            binder.Int64(v.CostLo);
 
             var rc = SQLitePCL.raw.sqlite3_step(_upsert);
             _ = SQLitePCL.raw.sqlite3_reset(_upsert);
@@ -113,13 +121,5 @@ internal sealed class SqliteRollupFold : IDisposable
     {
         _ = SQLitePCL.raw.sqlite3_finalize(_upsert);
         _select.Dispose();
-    }
-
-    private void Check(int rc)
-    {
-        if (rc != SQLitePCL.raw.SQLITE_OK)
-        {
-            SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
-        }
     }
 }

@@ -118,11 +118,11 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     [Fact]
-    public async Task Initialize_Version6Database_MigratesToVersion7_TagRowsDroppedAndTagQueriesUnchanged()
+    public async Task Initialize_Version6Database_MigratesToVersion7_TagRowsDroppedTagQueriesUnchanged()
     {
         // A database of schema version 6 (one row per tag in tm_usage_tag): made here by undoing migration 7 on a new one.
         var path = DbPath();
-        var records = Enumerable.Range(0, 12).Select(i => Rec(model: "m" + (i % 2), input: 10 + i, output: 1, at: T0.AddMinutes(i),
+        var records = Enumerable.Range(0, 12).Select(i => Rec(model: "m" + (i % 2), input: 10 + i, output: 1, at: T0.AddMinutes(i), session: "s" + (i % 3),
             tags: new Dictionary<string, string> { ["team"] = i % 3 == 0 ? "a" : "b", ["k.\"q\""] = "v" + (i % 2) })).ToList();
         await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
         {
@@ -144,6 +144,16 @@ public sealed class SqliteStoreTests : StoreContractTests
             Assert.Equal(records.Where((_, i) => i % 3 == 0 && i % 2 == 0).Select(r => r.Id).Order(), page.Records.Select(r => r.Id).Order());
             var byTeam = await upgraded.AggregateAsync(new TokenUsageAggregateQuery { GroupBy = TokenUsageDimensions.Tag, TagKey = "team" }, default);
             Assert.Equal([("a", 4L), ("b", 8L)], byTeam.Select(a => (a.Keys["tag"]!, a.Calls)).OrderBy(x => x).ToArray());
+
+            // Session queries over the migrated records and a new one, before and after its fold.
+            var added = Rec(at: T0.AddMinutes(30), session: "s1");
+            await upgraded.WriteAsync([added], default);
+            foreach (var folded in new[] { false, true })
+            {
+                var session = await upgraded.QueryAsync(new TokenUsageQuery { SessionId = "s1", Limit = 100 }, default);
+                Assert.Equal(records.Where((_, i) => i % 3 == 1).Select(r => r.Id).Append(added.Id).Order(), session.Records.Select(r => r.Id).Order());
+                await upgraded.FoldAsync();
+            }
         }
 
         await using (var connection = new SqliteConnection($"Data Source={path}"))
@@ -151,7 +161,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 10 + (SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'tm_usage_tag%' OR name = 'ix_tm_usage_tag_key_value')";
-            Assert.Equal(70L, (long?)await command.ExecuteScalarAsync());
+            Assert.Equal(70L, (long?)await command.ExecuteScalarAsync()); // version 7, no tag table
         }
     }
 
@@ -432,6 +442,31 @@ public sealed class SqliteStoreTests : StoreContractTests
                 Assert.Equal(DescribeWithCost(scan), DescribeWithCost(rollup));
             }
         }
+    }
+
+    [Fact]
+    public async Task SessionQueries_BeforeAndAfterFoldAndRetention_Exact()
+    {
+        var path = DbPath();
+        await using var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }) { FoldThreshold = long.MaxValue };
+        var records = Enumerable.Range(0, 300).Select(i => Rec(T0.AddMinutes(i * 10), session: i % 4 == 0 ? null : "s" + (i % 5))).ToList();
+        await store.WriteAsync(records, Ct);
+
+        async Task CheckAsync(IEnumerable<TokenUsageRecord> expected)
+        {
+            foreach (var session in new[] { "s1", "s2", "s0" })
+            {
+                var page = await store.QueryAsync(new TokenUsageQuery { SessionId = session, Limit = 1000 }, Ct);
+                Assert.Equal(expected.Where(r => r.SessionId == session).Select(r => r.Id).Order(), page.Records.Select(r => r.Id).Order());
+            }
+        }
+
+        await CheckAsync(records); // all unfolded
+        await store.FoldAsync();
+        await CheckAsync(records);
+        await store.DeleteOlderThanAsync(T0.AddMinutes(1000), Ct);
+        var kept = records.Where(r => r.Timestamp >= T0.AddMinutes(1000)).ToList();
+        await CheckAsync(kept);
     }
 
     private static List<string> DescribeWithCost(IReadOnlyList<TokenUsageAggregate> rows) =>
