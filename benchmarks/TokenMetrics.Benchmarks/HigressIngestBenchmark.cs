@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Data.Sqlite;
+using TokenMetrics.Cli;
 using TokenMetrics.Cli.Ingest;
 using TokenMetrics.Storage.Sqlite;
 
@@ -64,10 +65,12 @@ public class HigressIngestBenchmark
     [Benchmark(OperationsPerInvoke = Lines, Description = "end to end into SQLite (per line)")]
     public async Task<long> IngestIntoSqlite()
     {
-        var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = Path.Combine(_dir, $"usage-{_run++}.db") });
+        // Opened as `ingest higress --store sqlite:PATH` opens it (one transaction per ingest batch).
+        var settings = Settings();
+        var store = (SqliteTokenUsageStore)StoreLocator.Open("sqlite:" + Path.Combine(_dir, $"usage-{_run++}.db"), create: true, settings.BatchSize);
         await using (store.ConfigureAwait(false))
         {
-            var ingester = new HigressIngester(Settings(), store);
+            var ingester = new HigressIngester(settings, store);
             return (await ingester.RunOnceAsync(null, CancellationToken.None)).RecordsWritten;
         }
     }

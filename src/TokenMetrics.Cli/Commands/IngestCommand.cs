@@ -80,7 +80,7 @@ internal static class IngestCommand
             throw new CliException(ExitCodes.InputError, $"{settings.LogPath}: no such log file (nor {Path.GetFileName(settings.LogPath)}.1); pass the access log that has the ai_log field.");
         }
 
-        var store = StoreLocator.Open(storeSpec, create: true);
+        var store = StoreLocator.Open(storeSpec, create: true, settings.BatchSize);
         var clock = Stopwatch.StartNew();
         var totals = new IngestCounters();
         try

@@ -17,9 +17,11 @@ internal static class StoreLocator
     /// <summary>Opens the store.</summary>
     /// <param name="spec">The <c>--store</c> value, or <see langword="null"/>.</param>
     /// <param name="create">Create a missing SQLite database (ingest); otherwise a missing file is an input error (reports).</param>
+    /// <param name="batchSize">Records per store transaction, when the caller writes in batches of its own (ingest): one transaction
+    /// per write instead of the store's default split.</param>
     /// <returns>The store; dispose it when done.</returns>
     /// <exception cref="CliException">The value is malformed (usage) or the SQLite file does not exist (input error).</exception>
-    public static ITokenUsageStore Open(string? spec, bool create)
+    public static ITokenUsageStore Open(string? spec, bool create, int? batchSize = null)
     {
         spec = string.IsNullOrWhiteSpace(spec) ? Environment.GetEnvironmentVariable(EnvironmentVariable) : spec;
         spec = string.IsNullOrWhiteSpace(spec) ? "sqlite:" + SqliteTokenUsageStoreOptions.DefaultDatabasePath : spec.Trim();
@@ -31,7 +33,9 @@ internal static class StoreLocator
                 throw new CliException(ExitCodes.Usage, "--store postgres: needs a connection string, e.g. postgres:\"Host=127.0.0.1;Username=tm;Password=...;Database=tm\".");
             }
 
-            return new PostgreSqlTokenUsageStore(new PostgreSqlTokenUsageStoreOptions { ConnectionString = connection });
+            var postgres = new PostgreSqlTokenUsageStoreOptions { ConnectionString = connection };
+            postgres.BatchSize = batchSize ?? postgres.BatchSize;
+            return new PostgreSqlTokenUsageStore(postgres);
         }
 
         var path = spec.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase) ? spec["sqlite:".Length..] : spec;
@@ -45,6 +49,8 @@ internal static class StoreLocator
             throw new CliException(ExitCodes.InputError, $"No SQLite store at '{path}': pass --store sqlite:PATH (the file your app's AddSqliteStore() writes) or set ${EnvironmentVariable}.");
         }
 
-        return new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path });
+        var sqlite = new SqliteTokenUsageStoreOptions { DatabasePath = path };
+        sqlite.BatchSize = batchSize ?? sqlite.BatchSize;
+        return new SqliteTokenUsageStore(sqlite);
     }
 }
