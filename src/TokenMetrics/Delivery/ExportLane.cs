@@ -69,6 +69,7 @@ internal sealed partial class ExportLane : IDisposable
     private long _skipped;
     private long _failedBatches;
     private long _failedBatchesAtLastFlush;
+    private long _droppedAtLastFlush;
     private int _completed;
 
     public ExportLane(ITokenUsageExporter exporter, string name, TokenMetricsOptions options, TimeProvider timeProvider, ILogger logger)
@@ -116,11 +117,13 @@ internal sealed partial class ExportLane : IDisposable
 
     public long FailedBatches => Interlocked.Read(ref _failedBatches);
 
-    /// <summary>Whether a batch failed since the last call.</summary>
+    /// <summary>Whether a batch failed or a record was dropped since the last call.</summary>
     public bool TakeFailuresSinceLastFlush()
     {
-        var now = Interlocked.Read(ref _failedBatches);
-        return Interlocked.Exchange(ref _failedBatchesAtLastFlush, now) < now;
+        var failed = Interlocked.Read(ref _failedBatches);
+        var dropped = Interlocked.Read(ref _dropped);
+        var failedBefore = Interlocked.Exchange(ref _failedBatchesAtLastFlush, failed);
+        return (Interlocked.Exchange(ref _droppedAtLastFlush, dropped) < dropped) | (failedBefore < failed);
     }
 
     public void Start()

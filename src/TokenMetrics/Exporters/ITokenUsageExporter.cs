@@ -36,7 +36,8 @@ public enum TokenMetricsFlushResult
     /// <summary>Everything queued before the call was handed to every exporter, and every exporter succeeded.</summary>
     Success = 0,
 
-    /// <summary>Everything was handed over, but at least one export failed since the previous flush (those records were spooled or dropped).</summary>
+    /// <summary>Everything was handed over, but since the previous flush at least one export failed (those records were spooled or
+    /// dropped) or a record was dropped before it reached an exporter (its queue, overflow and spool full).</summary>
     Failed = 1,
 
     /// <summary>The timeout expired before everything was handed over.</summary>

@@ -121,8 +121,10 @@ public class TokenUsageRecorderTests
         Assert.True(slow.Overflowed >= 10, $"overflowed {slow.Overflowed}");
         Assert.Equal(0, t.Recorder.GetStatistics().Exporters[nameof(InMemoryTokenUsageExporter)].Dropped);
         gate.SetResult();
-        Assert.Equal(TokenMetricsFlushResult.Success, await t.Recorder.FlushAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(TokenMetricsFlushResult.Failed, await t.Recorder.FlushAsync(TimeSpan.FromSeconds(10))); // records were dropped
         AssertLaneInvariant(t.Recorder.GetStatistics().Exporters[nameof(DelegateExporter)], 100);
+        t.Recorder.Record(NewRecord());
+        Assert.Equal(TokenMetricsFlushResult.Success, await t.Recorder.FlushAsync(TimeSpan.FromSeconds(10))); // none since
     }
 
     [Fact]
