@@ -1,36 +1,18 @@
-using System.Collections.Generic;
 using System.Linq;
 using Microsoft.Data.Sqlite;
 using TokenMetrics.Storage.Internal;
 
 namespace TokenMetrics.Storage.Sqlite;
 
-/// <summary>Folds a range of records into SQLite's rollup: the records are read once, their rollup rows summed in memory, and each
-/// distinct row upserted by one prepared statement bound by position.</summary>
-/// <remarks>The same rows as <see cref="StoreRollup.Upsert"/> (which retention and migration 4 still use; the contract tests compare
-/// the rollup with the record scan). Why not that statement: SQLite evaluates its grouping as a sort of 15 rows per record, about
-/// 65 µs per record on this machine; in memory it is a dictionary update, and only the distinct rows reach the b-tree.</remarks>
+/// <summary>Folds a range of records into SQLite's rollup: the records are read once, their rollup rows summed in memory
+/// (<see cref="RollupAccumulator"/>), and each distinct row upserted by one prepared statement bound by position.</summary>
+/// <remarks>Why not <see cref="StoreRollup.Upsert"/>: SQLite evaluates its grouping as a sort of 15 rows per record, about 65 µs per
+/// record on this machine (see <see cref="RollupAccumulator"/>).</remarks>
 internal sealed class SqliteRollupFold : IDisposable
 {
     private const string Select =
         "SELECT ts, provider, model, user_id, consumer, session_id, status, feature, source, input_tokens, output_tokens, total_tokens, "
         + "cached_tokens, cache_write_tokens, reasoning_tokens, duration_ticks, cost, currency FROM tm_usage WHERE seq > @from AND seq <= @to";
-
-    // Record columns holding each dimension's key (index into the SELECT above), in StoreRollup.Dimensions order; -1 = grand total.
-    private static readonly (int Code, int Column, long[] Grains)[] Dimensions = StoreRollup.Dimensions
-        .Select(d => (d.Code, d.Column switch
-        {
-            "u.provider" => 1,
-            "u.model" => 2,
-            "u.user_id" => 3,
-            "u.consumer" => 4,
-            "u.session_id" => 5,
-            "u.status" => 6,
-            "u.feature" => 7,
-            null => -1,
-            _ => throw new InvalidOperationException("Unknown rollup dimension " + d.Column + "."),
-        }, StoreRollup.Grains(d.Code)))
-        .ToArray();
 
     private readonly SqliteCommand _select;
     private readonly SQLitePCL.sqlite3_stmt _upsert;
@@ -57,67 +39,41 @@ internal sealed class SqliteRollupFold : IDisposable
     /// caller's transaction.</summary>
     public void Fold(SqliteTransaction transaction, long from, long to)
     {
-        var rows = new Dictionary<Key, long[]>();
-        var keys = new string?[8];
+        var rows = new RollupAccumulator(sessions: false);
         _select.Transaction = transaction;
         _select.Parameters[0].Value = from;
         _select.Parameters[1].Value = to;
         using (var reader = _select.ExecuteReader())
         {
+            string? S(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+            long? L(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
             while (reader.Read())
             {
-                var ts = reader.GetInt64(0);
-                for (var c = 1; c <= 7; c++)
+                rows.Add(new RollupRecord
                 {
-                    keys[c] = reader.IsDBNull(c) ? null : reader.GetString(c);
-                }
-
-                var source = reader.GetString(8);
-                long? Long(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
-                var input = Long(9);
-                var output = Long(10);
-                var total = Long(11) ?? ((input ?? 0) + (output ?? 0));
-                var cost = Long(16);
-                var estimated = source == "estimated";
-                var priced = cost is null ? 0 : 1;
-                var ccy = cost is null ? string.Empty : reader.IsDBNull(17) ? string.Empty : reader.GetString(17);
-
-                foreach (var (code, column, grains) in Dimensions)
-                {
-                    var dkey = column < 0 ? null : keys[column];
-                    foreach (var grain in grains)
-                    {
-                        var key = new Key(code, grain, ts - (ts % grain), dkey is null ? 1 : 0, dkey ?? string.Empty, priced, ccy);
-                        if (!rows.TryGetValue(key, out var v))
-                        {
-                            rows[key] = v = new long[16];
-                            v[13] = long.MinValue;
-                        }
-
-                        // calls, input, output, total, cached, cache write, reasoning, estimated calls and tokens, missing, failed,
-                        // duration, unpriced; last_ts; cost in 10^-6 units and the rest (as StoreRollup's SQL sums them).
-                        v[0]++;
-                        v[1] += input ?? 0;
-                        v[2] += output ?? 0;
-                        v[3] += total;
-                        v[4] += Long(12) ?? 0;
-                        v[5] += Long(13) ?? 0;
-                        v[6] += Long(14) ?? 0;
-                        v[7] += estimated ? 1 : 0;
-                        v[8] += estimated ? total : 0;
-                        v[9] += source == "missing" ? 1 : 0;
-                        v[10] += keys[6] != "ok" ? 1 : 0;
-                        v[11] += reader.GetInt64(15);
-                        v[12] += cost is null && source != "missing" ? 1 : 0;
-                        v[13] = Math.Max(v[13], ts);
-                        v[14] += cost / 1_000_000 ?? 0;
-                        v[15] += cost % 1_000_000 ?? 0;
-                    }
-                }
+                    Ts = reader.GetInt64(0),
+                    Provider = S(1),
+                    Model = S(2),
+                    UserId = S(3),
+                    Consumer = S(4),
+                    SessionId = S(5),
+                    Status = S(6),
+                    Feature = S(7),
+                    Source = reader.GetString(8),
+                    InputTokens = L(9),
+                    OutputTokens = L(10),
+                    TotalTokens = L(11),
+                    CachedTokens = L(12),
+                    CacheWriteTokens = L(13),
+                    ReasoningTokens = L(14),
+                    DurationTicks = reader.GetInt64(15),
+                    CostUnits = L(16),
+                    Currency = S(17),
+                });
             }
         }
 
-        foreach (var (key, v) in rows)
+        foreach (var (key, sums) in rows.Rows)
         {
             Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 1, key.Dim));
             Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 2, key.Grain));
@@ -126,6 +82,7 @@ internal sealed class SqliteRollupFold : IDisposable
             Check(SQLitePCL.raw.sqlite3_bind_text(_upsert, 5, key.DKey));
             Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 6, key.Priced));
             Check(SQLitePCL.raw.sqlite3_bind_text(_upsert, 7, key.Ccy));
+            var v = sums.Values;
             for (var i = 0; i < v.Length; i++)
             {
                 Check(SQLitePCL.raw.sqlite3_bind_int64(_upsert, 8 + i, v[i]));
@@ -154,5 +111,4 @@ internal sealed class SqliteRollupFold : IDisposable
         }
     }
 
-    private readonly record struct Key(int Dim, long Grain, long Bucket, int DNull, string DKey, int Priced, string Ccy);
 }
