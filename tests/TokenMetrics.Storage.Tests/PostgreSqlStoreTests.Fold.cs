@@ -143,6 +143,23 @@ public sealed partial class PostgreSqlStoreTests
         }
     }
 
+    [Fact]
+    public async Task Fold_CostSumBeyondDecimalDigits_FoldedExactlyByTheSqlFold()
+    {
+        // Each cost fits a decimal (29 digits); their sum needs 30, which decimal would round: the fold then leaves the range to
+        // the SQL fold, whose numeric sum keeps every digit.
+        var schema = NewSchema();
+        await using var store = NewPgStore(schema);
+        var cost = 5.1234567890123456789012345678m;
+        var records = Enumerable.Range(0, 2).Select(i => Rec(T0.AddMinutes(i), session: "s1") with { Cost = cost, Currency = "USD" }).ToList();
+        Assert.Equal(2, await store.WriteAsync(records, Ct));
+        await store.FoldAsync();
+
+        Assert.Equal(2, await RolledUpCallsAsync(schema));
+        Assert.Equal("10.2469135780246913578024691356", await TextAsync($"SELECT cost::text FROM \"{schema}\".tm_usage_rollup WHERE dim = 0 AND grain = {TimeSpan.TicksPerHour}"));
+        Assert.Equal("10.2469135780246913578024691356", await TextAsync($"SELECT cost::text FROM \"{schema}\".tm_usage_session"));
+    }
+
     /// <summary>Records over six hours and two days' edge: 40 users, 70 sessions (some none), 3 models, priced and unpriced, every
     /// status and source.</summary>
     private static List<TokenUsageRecord> FoldRecords(int first, int count) => Enumerable.Range(first, count).Select(i =>
@@ -209,6 +226,14 @@ public sealed partial class PostgreSqlStoreTests
         await connection.OpenAsync(Ct);
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(Ct), CultureInfo.InvariantCulture);
+    }
+
+    private async Task<string?> TextAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string?)await command.ExecuteScalarAsync(Ct);
     }
 
     private async Task ExecuteAsync(string sql)
