@@ -33,6 +33,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
     private readonly string _stageCommand;
     private readonly string _insertCommand;
     private readonly string _foldCommand;
+    private readonly PostgreSqlRollupFold _rollupFold;
     private readonly long _foldLockKey;
     private long _unfolded;
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -84,6 +85,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
             + ", tm_roll AS (" + StoreRollup.Upsert(_dialect, "tm_new", "1 = 1", 1) + "), tm_sess AS (" + StoreSessionSummary.Upsert(_dialect, "tm_new")
             + ") UPDATE " + _dialect.RollupStateTable + " SET folded_seq = @to";
         _foldLockKey = LockKey("fold:" + options.Schema);
+        _rollupFold = new PostgreSqlRollupFold(_dialect);
     }
 
     /// <summary>Gets the schema the tables are in.</summary>
@@ -284,17 +286,6 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
         }
     }
 
-    private static NpgsqlDbType DbType(ColumnKind kind) => kind switch
-    {
-        ColumnKind.Id => NpgsqlDbType.Uuid,
-        ColumnKind.Int64 => NpgsqlDbType.Bigint,
-        ColumnKind.Int32 => NpgsqlDbType.Integer,
-        ColumnKind.Bool => NpgsqlDbType.Boolean,
-        ColumnKind.Json => NpgsqlDbType.Jsonb,
-        ColumnKind.Cost => NpgsqlDbType.Numeric,
-        _ => NpgsqlDbType.Text,
-    };
-
     private async ValueTask<NpgsqlConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -316,23 +307,16 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
 
     private static async ValueTask WriteRowsAsync(NpgsqlBinaryImporter importer, IReadOnlyList<TokenUsageRecord> records, int start, int count, CancellationToken cancellationToken)
     {
-        var columns = UsageColumns.All;
+        var row = new CopyRow(importer);
         for (var r = start; r < start + count; r++)
         {
             var record = records[r] ?? throw new ArgumentException("The records contain null.", nameof(records));
+
+            // One await per row (its start flushes a full buffer asynchronously); the values are written typed and synchronously
+            // into the buffer (no object and no await per value). A value that does not fit flushes synchronously: the write runs
+            // on the store's lane, never on the app's thread.
             await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            for (var c = 0; c < columns.Count; c++)
-            {
-                var value = columns[c].Get(record, true);
-                if (value is null)
-                {
-                    await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-                }
-                else
-                {
-                    await importer.WriteAsync(value, DbType(columns[c].Kind), cancellationToken).ConfigureAwait(false);
-                }
-            }
+            UsageRow.Write(record, escapeNul: true, ref row);
         }
 
         _ = await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -372,12 +356,16 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
 
                 // In bounded steps, so a large backlog (after a crash) does not hold the lock for long at once.
                 var to = Math.Min(last, from + StoreRollup.FoldChunk);
-                var fold = new NpgsqlCommand(_foldCommand, connection, transaction);
-                await using (fold.ConfigureAwait(false))
+                if (!await _rollupFold.FoldAsync(connection, transaction, from, to, cancellationToken).ConfigureAwait(false))
                 {
-                    _ = fold.Parameters.AddWithValue("from", from);
-                    _ = fold.Parameters.AddWithValue("to", to);
-                    _ = await fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    // A cost sum beyond decimal's 28 digits: the SQL fold sums numeric exactly.
+                    var fold = new NpgsqlCommand(_foldCommand, connection, transaction);
+                    await using (fold.ConfigureAwait(false))
+                    {
+                        _ = fold.Parameters.AddWithValue("from", from);
+                        _ = fold.Parameters.AddWithValue("to", to);
+                        _ = await fold.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -458,5 +446,26 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return deleted;
         }
+    }
+
+    /// <summary>Writes a row's values into a binary COPY, typed (see <see cref="UsageRow"/>).</summary>
+    private readonly struct CopyRow(NpgsqlBinaryImporter importer) : IUsageRowWriter
+    {
+        public void Null() => importer.WriteNull();
+
+        public void Id(Guid id) => importer.Write(id, NpgsqlDbType.Uuid);
+
+        public void Int64(long value) => importer.Write(value, NpgsqlDbType.Bigint);
+
+        public void Int32(int value) => importer.Write(value, NpgsqlDbType.Integer);
+
+        public void Bool(bool value) => importer.Write(value, NpgsqlDbType.Boolean);
+
+        public void Text(string value) => importer.Write(value, NpgsqlDbType.Text);
+
+        // jsonb takes text; the JSON was written into a reused buffer, so this is its one string.
+        public void Json(ReadOnlySpan<byte> utf8) => importer.Write(System.Text.Encoding.UTF8.GetString(utf8), NpgsqlDbType.Jsonb);
+
+        public void Cost(decimal cost) => importer.Write(cost, NpgsqlDbType.Numeric);
     }
 }

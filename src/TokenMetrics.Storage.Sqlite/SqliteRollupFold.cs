@@ -41,7 +41,7 @@ internal sealed class SqliteRollupFold : IDisposable
     /// caller's transaction, reading them back.</summary>
     public void Fold(SqliteTransaction transaction, long from, long to)
     {
-        var sums = new RollupAccumulator();
+        var sums = new RollupAccumulator(sessions: false);
         _select.Transaction = transaction;
         _select.Parameters[0].Value = from;
         _select.Parameters[1].Value = to;
@@ -56,18 +56,18 @@ internal sealed class SqliteRollupFold : IDisposable
                     Ts = reader.GetInt64(0),
                     Provider = Text(1),
                     Model = Text(2),
-                    User = Text(3),
+                    UserId = Text(3),
                     Consumer = Text(4),
-                    Session = Text(5),
+                    SessionId = Text(5),
                     Status = reader.GetString(6),
                     Feature = Text(7),
-                    Source = StoreValues.ParseSource(reader.GetString(8)),
-                    Input = Long(9),
-                    Output = Long(10),
-                    Total = Long(11),
-                    Cached = Long(12),
-                    CacheWrite = Long(13),
-                    Reasoning = Long(14),
+                    Source = reader.GetString(8),
+                    InputTokens = Long(9),
+                    OutputTokens = Long(10),
+                    TotalTokens = Long(11),
+                    CachedTokens = Long(12),
+                    CacheWriteTokens = Long(13),
+                    ReasoningTokens = Long(14),
                     DurationTicks = reader.GetInt64(15),
                     CostUnits = Long(16),
                     Currency = Text(17),
@@ -81,32 +81,20 @@ internal sealed class SqliteRollupFold : IDisposable
     /// <summary>Adds summed rollup rows to the rollup, inside the caller's transaction.</summary>
     public void Apply(RollupAccumulator sums)
     {
-        foreach (var (key, v) in sums.Rows)
+        foreach (var (key, sum) in sums.Rows)
         {
             var binder = new SqliteRowBinder(_upsert, _text, 1);
             binder.Int64(key.Dim);
             binder.Int64(key.Grain);
             binder.Int64(key.Bucket);
-            binder.Bool(key.DNull);
+            binder.Int64(key.DNull);
             binder.Text(key.DKey);
-            binder.Bool(key.Priced);
+            binder.Int64(key.Priced);
             binder.Text(key.Ccy);
-            binder.Int64(v.Calls);
-            binder.Int64(v.InputTokens);
-            binder.Int64(v.OutputTokens);
-            binder.Int64(v.TotalTokens);
-            binder.Int64(v.CachedTokens);
-            binder.Int64(v.CacheWriteTokens);
-            binder.Int64(v.ReasoningTokens);
-            binder.Int64(v.EstimatedCalls);
-            binder.Int64(v.EstimatedTokens);
-            binder.Int64(v.MissingCalls);
-            binder.Int64(v.FailedCalls);
-            binder.Int64(v.DurationTicks);
-            binder.Int64(v.UnpricedCalls);
-            binder.Int64(v.LastTs);
-            binder.Int64(v.CostHi);
-            binder.Int64(v.CostLo);
+            foreach (var value in sum.Values) // the sums, last_ts and the two cost parts: the upsert's order
+            {
+                binder.Int64(value);
+            }
 
             var rc = SQLitePCL.raw.sqlite3_step(_upsert);
             _ = SQLitePCL.raw.sqlite3_reset(_upsert);

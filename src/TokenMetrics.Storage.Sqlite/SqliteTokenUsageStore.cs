@@ -42,7 +42,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // The rollup rows of the records this instance wrote since the last fold, and the sequence range they fill: the fold uses them
     // when the range past the watermark is exactly theirs (no other writer, no skipped duplicate, no crash leftover), and reads
     // the records back otherwise.
-    private readonly RollupAccumulator _pending = new();
+    private readonly RollupAccumulator _pending = new(sessions: false);
     private long _pendingFrom;
     private long _pendingTo;
     private bool _pendingValid = true;

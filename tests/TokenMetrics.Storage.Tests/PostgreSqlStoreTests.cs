@@ -6,7 +6,7 @@ namespace TokenMetrics.Storage.Tests;
 
 /// <summary>The store contract and PostgreSQL specifics, on a real server (one schema per test).</summary>
 [Collection(PostgreSqlCollection.Name)]
-public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : StoreContractTests
+public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server) : StoreContractTests
 {
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
 
@@ -48,7 +48,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(6L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -74,6 +74,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
+                $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7; " +
                 $"DROP TABLE \"{schema}\".tm_rollup_state; ALTER TABLE \"{schema}\".tm_usage DROP COLUMN seq; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 6; " +
                 $"DROP TABLE \"{schema}\".tm_usage_session; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 5; " +
                 $"DROP TABLE \"{schema}\".tm_usage_rollup; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 4; " +
@@ -100,7 +101,7 @@ public sealed class PostgreSqlStoreTests(PostgreSqlServerFixture server) : Store
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(6, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(7, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

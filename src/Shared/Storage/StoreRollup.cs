@@ -73,14 +73,25 @@ internal static class StoreRollup
     /// <param name="where">A condition on <c>u</c> (a constant or generated parameters), or <c>1 = 1</c>.</param>
     /// <param name="sign">1 to add, -1 to subtract.</param>
     /// <returns>The statement (without <c>WITH</c>).</returns>
-    public static string Upsert(StoreDialect dialect, string source, string where, int sign)
+    public static string Upsert(StoreDialect dialect, string source, string where, int sign) =>
+        UpsertSelect(dialect, Rows(dialect, source + " u CROSS JOIN tm_d", where, sign));
+
+    /// <summary>Builds the upsert adding rollup-shaped rows already summed (the columns of <see cref="ColumnList"/>, e.g. by
+    /// <see cref="RollupAccumulator"/>) from a table to the rollup.</summary>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="table">The table holding the rows.</param>
+    /// <returns>The statement.</returns>
+    public static string UpsertRows(StoreDialect dialect, string table) =>
+        UpsertSelect(dialect, "SELECT " + ColumnList(dialect) + " FROM " + table);
+
+    private static string UpsertSelect(StoreDialect dialect, string select)
     {
         var costs = dialect.RollupCostColumns;
         var updates = SumColumns.Concat(costs).Select(c => c + " = r." + c + " + excluded." + c)
             .Append("last_ts = " + dialect.Greatest + "(r.last_ts, excluded.last_ts)");
 
         // ORDER BY the key: concurrent writers (PostgreSQL) then lock shared rows in one order, so they queue instead of deadlocking.
-        return "INSERT INTO " + dialect.RollupTable + " AS r (" + ColumnList(dialect) + ") " + Rows(dialect, source + " u CROSS JOIN tm_d", where, sign)
+        return "INSERT INTO " + dialect.RollupTable + " AS r (" + ColumnList(dialect) + ") " + select
             + " ORDER BY 1, 2, 3, 4, 5, 6, 7"
             + " ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
     }

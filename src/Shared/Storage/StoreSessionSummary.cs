@@ -16,7 +16,11 @@ namespace TokenMetrics.Storage.Internal;
 /// </remarks>
 internal static class StoreSessionSummary
 {
-    private const string Columns = "skey, first_ts, last_ts, calls, total_tokens, cost";
+    /// <summary>The summary's columns, in order.</summary>
+    public const string Columns = "skey, first_ts, last_ts, calls, total_tokens, cost";
+
+    private const string OnConflict = " ON CONFLICT (md5(skey)) DO UPDATE SET first_ts = LEAST(s.first_ts, excluded.first_ts), last_ts = GREATEST(s.last_ts, excluded.last_ts),"
+        + " calls = s.calls + excluded.calls, total_tokens = s.total_tokens + excluded.total_tokens, cost = s.cost + excluded.cost";
 
     /// <summary>Builds the upsert adding the records of <paramref name="source"/> (alias <c>u</c>, the rollup's
     /// <see cref="StoreRollup.SourceColumns"/>) to the summary.</summary>
@@ -27,8 +31,15 @@ internal static class StoreSessionSummary
         "INSERT INTO " + dialect.SessionTable + " AS s (" + Columns + ") SELECT u.session_id, MIN(u.ts), MAX(u.ts), COUNT(*), "
         + "COALESCE(SUM(" + StoreRollup.TotalOfRecord + "), 0), " + dialect.RollupCostValues(1) + " FROM " + source + " u WHERE u.session_id IS NOT NULL"
         + " GROUP BY u.session_id ORDER BY md5(u.session_id)" // one lock order for concurrent writers (see StoreRollup.Upsert)
-        + " ON CONFLICT (md5(skey)) DO UPDATE SET first_ts = LEAST(s.first_ts, excluded.first_ts), last_ts = GREATEST(s.last_ts, excluded.last_ts),"
-        + " calls = s.calls + excluded.calls, total_tokens = s.total_tokens + excluded.total_tokens, cost = s.cost + excluded.cost";
+        + OnConflict;
+
+    /// <summary>Builds the upsert adding summary rows already summed (the summary's columns, e.g. by <see cref="RollupAccumulator"/>)
+    /// from a table to the summary.</summary>
+    /// <param name="dialect">The dialect (its <see cref="StoreDialect.SessionTable"/> is set).</param>
+    /// <param name="table">The table holding the rows.</param>
+    /// <returns>The statement.</returns>
+    public static string UpsertRows(StoreDialect dialect, string table) =>
+        "INSERT INTO " + dialect.SessionTable + " AS s (" + Columns + ") SELECT " + Columns + " FROM " + table + " ORDER BY md5(skey)" + OnConflict;
 
     /// <summary>Builds the update subtracting the records of <paramref name="source"/> deleted by retention, raising
     /// <c>first_ts</c> to the newest deleted record of each session.</summary>
