@@ -31,6 +31,11 @@ internal class GeminiResponseReader : JsonDocumentReader
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
+        if (_streaming && TryReadUsageChunk(json))
+        {
+            return;
+        }
+
         var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -96,6 +101,65 @@ internal class GeminiResponseReader : JsonDocumentReader
     }
 
     protected override void OnEnd() => Usage = _usage.ToTokenUsage();
+
+    /// <summary>The per-chunk fast path: a chunk whose only member that counts is its <c>usageMetadata</c> is read by searching
+    /// for that member and reading it and the members after it, instead of parsing the whole chunk (mostly answer text).</summary>
+    /// <remarks>
+    /// <para>It gives what the full parse gives, or declines (<see langword="false"/>, nothing changed) and the full parse runs:</para>
+    /// <list type="bullet">
+    /// <item>Only once usage was seen: before, the full parse keeps the answer text and reads the model and id (first chunks).</item>
+    /// <item>The member is found at a quote that delimits a string (not an escaped quote inside text), is the only one, and
+    /// only plain scalar members and the closing brace of the chunk follow its plain object: so it is a top-level member.</item>
+    /// <item>No <c>"finishReason"</c>, <c>"promptFeedback"</c> or <c>"error"</c> string anywhere (the last chunk and errors take
+    /// the full parse), nor <c>"modelVersion"</c> or <c>"responseId"</c> while those are still unknown, nor a <c>\u</c> escape
+    /// that may spell a letter of such a name.</item>
+    /// </list>
+    /// <para>What it does not do is check that the text before the member is valid JSON: a malformed chunk that ends with a well
+    /// formed usage object is read, not counted in <see cref="JsonDocumentReader.MalformedDocuments"/>.</para>
+    /// </remarks>
+    private bool TryReadUsageChunk(ReadOnlySpan<byte> json)
+    {
+        if (_usage.IsEmpty)
+        {
+            return false;
+        }
+
+        var at = JsonText.LastIndexOfQuoted(json, "\"usageMetadata\""u8);
+        if (at < 0
+            || JsonText.IndexOfQuoted(json[..at], "\"usageMetadata\""u8) >= 0
+            || JsonText.IndexOfQuoted(json, "\"finishReason\""u8) >= 0
+            || JsonText.IndexOfQuoted(json, "\"promptFeedback\""u8) >= 0
+            || JsonText.IndexOfQuoted(json, "\"error\""u8) >= 0
+            || (ResponseModel is null && JsonText.IndexOfQuoted(json, "\"modelVersion\""u8) >= 0)
+            || (ResponseId is null && JsonText.IndexOfQuoted(json, "\"responseId\""u8) >= 0)
+            || JsonText.MayHaveEscapedLetter(json))
+        {
+            return false;
+        }
+
+        var cursor = new JsonCursor(json[(at + "\"usageMetadata\""u8.Length)..]);
+        if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk))
+        {
+            return false;
+        }
+
+        // The members after it (modelVersion, responseId, createTime...): scalars, then the end of the chunk.
+        while (cursor.Take((byte)','))
+        {
+            if (!cursor.TryReadName(out _) || !cursor.TrySkipScalar())
+            {
+                return false;
+            }
+        }
+
+        if (!cursor.Take((byte)'}') || !cursor.AtEnd())
+        {
+            return false;
+        }
+
+        _usage = _usage.MergeLatest(chunk);
+        return true;
+    }
 
     /// <summary>Reads a Gemini error object and returns its <c>status</c> (or <c>code</c>).</summary>
     internal static string ReadErrorStatus(ref Utf8JsonReader reader)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace TokenMetrics.Providers.Gemini;
@@ -110,6 +111,76 @@ internal struct GeminiUsage
         return usage;
     }
 
+    /// <summary>Reads a plain <c>usageMetadata</c> object (what Gemini sends) without a <see cref="Utf8JsonReader"/>, to exactly what
+    /// <see cref="Read(ref Utf8JsonReader, in GeminiUsage)"/> gives; answers <see langword="false"/> (having read nothing that counts)
+    /// on anything else: escapes, fractions, counts as strings or null, nested values it does not know, unknown modalities.</summary>
+    /// <param name="cursor">On the object's opening brace; after it on success.</param>
+    /// <param name="previous">The merged usage so far, whose detail maps are reused when equal.</param>
+    /// <param name="usage">The counts read.</param>
+    public static bool TryReadPlain(ref JsonCursor cursor, in GeminiUsage previous, out GeminiUsage usage)
+    {
+        usage = default;
+        if (!cursor.Take((byte)'{'))
+        {
+            return false;
+        }
+
+        var promptModalities = new ModalityMap(previous.PromptModalities);
+        var candidateModalities = new ModalityMap(previous.CandidateModalities);
+        if (!cursor.Take((byte)'}'))
+        {
+            do
+            {
+                if (!cursor.TryReadName(out var name))
+                {
+                    return false;
+                }
+
+                if (cursor.Peek() == (byte)'[')
+                {
+                    var ok = name.SequenceEqual("promptTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "prompt.", ref promptModalities)
+                        : name.SequenceEqual("cacheTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "cache.", ref promptModalities)
+                        : name.SequenceEqual("toolUsePromptTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "tool_use.", ref promptModalities)
+                        : (name.SequenceEqual("candidatesTokensDetails"u8) || name.SequenceEqual("responseTokensDetails"u8))
+                            && TryReadPlainModalities(ref cursor, "candidates.", ref candidateModalities);
+                    if (!ok)
+                    {
+                        return false;
+                    }
+
+                    continue;
+                }
+
+                ref var field = ref CountField(ref usage, name);
+                if (Unsafe.IsNullRef(ref field))
+                {
+                    if (IsDetailsName(name) || !cursor.TrySkipScalar())
+                    {
+                        return false;
+                    }
+                }
+                else if (cursor.TryReadCount(out var count))
+                {
+                    field = count;
+                }
+                else
+                {
+                    return false;
+                }
+            }
+            while (cursor.Take((byte)','));
+
+            if (!cursor.Take((byte)'}'))
+            {
+                return false;
+            }
+        }
+
+        usage.PromptModalities = promptModalities.Finish();
+        usage.CandidateModalities = candidateModalities.Finish();
+        return true;
+    }
+
     /// <summary>Returns this usage with every field <paramref name="newer"/> reports replaced (last value per field wins).</summary>
     public readonly GeminiUsage MergeLatest(in GeminiUsage newer) => new()
     {
@@ -172,6 +243,127 @@ internal struct GeminiUsage
             target.Set(key, value);
         }
     }
+
+    /// <summary>The count field a member name sets, as <see cref="Read(ref Utf8JsonReader, in GeminiUsage)"/> maps it; a null
+    /// reference for other names.</summary>
+    private static ref long? CountField(ref GeminiUsage usage, ReadOnlySpan<byte> name)
+    {
+        if (name.SequenceEqual("promptTokenCount"u8))
+        {
+            return ref usage.Prompt;
+        }
+
+        if (name.SequenceEqual("candidatesTokenCount"u8) || name.SequenceEqual("responseTokenCount"u8))
+        {
+            return ref usage.Candidates;
+        }
+
+        if (name.SequenceEqual("totalTokenCount"u8))
+        {
+            return ref usage.Total;
+        }
+
+        if (name.SequenceEqual("cachedContentTokenCount"u8))
+        {
+            return ref usage.Cached;
+        }
+
+        if (name.SequenceEqual("thoughtsTokenCount"u8))
+        {
+            return ref usage.Thoughts;
+        }
+
+        if (name.SequenceEqual("toolUsePromptTokenCount"u8))
+        {
+            return ref usage.ToolUsePrompt;
+        }
+
+        return ref Unsafe.NullRef<long?>();
+    }
+
+    private static bool IsDetailsName(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual("promptTokensDetails"u8) || name.SequenceEqual("cacheTokensDetails"u8) || name.SequenceEqual("toolUsePromptTokensDetails"u8)
+        || name.SequenceEqual("candidatesTokensDetails"u8) || name.SequenceEqual("responseTokensDetails"u8);
+
+    /// <summary>The plain twin of <see cref="ReadModalities"/>: objects of scalar members with a known modality name and a plain count.</summary>
+    private static bool TryReadPlainModalities(ref JsonCursor cursor, string prefix, ref ModalityMap target)
+    {
+        if (!cursor.Take((byte)'['))
+        {
+            return false;
+        }
+
+        if (cursor.Take((byte)']'))
+        {
+            return true;
+        }
+
+        do
+        {
+            if (!cursor.Take((byte)'{'))
+            {
+                return false;
+            }
+
+            string? modality = null;
+            long? count = null;
+            if (!cursor.Take((byte)'}'))
+            {
+                do
+                {
+                    if (!cursor.TryReadName(out var name))
+                    {
+                        return false;
+                    }
+
+                    if (name.SequenceEqual("modality"u8))
+                    {
+                        if (!cursor.TryReadPlainString(out var value) || KnownModality(value) is not { } known)
+                        {
+                            return false;
+                        }
+
+                        modality = known;
+                    }
+                    else if (name.SequenceEqual("tokenCount"u8))
+                    {
+                        if (!cursor.TryReadCount(out var n))
+                        {
+                            return false;
+                        }
+
+                        count = n;
+                    }
+                    else if (!cursor.TrySkipScalar())
+                    {
+                        return false;
+                    }
+                }
+                while (cursor.Take((byte)','));
+
+                if (!cursor.Take((byte)'}'))
+                {
+                    return false;
+                }
+            }
+
+            if (modality is not null && count is { } c)
+            {
+                target.Set(DetailName(prefix, modality), c);
+            }
+        }
+        while (cursor.Take((byte)','));
+
+        return cursor.Take((byte)']');
+    }
+
+    private static string? KnownModality(ReadOnlySpan<byte> value) =>
+        value.SequenceEqual("TEXT"u8) ? "TEXT"
+        : value.SequenceEqual("IMAGE"u8) ? "IMAGE"
+        : value.SequenceEqual("AUDIO"u8) ? "AUDIO"
+        : value.SequenceEqual("VIDEO"u8) ? "VIDEO"
+        : value.SequenceEqual("DOCUMENT"u8) ? "DOCUMENT"
+        : null;
 
     /// <summary>Reads <c>[{"modality":"TEXT","tokenCount":n}...]</c> into <c>{prefix}{modality}</c> entries.</summary>
     private static void ReadModalities(ref Utf8JsonReader reader, string prefix, ref ModalityMap target)

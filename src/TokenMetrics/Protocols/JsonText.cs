@@ -192,6 +192,143 @@ internal static class JsonText
         return -1;
     }
 
+    /// <summary>Whether the quote at <paramref name="at"/> delimits a string, that is, is not escaped: in valid JSON a quote inside
+    /// a string is always preceded by an odd run of backslashes, and a delimiting one by an even run (none outside strings).</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="at">The index of a <c>"</c>.</param>
+    /// <returns><see langword="true"/> when the quote opens or closes a string.</returns>
+    public static bool IsDelimiterQuote(ReadOnlySpan<byte> json, int at)
+    {
+        var i = at - 1;
+        while (i >= 0 && json[i] == (byte)'\\')
+        {
+            i--;
+        }
+
+        return ((at - 1 - i) & 1) == 0;
+    }
+
+    /// <summary>Finds the first <paramref name="quotedName"/> (a name with its quotes, e.g. <c>"usage"</c>) whose opening quote
+    /// delimits a string: in valid JSON that is a string with exactly this content, never bytes inside another string.</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="quotedName">The name with its quotes; no backslash inside.</param>
+    /// <returns>The index of the opening quote, or -1.</returns>
+    public static int IndexOfQuoted(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName)
+    {
+        var pos = 0;
+        while (pos < json.Length)
+        {
+            var at = json[pos..].IndexOf(quotedName);
+            if (at < 0)
+            {
+                return -1;
+            }
+
+            at += pos;
+            if (IsDelimiterQuote(json, at))
+            {
+                return at;
+            }
+
+            pos = at + 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Finds the last <paramref name="quotedName"/> whose opening quote delimits a string (see <see cref="IndexOfQuoted"/>).</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="quotedName">The name with its quotes; no backslash inside.</param>
+    /// <returns>The index of the opening quote, or -1.</returns>
+    public static int LastIndexOfQuoted(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName)
+    {
+        var end = json.Length;
+        while (end > 0)
+        {
+            var at = json[..end].LastIndexOf(quotedName);
+            if (at < 0 || IsDelimiterQuote(json, at))
+            {
+                return at;
+            }
+
+            end = at + quotedName.Length - 1;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether <paramref name="json"/> may spell an ASCII letter with a <c>\u</c> escape (<c>\u0040</c>-<c>\u007F</c>, or a
+    /// cut escape): such a name matches by its decoded text but not by its bytes, so byte searches for names are not conclusive.</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <returns><see langword="true"/> when such an escape (or something that may be one) occurs.</returns>
+    public static bool MayHaveEscapedLetter(ReadOnlySpan<byte> json)
+    {
+        var pos = 0;
+        while (true)
+        {
+            var at = json[pos..].IndexOf("\\u00"u8);
+            if (at < 0)
+            {
+                return false;
+            }
+
+            at += pos;
+            if (at + 5 >= json.Length || json[at + 4] is (byte)'4' or (byte)'5' or (byte)'6' or (byte)'7')
+            {
+                return true;
+            }
+
+            pos = at + 4;
+        }
+    }
+
+    /// <summary>Finds a top-level <c>"name":null</c> member that is the last member of the object, written without whitespace
+    /// between name and value (as OpenAI writes <c>,"usage":null}</c>), and what <see cref="TryRemoveTopLevelNullProperty"/> would
+    /// cut: from the end of the previous value through <c>null</c>. Searches only from the end, and the text before for another
+    /// member of that name, instead of reading the whole object.</summary>
+    /// <param name="json">A JSON object.</param>
+    /// <param name="quotedMember">The member as it is written, e.g. <c>"usage":null</c>.</param>
+    /// <param name="cutStart">The first byte to drop.</param>
+    /// <param name="cutEnd">The byte after the last one to drop.</param>
+    /// <returns><see langword="false"/> when the member is not last, not written so, possibly not the first of that name (another
+    /// string <c>"name"</c> before it, or a <c>\u</c> escape that may spell one), or first: the caller takes the full path.</returns>
+    /// <remarks>In valid JSON the match is a top-level member: the only thing after it is the brace that ends the object (and
+    /// whitespace), and its opening quote delimits a string. Unlike the full path, the text before it is not checked for validity.</remarks>
+    public static bool TryFindLastNullProperty(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedMember, out int cutStart, out int cutEnd)
+    {
+        cutStart = cutEnd = 0;
+        var end = json.TrimEnd(" \t\r\n"u8).Length;
+        if (end == 0 || json[end - 1] != (byte)'}')
+        {
+            return false;
+        }
+
+        var member = json[..(end - 1)].TrimEnd(" \t\r\n"u8);
+        if (!member.EndsWith(quotedMember))
+        {
+            return false;
+        }
+
+        var nameAt = member.Length - quotedMember.Length;
+        var before = json[..nameAt].TrimEnd(" \t\r\n"u8);
+        if (before.IsEmpty || before[^1] != (byte)',' || !IsDelimiterQuote(json, nameAt))
+        {
+            return false;
+        }
+
+        var previousEnd = before[..^1].TrimEnd(" \t\r\n"u8).Length;
+        var name = quotedMember[..(quotedMember.IndexOf((byte)':') is var colon and >= 0 ? colon : 0)];
+        if (previousEnd == 0 || json[previousEnd - 1] is (byte)'{' or (byte)','
+            || name.IsEmpty || IndexOfQuoted(json[..nameAt], name) >= 0 || MayHaveEscapedLetter(json[..nameAt]))
+        {
+            return false;
+        }
+
+        cutStart = previousEnd;
+        cutEnd = member.Length;
+        return true;
+    }
+
     /// <summary>Writes <paramref name="json"/> with every top-level property named <paramref name="propertyName"/> whose value is
     /// <c>null</c> removed, separators kept valid. Used to give the app exactly the bytes it would have had without an injected option.</summary>
     /// <param name="json">A JSON object.</param>
