@@ -17,6 +17,12 @@ internal class GeminiResponseReader : JsonDocumentReader
     private readonly bool _streaming;
     private GeminiUsage _usage;
 
+    // The fast path's last usage object (from the member name to the end of the chunk) and where its counts were.
+    private byte[]? _template;
+    private int _templateLength;
+    private GeminiUsageSlot[]? _slots;
+    private int _slotCount;
+
     public GeminiResponseReader(DocumentFraming framing, int maxDocumentBytes, bool streaming)
         : base(framing, maxDocumentBytes)
     {
@@ -26,13 +32,21 @@ internal class GeminiResponseReader : JsonDocumentReader
     /// <summary>Gets the last <c>finishReason</c> seen.</summary>
     public string? FinishReason { get; private set; }
 
+    /// <summary>Gets or sets a value indicating whether stream chunks may take the search-based path (<see cref="TryReadUsageChunk"/>);
+    /// tests turn it off to compare with the full parse.</summary>
+    internal bool UsageChunkFastPath { get; init; } = true;
+
+    /// <summary>Gets the number of chunks read by the search-based path.</summary>
+    internal int FastChunks { get; private set; }
+
     /// <summary>Gets the merged raw usage so far.</summary>
     internal GeminiUsage RawUsage => _usage;
 
     protected override void OnDocument(ReadOnlySpan<byte> json, ReadOnlySpan<byte> eventType)
     {
-        if (_streaming && TryReadUsageChunk(json))
+        if (_streaming && UsageChunkFastPath && TryReadUsageChunk(json))
         {
+            FastChunks++;
             return;
         }
 
@@ -102,6 +116,8 @@ internal class GeminiResponseReader : JsonDocumentReader
 
     protected override void OnEnd() => Usage = _usage.ToTokenUsage();
 
+    private static ReadOnlySpan<byte> UsageName => "\"usageMetadata\""u8;
+
     /// <summary>The per-chunk fast path: a chunk whose only member that counts is its <c>usageMetadata</c> is read by searching
     /// for that member and reading it and the members after it, instead of parsing the whole chunk (mostly answer text).</summary>
     /// <remarks>
@@ -110,10 +126,13 @@ internal class GeminiResponseReader : JsonDocumentReader
     /// <item>Only once usage was seen: before, the full parse keeps the answer text and reads the model and id (first chunks).</item>
     /// <item>The member is found at a quote that delimits a string (not an escaped quote inside text), is the only one, and
     /// only plain scalar members and the closing brace of the chunk follow its plain object: so it is a top-level member.</item>
-    /// <item>No <c>"finishReason"</c>, <c>"promptFeedback"</c> or <c>"error"</c> string anywhere (the last chunk and errors take
+    /// <item>No <c>"finishReason"</c>, <c>"promptFeedback"</c> or <c>"error"</c> string before it (the last chunk and errors take
     /// the full parse), nor <c>"modelVersion"</c> or <c>"responseId"</c> while those are still unknown, nor a <c>\u</c> escape
-    /// that may spell a letter of such a name.</item>
+    /// that may spell a letter of such a name; nor, after it, a member of those names.</item>
     /// </list>
+    /// <para>Gemini repeats the same usage object in every chunk with growing counts: when the bytes from the member to the end
+    /// differ from the last chunk read this way in digits only (one vectorised compare), the counts are read where they were
+    /// (<see cref="GeminiUsage.TryReadSlots"/>) instead of reading the object again.</para>
     /// <para>What it does not do is check that the text before the member is valid JSON: a malformed chunk that ends with a well
     /// formed usage object is read, not counted in <see cref="JsonDocumentReader.MalformedDocuments"/>.</para>
     /// </remarks>
@@ -124,21 +143,28 @@ internal class GeminiResponseReader : JsonDocumentReader
             return false;
         }
 
-        var at = JsonText.LastIndexOfQuoted(json, "\"usageMetadata\""u8);
-        if (at < 0
-            || JsonText.IndexOfQuoted(json[..at], "\"usageMetadata\""u8) >= 0
-            || JsonText.IndexOfQuoted(json, "\"finishReason\""u8) >= 0
-            || JsonText.IndexOfQuoted(json, "\"promptFeedback\""u8) >= 0
-            || JsonText.IndexOfQuoted(json, "\"error\""u8) >= 0
-            || (ResponseModel is null && JsonText.IndexOfQuoted(json, "\"modelVersion\""u8) >= 0)
-            || (ResponseId is null && JsonText.IndexOfQuoted(json, "\"responseId\""u8) >= 0)
-            || JsonText.MayHaveEscapedLetter(json))
+        // The same usage object as the last chunk's, counts aside: read the counts where they were.
+        var templateAt = json.Length - _templateLength;
+        if (_templateLength > 0 && templateAt > 0
+            && JsonText.EqualExceptDigits(json[templateAt..], _template.AsSpan(0, _templateLength))
+            && JsonText.IsDelimiterQuote(json, templateAt)
+            && !PrefixMayMatter(json[..templateAt])
+            && GeminiUsage.TryReadSlots(json[(templateAt + UsageName.Length)..], _slots.AsSpan(0, _slotCount), _usage, out var same))
+        {
+            _usage = _usage.MergeLatest(same);
+            return true;
+        }
+
+        var at = JsonText.LastIndexOfQuoted(json, UsageName);
+        if (at < 0 || PrefixMayMatter(json[..at]))
         {
             return false;
         }
 
-        var cursor = new JsonCursor(json[(at + "\"usageMetadata\""u8.Length)..]);
-        if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk))
+        // The object itself and the members after it are read, so their names are checked as they are read.
+        _slots ??= new GeminiUsageSlot[16];
+        var cursor = new JsonCursor(json[(at + UsageName.Length)..]);
+        if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk, _slots, out var slotCount))
         {
             return false;
         }
@@ -146,19 +172,79 @@ internal class GeminiResponseReader : JsonDocumentReader
         // The members after it (modelVersion, responseId, createTime...): scalars, then the end of the chunk.
         while (cursor.Take((byte)','))
         {
-            if (!cursor.TryReadName(out _) || !cursor.TrySkipScalar())
+            if (!cursor.TryReadName(out var name) || !cursor.TrySkipScalar()
+                || name.SequenceEqual("error"u8) || name.SequenceEqual("promptFeedback"u8) || name.SequenceEqual("candidates"u8)
+                || (ResponseModel is null && name.SequenceEqual("modelVersion"u8)) || (ResponseId is null && name.SequenceEqual("responseId"u8)))
             {
+                _templateLength = 0;
                 return false;
             }
         }
 
         if (!cursor.Take((byte)'}') || !cursor.AtEnd())
         {
+            _templateLength = 0;
             return false;
         }
 
         _usage = _usage.MergeLatest(chunk);
+
+        // Kept for the next chunk (a usage object of a few hundred bytes at most; anything larger is read each time).
+        var suffix = json[at..];
+        _templateLength = 0;
+        if (slotCount >= 0 && suffix.Length <= 1024)
+        {
+            if (_template is null || _template.Length < suffix.Length)
+            {
+                _template = new byte[Math.Max(256, suffix.Length)];
+            }
+
+            suffix.CopyTo(_template);
+            _templateLength = suffix.Length;
+            _slotCount = slotCount;
+        }
+
         return true;
+    }
+
+    /// <summary>Whether the text before the usage member may hold a member the full parse reads: a string <c>"usageMetadata"</c>,
+    /// <c>"finishReason"</c>, <c>"promptFeedback"</c>, <c>"error"</c> (and <c>"modelVersion"</c>, <c>"responseId"</c> while those are
+    /// unknown) at a delimiting quote, or a <c>\u</c> escape that may spell a letter of one. One vectorised pass finds the places
+    /// where such a name may start; each is checked exactly.</summary>
+    private bool PrefixMayMatter(ReadOnlySpan<byte> before)
+    {
+        var idKnown = ResponseModel is not null && ResponseId is not null;
+        var pairs = idKnown ? "usfiprer"u8 : "usfiprermore"u8;
+        var pos = 0;
+        while (pos < before.Length)
+        {
+            var hit = JsonText.IndexOfNameStart(before[pos..], pairs);
+            if (hit < 0)
+            {
+                return false;
+            }
+
+            hit += pos;
+            var rest = before[hit..];
+            if (rest[0] == (byte)'\\')
+            {
+                if (JsonText.MayHaveEscapedLetter(rest[..Math.Min(6, rest.Length)]))
+                {
+                    return true;
+                }
+            }
+            else if ((rest.StartsWith(UsageName) || rest.StartsWith("\"finishReason\""u8) || rest.StartsWith("\"promptFeedback\""u8)
+                    || rest.StartsWith("\"error\""u8) || (ResponseModel is null && rest.StartsWith("\"modelVersion\""u8))
+                    || (ResponseId is null && rest.StartsWith("\"responseId\""u8)))
+                && JsonText.IsDelimiterQuote(before, hit))
+            {
+                return true;
+            }
+
+            pos = hit + 1;
+        }
+
+        return false;
     }
 
     /// <summary>Reads a Gemini error object and returns its <c>status</c> (or <c>code</c>).</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace TokenMetrics.Providers.Gemini;
@@ -117,9 +116,12 @@ internal struct GeminiUsage
     /// <param name="cursor">On the object's opening brace; after it on success.</param>
     /// <param name="previous">The merged usage so far, whose detail maps are reused when equal.</param>
     /// <param name="usage">The counts read.</param>
-    public static bool TryReadPlain(ref JsonCursor cursor, in GeminiUsage previous, out GeminiUsage usage)
+    /// <param name="slots">Receives where each count was read (offsets from where the cursor started), in reading order.</param>
+    /// <param name="slotCount">The number of slots, or -1 when there were more than <paramref name="slots"/> holds.</param>
+    public static bool TryReadPlain(ref JsonCursor cursor, in GeminiUsage previous, out GeminiUsage usage, Span<GeminiUsageSlot> slots, out int slotCount)
     {
         usage = default;
+        slotCount = 0;
         if (!cursor.Take((byte)'{'))
         {
             return false;
@@ -136,14 +138,13 @@ internal struct GeminiUsage
                     return false;
                 }
 
-                if (cursor.Peek() == (byte)'[')
+                var details = DetailsKind(name);
+                if (details >= 0)
                 {
-                    var ok = name.SequenceEqual("promptTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "prompt.", ref promptModalities)
-                        : name.SequenceEqual("cacheTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "cache.", ref promptModalities)
-                        : name.SequenceEqual("toolUsePromptTokensDetails"u8) ? TryReadPlainModalities(ref cursor, "tool_use.", ref promptModalities)
-                        : (name.SequenceEqual("candidatesTokensDetails"u8) || name.SequenceEqual("responseTokensDetails"u8))
-                            && TryReadPlainModalities(ref cursor, "candidates.", ref candidateModalities);
-                    if (!ok)
+                    // Prompt-side maps (prompt, cache, tool use) share one map, as in Read.
+                    if (!(details < 3
+                        ? TryReadPlainModalities(ref cursor, details, ref promptModalities, slots, ref slotCount)
+                        : TryReadPlainModalities(ref cursor, details, ref candidateModalities, slots, ref slotCount)))
                     {
                         return false;
                     }
@@ -151,17 +152,18 @@ internal struct GeminiUsage
                     continue;
                 }
 
-                ref var field = ref CountField(ref usage, name);
-                if (Unsafe.IsNullRef(ref field))
+                var field = CountField(name);
+                if (field < 0)
                 {
-                    if (IsDetailsName(name) || !cursor.TrySkipScalar())
+                    if (!cursor.TrySkipScalar())
                     {
                         return false;
                     }
                 }
                 else if (cursor.TryReadCount(out var count))
                 {
-                    field = count;
+                    Field(ref usage, field) = count;
+                    AddSlot(slots, ref slotCount, new GeminiUsageSlot(cursor.NumberStart, cursor.Position - cursor.NumberStart, field, null));
                 }
                 else
                 {
@@ -173,6 +175,52 @@ internal struct GeminiUsage
             if (!cursor.Take((byte)'}'))
             {
                 return false;
+            }
+        }
+
+        usage.PromptModalities = promptModalities.Finish();
+        usage.CandidateModalities = candidateModalities.Finish();
+        return true;
+    }
+
+    /// <summary>Reads the counts of a <c>usageMetadata</c> object whose bytes differ from those <paramref name="slots"/> were taken
+    /// from (by <see cref="TryReadPlain"/>) in digits only: the same members in the same places, so the counts are read where
+    /// the slots say and set in the same order, giving what reading the object gives.</summary>
+    /// <param name="bytes">The bytes, from the same start as the slots' offsets.</param>
+    /// <param name="slots">The slots.</param>
+    /// <param name="previous">The merged usage so far.</param>
+    /// <param name="usage">The counts.</param>
+    /// <returns><see langword="false"/> when a number is not a plain count (a leading zero).</returns>
+    public static bool TryReadSlots(ReadOnlySpan<byte> bytes, ReadOnlySpan<GeminiUsageSlot> slots, in GeminiUsage previous, out GeminiUsage usage)
+    {
+        usage = default;
+        var promptModalities = new ModalityMap(previous.PromptModalities);
+        var candidateModalities = new ModalityMap(previous.CandidateModalities);
+        foreach (var slot in slots)
+        {
+            var digits = bytes.Slice(slot.Offset, slot.Length);
+            if (digits.Length > 1 && digits[0] == (byte)'0')
+            {
+                return false;
+            }
+
+            long value = 0;
+            foreach (var d in digits)
+            {
+                value = (value * 10) + (d - '0');
+            }
+
+            if (slot.Field >= 0)
+            {
+                Field(ref usage, slot.Field) = value;
+            }
+            else if (slot.Field == CandidateDetail)
+            {
+                candidateModalities.Set(slot.Detail!, value);
+            }
+            else
+            {
+                promptModalities.Set(slot.Detail!, value);
             }
         }
 
@@ -244,49 +292,70 @@ internal struct GeminiUsage
         }
     }
 
-    /// <summary>The count field a member name sets, as <see cref="Read(ref Utf8JsonReader, in GeminiUsage)"/> maps it; a null
-    /// reference for other names.</summary>
-    private static ref long? CountField(ref GeminiUsage usage, ReadOnlySpan<byte> name)
+    private const int PromptDetail = -1;
+    private const int CandidateDetail = -2;
+
+    /// <summary>The count field a member name sets, as <see cref="Read(ref Utf8JsonReader, in GeminiUsage)"/> maps it (an index for
+    /// <see cref="Field"/>), or -1 for other names.</summary>
+    private static int CountField(ReadOnlySpan<byte> name) => name.Length switch
     {
-        if (name.SequenceEqual("promptTokenCount"u8))
-        {
-            return ref usage.Prompt;
-        }
+        15 when name.SequenceEqual("totalTokenCount"u8) => 2,
+        16 when name.SequenceEqual("promptTokenCount"u8) => 0,
+        18 when name.SequenceEqual("responseTokenCount"u8) => 1,
+        20 when name.SequenceEqual("candidatesTokenCount"u8) => 1,
+        18 when name.SequenceEqual("thoughtsTokenCount"u8) => 4,
+        23 when name.SequenceEqual("cachedContentTokenCount"u8) => 3,
+        23 when name.SequenceEqual("toolUsePromptTokenCount"u8) => 5,
+        _ => -1,
+    };
 
-        if (name.SequenceEqual("candidatesTokenCount"u8) || name.SequenceEqual("responseTokenCount"u8))
+    private static ref long? Field(ref GeminiUsage usage, int field)
+    {
+        switch (field)
         {
-            return ref usage.Candidates;
+            case 0: return ref usage.Prompt;
+            case 1: return ref usage.Candidates;
+            case 2: return ref usage.Total;
+            case 3: return ref usage.Cached;
+            case 4: return ref usage.Thoughts;
+            default: return ref usage.ToolUsePrompt;
         }
-
-        if (name.SequenceEqual("totalTokenCount"u8))
-        {
-            return ref usage.Total;
-        }
-
-        if (name.SequenceEqual("cachedContentTokenCount"u8))
-        {
-            return ref usage.Cached;
-        }
-
-        if (name.SequenceEqual("thoughtsTokenCount"u8))
-        {
-            return ref usage.Thoughts;
-        }
-
-        if (name.SequenceEqual("toolUsePromptTokenCount"u8))
-        {
-            return ref usage.ToolUsePrompt;
-        }
-
-        return ref Unsafe.NullRef<long?>();
     }
 
-    private static bool IsDetailsName(ReadOnlySpan<byte> name) =>
-        name.SequenceEqual("promptTokensDetails"u8) || name.SequenceEqual("cacheTokensDetails"u8) || name.SequenceEqual("toolUsePromptTokensDetails"u8)
-        || name.SequenceEqual("candidatesTokensDetails"u8) || name.SequenceEqual("responseTokensDetails"u8);
+    private static void AddSlot(Span<GeminiUsageSlot> slots, ref int count, GeminiUsageSlot slot)
+    {
+        if (count >= 0 && count < slots.Length)
+        {
+            slots[count++] = slot;
+        }
+        else
+        {
+            count = -1;
+        }
+    }
+
+    /// <summary>Which detail list a member name is (an index into <see cref="PlainDetailNames"/>), or -1.</summary>
+    private static int DetailsKind(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        19 when name.SequenceEqual("promptTokensDetails"u8) => 0,
+        18 when name.SequenceEqual("cacheTokensDetails"u8) => 1,
+        26 when name.SequenceEqual("toolUsePromptTokensDetails"u8) => 2,
+        23 when name.SequenceEqual("candidatesTokensDetails"u8) => 3,
+        21 when name.SequenceEqual("responseTokensDetails"u8) => 3,
+        _ => -1,
+    };
+
+    // The detail names of the known modalities, by list (as in DetailsKind) and modality (as in KnownModality): no lookup per chunk.
+    private static readonly string[][] PlainDetailNames =
+    [
+        ["prompt.TEXT", "prompt.IMAGE", "prompt.AUDIO", "prompt.VIDEO", "prompt.DOCUMENT"],
+        ["cache.TEXT", "cache.IMAGE", "cache.AUDIO", "cache.VIDEO", "cache.DOCUMENT"],
+        ["tool_use.TEXT", "tool_use.IMAGE", "tool_use.AUDIO", "tool_use.VIDEO", "tool_use.DOCUMENT"],
+        ["candidates.TEXT", "candidates.IMAGE", "candidates.AUDIO", "candidates.VIDEO", "candidates.DOCUMENT"],
+    ];
 
     /// <summary>The plain twin of <see cref="ReadModalities"/>: objects of scalar members with a known modality name and a plain count.</summary>
-    private static bool TryReadPlainModalities(ref JsonCursor cursor, string prefix, ref ModalityMap target)
+    private static bool TryReadPlainModalities(ref JsonCursor cursor, int kind, ref ModalityMap target, Span<GeminiUsageSlot> slots, ref int slotCount)
     {
         if (!cursor.Take((byte)'['))
         {
@@ -305,8 +374,10 @@ internal struct GeminiUsage
                 return false;
             }
 
-            string? modality = null;
+            var modality = -1;
             long? count = null;
+            var countStart = 0;
+            var countLength = 0;
             if (!cursor.Take((byte)'}'))
             {
                 do
@@ -318,12 +389,10 @@ internal struct GeminiUsage
 
                     if (name.SequenceEqual("modality"u8))
                     {
-                        if (!cursor.TryReadPlainString(out var value) || KnownModality(value) is not { } known)
+                        if (!cursor.TryReadPlainString(out var value) || (modality = KnownModality(value)) < 0)
                         {
                             return false;
                         }
-
-                        modality = known;
                     }
                     else if (name.SequenceEqual("tokenCount"u8))
                     {
@@ -333,6 +402,8 @@ internal struct GeminiUsage
                         }
 
                         count = n;
+                        countStart = cursor.NumberStart;
+                        countLength = cursor.Position - cursor.NumberStart;
                     }
                     else if (!cursor.TrySkipScalar())
                     {
@@ -347,9 +418,11 @@ internal struct GeminiUsage
                 }
             }
 
-            if (modality is not null && count is { } c)
+            if (modality >= 0 && count is { } c)
             {
-                target.Set(DetailName(prefix, modality), c);
+                var detail = PlainDetailNames[kind][modality];
+                target.Set(detail, c);
+                AddSlot(slots, ref slotCount, new GeminiUsageSlot(countStart, countLength, kind < 3 ? PromptDetail : CandidateDetail, detail));
             }
         }
         while (cursor.Take((byte)','));
@@ -357,13 +430,13 @@ internal struct GeminiUsage
         return cursor.Take((byte)']');
     }
 
-    private static string? KnownModality(ReadOnlySpan<byte> value) =>
-        value.SequenceEqual("TEXT"u8) ? "TEXT"
-        : value.SequenceEqual("IMAGE"u8) ? "IMAGE"
-        : value.SequenceEqual("AUDIO"u8) ? "AUDIO"
-        : value.SequenceEqual("VIDEO"u8) ? "VIDEO"
-        : value.SequenceEqual("DOCUMENT"u8) ? "DOCUMENT"
-        : null;
+    private static int KnownModality(ReadOnlySpan<byte> value) =>
+        value.SequenceEqual("TEXT"u8) ? 0
+        : value.SequenceEqual("IMAGE"u8) ? 1
+        : value.SequenceEqual("AUDIO"u8) ? 2
+        : value.SequenceEqual("VIDEO"u8) ? 3
+        : value.SequenceEqual("DOCUMENT"u8) ? 4
+        : -1;
 
     /// <summary>Reads <c>[{"modality":"TEXT","tokenCount":n}...]</c> into <c>{prefix}{modality}</c> entries.</summary>
     private static void ReadModalities(ref Utf8JsonReader reader, string prefix, ref ModalityMap target)
@@ -470,3 +543,7 @@ internal struct GeminiUsage
         : reader.ValueTextEquals("DOCUMENT"u8) ? "DOCUMENT"
         : reader.GetString() ?? "UNSPECIFIED";
 }
+
+/// <summary>Where <see cref="GeminiUsage.TryReadPlain"/> read a count: its digits, and the field (0-5) or detail map (-1 prompt side,
+/// -2 candidates) with the detail's name, so the next chunk's count can be read at the same place.</summary>
+internal readonly record struct GeminiUsageSlot(int Offset, int Length, int Field, string? Detail);

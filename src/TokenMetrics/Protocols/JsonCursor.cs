@@ -15,7 +15,14 @@ internal ref struct JsonCursor
     {
         _json = json;
         _pos = 0;
+        NumberStart = 0;
     }
+
+    /// <summary>Gets the number of bytes read.</summary>
+    public readonly int Position => _pos;
+
+    /// <summary>Gets where the last number <see cref="TryReadCount"/> read starts.</summary>
+    public int NumberStart { get; private set; }
 
     /// <summary>Gets the bytes not read yet.</summary>
     public readonly ReadOnlySpan<byte> Rest => _json[_pos..];
@@ -101,6 +108,7 @@ internal ref struct JsonCursor
         value = 0;
         SkipWhitespace();
         var start = _pos;
+        NumberStart = start;
         while (_pos < _json.Length && (uint)(_json[_pos] - '0') <= 9)
         {
             value = (value * 10) + (_json[_pos] - '0');

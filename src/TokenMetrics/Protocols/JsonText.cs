@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Json;
 
@@ -215,17 +218,20 @@ internal static class JsonText
     /// <returns>The index of the opening quote, or -1.</returns>
     public static int IndexOfQuoted(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName)
     {
+        // Searched without the closing quote: a needle that starts and ends with a quote matches at every pair of quotes that
+        // far apart, and the vectorised search checks its first and last bytes first.
+        var open = quotedName[..^1];
         var pos = 0;
         while (pos < json.Length)
         {
-            var at = json[pos..].IndexOf(quotedName);
+            var at = json[pos..].IndexOf(open);
             if (at < 0)
             {
                 return -1;
             }
 
             at += pos;
-            if (IsDelimiterQuote(json, at))
+            if (at + quotedName.Length <= json.Length && json[at + open.Length] == quotedName[^1] && IsDelimiterQuote(json, at))
             {
                 return at;
             }
@@ -255,6 +261,132 @@ internal static class JsonText
         }
 
         return -1;
+    }
+
+    /// <summary>Finds, in one vectorised pass, the first place where a name that matters may start: a quote followed by one of
+    /// the two-byte <paramref name="pairs"/> (the first two letters of each name), or a <c>\u</c> escape (which may spell a letter
+    /// of one). The caller checks each hit exactly and resumes after it; most JSON text has none.</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="pairs">Up to eight names' first two letters, concatenated (e.g. <c>"fiprer"</c> for finishReason, promptFeedback, error).</param>
+    /// <returns>The index of the quote or backslash, or -1.</returns>
+    public static int IndexOfNameStart(ReadOnlySpan<byte> json, ReadOnlySpan<byte> pairs)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && json.Length >= Vector256<byte>.Count + 2)
+        {
+            ref var start = ref MemoryMarshal.GetReference(json);
+            var quote = Vector256.Create((byte)'"');
+            var backslash = Vector256.Create((byte)'\\');
+            var u = Vector256.Create((byte)'u');
+            var last = json.Length - Vector256<byte>.Count - 2;
+            while (true)
+            {
+                var v0 = Vector256.LoadUnsafe(ref start, (nuint)i);
+                var v1 = Vector256.LoadUnsafe(ref start, (nuint)(i + 1));
+                var hits = Vector256.Equals(v0, backslash) & Vector256.Equals(v1, u);
+                var quotes = Vector256.Equals(v0, quote);
+                if (quotes != Vector256<byte>.Zero)
+                {
+                    var v2 = Vector256.LoadUnsafe(ref start, (nuint)(i + 2));
+                    var names = Vector256<byte>.Zero;
+                    for (var p = 0; p + 1 < pairs.Length; p += 2)
+                    {
+                        names |= Vector256.Equals(v1, Vector256.Create(pairs[p])) & Vector256.Equals(v2, Vector256.Create(pairs[p + 1]));
+                    }
+
+                    hits |= quotes & names;
+                }
+
+                if (hits != Vector256<byte>.Zero)
+                {
+                    return i + BitOperations.TrailingZeroCount(hits.ExtractMostSignificantBits());
+                }
+
+                if (i == last)
+                {
+                    return -1;
+                }
+
+                i = Math.Min(i + Vector256<byte>.Count, last);
+            }
+        }
+
+        for (; i + 1 < json.Length; i++)
+        {
+            var b = json[i];
+            var next = json[i + 1];
+            if (b == (byte)'\\' && next == (byte)'u')
+            {
+                return i;
+            }
+
+            if (b == (byte)'"' && i + 2 < json.Length)
+            {
+                for (var p = 0; p + 1 < pairs.Length; p += 2)
+                {
+                    if (next == pairs[p] && json[i + 2] == pairs[p + 1])
+                    {
+                        return i;
+                    }
+                }
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Whether two byte runs of equal length are equal except where both have a decimal digit: then every run of digits
+    /// (every number) is at the same place with the same length in both, and everything else is the same. Vectorised.</summary>
+    /// <param name="a">The first bytes.</param>
+    /// <param name="b">The second bytes.</param>
+    /// <returns><see langword="true"/> when they differ in digits only.</returns>
+    public static bool EqualExceptDigits(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && a.Length >= Vector256<byte>.Count)
+        {
+            ref var ra = ref MemoryMarshal.GetReference(a);
+            ref var rb = ref MemoryMarshal.GetReference(b);
+            var zero = Vector256.Create((byte)'0');
+            var nine = Vector256.Create((byte)9);
+            var last = a.Length - Vector256<byte>.Count;
+            while (true)
+            {
+                var va = Vector256.LoadUnsafe(ref ra, (nuint)i);
+                var vb = Vector256.LoadUnsafe(ref rb, (nuint)i);
+                var differ = ~Vector256.Equals(va, vb);
+                if (differ != Vector256<byte>.Zero)
+                {
+                    var digits = Vector256.LessThanOrEqual(va - zero, nine) & Vector256.LessThanOrEqual(vb - zero, nine);
+                    if ((differ & ~digits) != Vector256<byte>.Zero)
+                    {
+                        return false;
+                    }
+                }
+
+                if (i == last)
+                {
+                    return true;
+                }
+
+                i = Math.Min(i + Vector256<byte>.Count, last);
+            }
+        }
+
+        for (; i < a.Length; i++)
+        {
+            if (a[i] != b[i] && !((uint)(a[i] - '0') <= 9 && (uint)(b[i] - '0') <= 9))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether <paramref name="json"/> may spell an ASCII letter with a <c>\u</c> escape (<c>\u0040</c>-<c>\u007F</c>, or a
