@@ -144,11 +144,19 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         _output.Write(raw);
     }
 
-    /// <summary>Where a one-line event's data is in its raw bytes: after <c>data: </c> (or <c>data:</c>) when that is the first line.</summary>
-    private static int DataOffset(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> data) =>
-        raw.StartsWith("data: "u8) && raw[6..].StartsWith(data) ? 6
-        : raw.StartsWith("data:"u8) && raw[5..].StartsWith(data) ? 5
-        : raw.IndexOf(data);
+    /// <summary>Where a one-line event's data is in its raw bytes. An event that is <c>data: </c> (or <c>data:</c>), then as many
+    /// bytes as the data has, then only line ends, has its data right there (a line end inside would have cut it shorter); any
+    /// other event is searched.</summary>
+    private static int DataOffset(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> data)
+    {
+        var at = raw.StartsWith("data: "u8) ? 6 : raw.StartsWith("data:"u8) ? 5 : -1;
+        if (at > 0 && raw.Length - at - data.Length is >= 1 and <= 4 && raw[(at + data.Length)..].IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0)
+        {
+            return at;
+        }
+
+        return raw.IndexOf(data);
+    }
 
     public void OnPassthrough(ReadOnlySpan<byte> raw)
     {

@@ -429,36 +429,72 @@ internal static class JsonText
     public static bool TryFindLastNullProperty(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedMember, out int cutStart, out int cutEnd)
     {
         cutStart = cutEnd = 0;
-        var end = json.TrimEnd(" \t\r\n"u8).Length;
+        var end = SkipWhitespaceBack(json, json.Length);
         if (end == 0 || json[end - 1] != (byte)'}')
         {
             return false;
         }
 
-        var member = json[..(end - 1)].TrimEnd(" \t\r\n"u8);
-        if (!member.EndsWith(quotedMember))
+        var memberEnd = SkipWhitespaceBack(json, end - 1);
+        if (!json[..memberEnd].EndsWith(quotedMember))
         {
             return false;
         }
 
-        var nameAt = member.Length - quotedMember.Length;
-        var before = json[..nameAt].TrimEnd(" \t\r\n"u8);
-        if (before.IsEmpty || before[^1] != (byte)',' || !IsDelimiterQuote(json, nameAt))
+        var nameAt = memberEnd - quotedMember.Length;
+        var comma = SkipWhitespaceBack(json, nameAt) - 1;
+        if (comma <= 0 || json[comma] != (byte)',' || !IsDelimiterQuote(json, nameAt))
         {
             return false;
         }
 
-        var previousEnd = before[..^1].TrimEnd(" \t\r\n"u8).Length;
-        var name = quotedMember[..(quotedMember.IndexOf((byte)':') is var colon and >= 0 ? colon : 0)];
-        if (previousEnd == 0 || json[previousEnd - 1] is (byte)'{' or (byte)','
-            || name.IsEmpty || IndexOfQuoted(json[..nameAt], name) >= 0 || MayHaveEscapedLetter(json[..nameAt]))
+        var previousEnd = SkipWhitespaceBack(json, comma);
+        if (previousEnd == 0 || json[previousEnd - 1] is (byte)'{' or (byte)',')
         {
             return false;
+        }
+
+        // Another member of that name before it (a string "name" anywhere, or an escape that may spell one): the full path decides.
+        var name = quotedMember[..(quotedMember.IndexOf((byte)':') + 1)];
+        if (name.Length < 3 || name[^1] != (byte)':')
+        {
+            return false;
+        }
+
+        name = name[..^1];
+        var before = json[..nameAt];
+        var pos = 0;
+        while (pos < before.Length)
+        {
+            var hit = IndexOfNameStart(before[pos..], name.Slice(1, 2));
+            if (hit < 0)
+            {
+                break;
+            }
+
+            hit += pos;
+            var rest = before[hit..];
+            if (rest[0] == (byte)'\\' ? MayHaveEscapedLetter(rest[..Math.Min(6, rest.Length)]) : rest.StartsWith(name) && IsDelimiterQuote(before, hit))
+            {
+                return false;
+            }
+
+            pos = hit + 1;
         }
 
         cutStart = previousEnd;
-        cutEnd = member.Length;
+        cutEnd = memberEnd;
         return true;
+    }
+
+    private static int SkipWhitespaceBack(ReadOnlySpan<byte> json, int end)
+    {
+        while (end > 0 && json[end - 1] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+        {
+            end--;
+        }
+
+        return end;
     }
 
     /// <summary>Writes <paramref name="json"/> with every top-level property named <paramref name="propertyName"/> whose value is
