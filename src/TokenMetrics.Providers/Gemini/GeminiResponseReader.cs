@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.Rewriting;
@@ -116,6 +117,25 @@ internal class GeminiResponseReader : JsonDocumentReader
 
     protected override void OnEnd() => Usage = _usage.ToTokenUsage();
 
+    public override void Dispose()
+    {
+        if (_template is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_template);
+            _template = null;
+            _templateLength = 0;
+        }
+
+        if (_slots is not null)
+        {
+            ArrayPool<GeminiUsageSlot>.Shared.Return(_slots);
+            _slots = null;
+            _slotCount = 0;
+        }
+
+        base.Dispose();
+    }
+
     private static ReadOnlySpan<byte> UsageName => "\"usageMetadata\""u8;
 
     /// <summary>The per-chunk fast path: a chunk whose only member that counts is its <c>usageMetadata</c> is read by searching
@@ -162,7 +182,7 @@ internal class GeminiResponseReader : JsonDocumentReader
         }
 
         // The object itself and the members after it are read, so their names are checked as they are read.
-        _slots ??= new GeminiUsageSlot[16];
+        _slots ??= ArrayPool<GeminiUsageSlot>.Shared.Rent(16);
         var cursor = new JsonCursor(json[(at + UsageName.Length)..]);
         if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk, _slots, out var slotCount))
         {
@@ -196,7 +216,12 @@ internal class GeminiResponseReader : JsonDocumentReader
         {
             if (_template is null || _template.Length < suffix.Length)
             {
-                _template = new byte[Math.Max(256, suffix.Length)];
+                if (_template is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(_template);
+                }
+
+                _template = ArrayPool<byte>.Shared.Rent(Math.Max(256, suffix.Length));
             }
 
             suffix.CopyTo(_template);
