@@ -181,7 +181,9 @@ internal class GeminiResponseReader : JsonDocumentReader
             return false;
         }
 
-        // The object itself and the members after it are read, so their names are checked as they are read.
+        // The object itself and the members after it are read, so their names are checked as they are read. The slots are
+        // rewritten as it is read: the kept object no longer matches them until it is replaced below.
+        _templateLength = 0;
         _slots ??= ArrayPool<GeminiUsageSlot>.Shared.Rent(16);
         var cursor = new JsonCursor(json[(at + UsageName.Length)..]);
         if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk, _slots, out var slotCount))
@@ -196,14 +198,12 @@ internal class GeminiResponseReader : JsonDocumentReader
                 || name.SequenceEqual("error"u8) || name.SequenceEqual("promptFeedback"u8) || name.SequenceEqual("candidates"u8)
                 || (ResponseModel is null && name.SequenceEqual("modelVersion"u8)) || (ResponseId is null && name.SequenceEqual("responseId"u8)))
             {
-                _templateLength = 0;
                 return false;
             }
         }
 
         if (!cursor.Take((byte)'}') || !cursor.AtEnd())
         {
-            _templateLength = 0;
             return false;
         }
 
@@ -211,7 +211,6 @@ internal class GeminiResponseReader : JsonDocumentReader
 
         // Kept for the next chunk (a usage object of a few hundred bytes at most; anything larger is read each time).
         var suffix = json[at..];
-        _templateLength = 0;
         if (slotCount >= 0 && suffix.Length <= 1024)
         {
             if (_template is null || _template.Length < suffix.Length)

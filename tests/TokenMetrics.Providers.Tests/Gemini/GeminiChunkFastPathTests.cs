@@ -128,6 +128,25 @@ public class GeminiChunkFastPathTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AChunkThatFailsHalfwayThroughItsUsage_DoesNotLeaveItsPlacesForTheNext()
+    {
+        // B is read by the fast path up to an unknown modality (its counts' places recorded), then declines; C has A's shape
+        // again and must be read at A's places, not B's.
+        const string A = "{\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":10,\"candidatesTokenCount\":5,\"totalTokenCount\":15}}";
+        const string B = "{\"candidates\":[],\"usageMetadata\":{\"totalTokenCount\":77,\"promptTokenCount\":11,\"candidatesTokenCount\":6,\"promptTokensDetails\":[{\"modality\":\"MODALITY_X\",\"tokenCount\":1}]}}";
+        const string C = "{\"candidates\":[],\"usageMetadata\":{\"promptTokenCount\":12,\"candidatesTokenCount\":7,\"totalTokenCount\":19}}";
+        var body = Encoding.UTF8.GetBytes(string.Concat(new[] { A.Replace("5", "4").Replace("15", "14"), A, B, C }.Select(chunk => "data: " + chunk + "\r\n\r\n")));
+
+        var full = VendorHarness.Run(() => new GeminiResponseReader(DocumentFraming.Sse, 1 << 20, streaming: true) { UsageChunkFastPath = false }, body);
+        var reader = (GeminiResponseReader)VendorHarness.Run(() => new GeminiResponseReader(DocumentFraming.Sse, 1 << 20, streaming: true), body);
+
+        Assert.Equal(VendorHarness.Fingerprint(full), VendorHarness.Fingerprint(reader));
+        Assert.Equal(12, reader.Usage!.InputTokenCount);
+        Assert.Equal(19, reader.Usage.TotalTokenCount);
+        Assert.Equal(2, reader.FastChunks);
+    }
+
+    [Fact]
     public void MalformedChunkWithoutUsage_IsStillCounted()
     {
         var body = Stream("{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"cut", middles: 1);
