@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using TokenMetrics.Providers.Json;
 using TokenMetrics.Providers.Rewriting;
@@ -18,10 +20,11 @@ internal class GeminiResponseReader : JsonDocumentReader
     private readonly bool _streaming;
     private GeminiUsage _usage;
 
-    // The fast path's last usage object (from the member name to the end of the chunk) and where its counts were.
+    // The fast path's last usage object (from the member name to the end of the chunk), and after it in the same pooled
+    // buffer where its counts were.
+    private const int MaxSlots = 16;
     private byte[]? _template;
     private int _templateLength;
-    private GeminiUsageSlot[]? _slots;
     private int _slotCount;
 
     public GeminiResponseReader(DocumentFraming framing, int maxDocumentBytes, bool streaming)
@@ -126,17 +129,15 @@ internal class GeminiResponseReader : JsonDocumentReader
             _templateLength = 0;
         }
 
-        if (_slots is not null)
-        {
-            ArrayPool<GeminiUsageSlot>.Shared.Return(_slots);
-            _slots = null;
-            _slotCount = 0;
-        }
-
         base.Dispose();
     }
 
     private static ReadOnlySpan<byte> UsageName => "\"usageMetadata\""u8;
+
+    /// <summary>Where the slots start in the template buffer: a kept usage object is at most this long.</summary>
+    private const int SlotsAt = 1024;
+
+    private Span<GeminiUsageSlot> Slots() => MemoryMarshal.Cast<byte, GeminiUsageSlot>(_template.AsSpan(SlotsAt, MaxSlots * Unsafe.SizeOf<GeminiUsageSlot>()));
 
     /// <summary>The per-chunk fast path: a chunk whose only member that counts is its <c>usageMetadata</c> is read by searching
     /// for that member and reading it and the members after it, instead of parsing the whole chunk (mostly answer text).</summary>
@@ -169,7 +170,7 @@ internal class GeminiResponseReader : JsonDocumentReader
             && JsonText.EqualExceptDigits(json[templateAt..], _template.AsSpan(0, _templateLength))
             && JsonText.IsDelimiterQuote(json, templateAt)
             && !PrefixMayMatter(json[..templateAt])
-            && GeminiUsage.TryReadSlots(json[(templateAt + UsageName.Length)..], _slots.AsSpan(0, _slotCount), _usage, out var same))
+            && GeminiUsage.TryReadSlots(json[(templateAt + UsageName.Length)..], Slots()[.._slotCount], _usage, out var same))
         {
             _usage = _usage.MergeLatest(same);
             return true;
@@ -184,9 +185,9 @@ internal class GeminiResponseReader : JsonDocumentReader
         // The object itself and the members after it are read, so their names are checked as they are read. The slots are
         // rewritten as it is read: the kept object no longer matches them until it is replaced below.
         _templateLength = 0;
-        _slots ??= ArrayPool<GeminiUsageSlot>.Shared.Rent(16);
+        Span<GeminiUsageSlot> slots = stackalloc GeminiUsageSlot[MaxSlots];
         var cursor = new JsonCursor(json[(at + UsageName.Length)..]);
-        if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk, _slots, out var slotCount))
+        if (!cursor.Take((byte)':') || !GeminiUsage.TryReadPlain(ref cursor, _usage, out var chunk, slots, out var slotCount))
         {
             return false;
         }
@@ -211,19 +212,12 @@ internal class GeminiResponseReader : JsonDocumentReader
 
         // Kept for the next chunk (a usage object of a few hundred bytes at most; anything larger is read each time).
         var suffix = json[at..];
-        if (slotCount >= 0 && suffix.Length <= 1024)
+        if (slotCount >= 0 && suffix.Length <= SlotsAt)
         {
-            if (_template is null || _template.Length < suffix.Length)
-            {
-                if (_template is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(_template);
-                }
-
-                _template = ArrayPool<byte>.Shared.Rent(Math.Max(256, suffix.Length));
-            }
+            _template ??= ArrayPool<byte>.Shared.Rent(SlotsAt + (MaxSlots * Unsafe.SizeOf<GeminiUsageSlot>()));
 
             suffix.CopyTo(_template);
+            slots[..slotCount].CopyTo(Slots());
             _templateLength = suffix.Length;
             _slotCount = slotCount;
         }

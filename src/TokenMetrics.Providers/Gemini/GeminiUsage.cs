@@ -118,7 +118,7 @@ internal struct GeminiUsage
     /// <param name="usage">The counts read.</param>
     /// <param name="slots">Receives where each count was read (offsets from where the cursor started), in reading order.</param>
     /// <param name="slotCount">The number of slots, or -1 when there were more than <paramref name="slots"/> holds.</param>
-    public static bool TryReadPlain(ref JsonCursor cursor, in GeminiUsage previous, out GeminiUsage usage, Span<GeminiUsageSlot> slots, out int slotCount)
+    public static bool TryReadPlain(ref JsonCursor cursor, in GeminiUsage previous, out GeminiUsage usage, scoped Span<GeminiUsageSlot> slots, out int slotCount)
     {
         usage = default;
         slotCount = 0;
@@ -163,7 +163,7 @@ internal struct GeminiUsage
                 else if (cursor.TryReadCount(out var count))
                 {
                     Field(ref usage, field) = count;
-                    AddSlot(slots, ref slotCount, new GeminiUsageSlot(cursor.NumberStart, cursor.Position - cursor.NumberStart, field, null));
+                    AddSlot(slots, ref slotCount, new GeminiUsageSlot(cursor.NumberStart, cursor.Position - cursor.NumberStart, field));
                 }
                 else
                 {
@@ -210,17 +210,23 @@ internal struct GeminiUsage
                 value = (value * 10) + (d - '0');
             }
 
-            if (slot.Field >= 0)
+            if (slot.Code < DetailCode)
             {
-                Field(ref usage, slot.Field) = value;
-            }
-            else if (slot.Field == CandidateDetail)
-            {
-                candidateModalities.Set(slot.Detail!, value);
+                Field(ref usage, slot.Code) = value;
             }
             else
             {
-                promptModalities.Set(slot.Detail!, value);
+                // A detail: its list (prompt side 0-2, candidates 3) and modality, as PlainDetailNames holds them.
+                var kind = (slot.Code - DetailCode) / 5;
+                var name = PlainDetailNames[kind][(slot.Code - DetailCode) % 5];
+                if (kind < 3)
+                {
+                    promptModalities.Set(name, value);
+                }
+                else
+                {
+                    candidateModalities.Set(name, value);
+                }
             }
         }
 
@@ -292,8 +298,8 @@ internal struct GeminiUsage
         }
     }
 
-    private const int PromptDetail = -1;
-    private const int CandidateDetail = -2;
+    // Slot codes: 0-5 a count field (see Field), DetailCode + list * 5 + modality a detail entry.
+    private const int DetailCode = 8;
 
     /// <summary>The count field a member name sets, as <see cref="Read(ref Utf8JsonReader, in GeminiUsage)"/> maps it (an index for
     /// <see cref="Field"/>), or -1 for other names.</summary>
@@ -355,7 +361,7 @@ internal struct GeminiUsage
     ];
 
     /// <summary>The plain twin of <see cref="ReadModalities"/>: objects of scalar members with a known modality name and a plain count.</summary>
-    private static bool TryReadPlainModalities(ref JsonCursor cursor, int kind, ref ModalityMap target, Span<GeminiUsageSlot> slots, ref int slotCount)
+    private static bool TryReadPlainModalities(ref JsonCursor cursor, int kind, ref ModalityMap target, scoped Span<GeminiUsageSlot> slots, ref int slotCount)
     {
         if (!cursor.Take((byte)'['))
         {
@@ -420,9 +426,8 @@ internal struct GeminiUsage
 
             if (modality >= 0 && count is { } c)
             {
-                var detail = PlainDetailNames[kind][modality];
-                target.Set(detail, c);
-                AddSlot(slots, ref slotCount, new GeminiUsageSlot(countStart, countLength, kind < 3 ? PromptDetail : CandidateDetail, detail));
+                target.Set(PlainDetailNames[kind][modality], c);
+                AddSlot(slots, ref slotCount, new GeminiUsageSlot(countStart, countLength, DetailCode + (kind * 5) + modality));
             }
         }
         while (cursor.Take((byte)','));
@@ -544,6 +549,6 @@ internal struct GeminiUsage
         : reader.GetString() ?? "UNSPECIFIED";
 }
 
-/// <summary>Where <see cref="GeminiUsage.TryReadPlain"/> read a count: its digits, and the field (0-5) or detail map (-1 prompt side,
-/// -2 candidates) with the detail's name, so the next chunk's count can be read at the same place.</summary>
-internal readonly record struct GeminiUsageSlot(int Offset, int Length, int Field, string? Detail);
+/// <summary>Where <see cref="GeminiUsage.TryReadPlain"/> read a count: its digits, and what it sets (a count field, or a detail
+/// list and modality), so the next chunk's count can be read at the same place. Unmanaged: kept in a pooled byte buffer.</summary>
+internal readonly record struct GeminiUsageSlot(int Offset, int Length, int Code);
