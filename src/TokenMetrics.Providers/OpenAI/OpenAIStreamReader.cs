@@ -115,10 +115,17 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         // Remove the "usage":null member that exists only because include_usage was injected.
         var raw = sseEvent.Raw;
-        if (_transform && sseEvent.HasData && data.IndexOf((byte)'\n') < 0 && data.IndexOf("\"usage\":null"u8) >= 0)
+        if (_transform && sseEvent.HasData && data.IndexOf((byte)'\n') < 0)
         {
-            var at = raw.IndexOf(data);
-            if (at >= 0)
+            // OpenAI writes it last: found from the end, without reading the chunk.
+            if (JsonText.TryFindLastNullProperty(data, "\"usage\":null"u8, out var cutStart, out var cutEnd) && DataOffset(raw, data) is var offset and >= 0)
+            {
+                _output.Write(raw[..(offset + cutStart)]);
+                _output.Write(raw[(offset + cutEnd)..]);
+                return;
+            }
+
+            if (data.IndexOf("\"usage\":null"u8) >= 0 && DataOffset(raw, data) is var at and >= 0)
             {
                 var output = _output;
                 output.Write(raw[..at]);
@@ -135,6 +142,20 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         }
 
         _output.Write(raw);
+    }
+
+    /// <summary>Where a one-line event's data is in its raw bytes. An event that is <c>data: </c> (or <c>data:</c>), then as many
+    /// bytes as the data has, then only line ends, has its data right there (a line end inside would have cut it shorter); any
+    /// other event is searched.</summary>
+    private static int DataOffset(ReadOnlySpan<byte> raw, ReadOnlySpan<byte> data)
+    {
+        var at = raw.StartsWith("data: "u8) ? 6 : raw.StartsWith("data:"u8) ? 5 : -1;
+        if (at > 0 && raw.Length - at - data.Length is >= 1 and <= 4 && raw[(at + data.Length)..].IndexOfAnyExcept((byte)'\r', (byte)'\n') < 0)
+        {
+            return at;
+        }
+
+        return raw.IndexOf(data);
     }
 
     public void OnPassthrough(ReadOnlySpan<byte> raw)

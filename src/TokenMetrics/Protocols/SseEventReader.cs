@@ -198,7 +198,8 @@ internal sealed class SseEventReader : IDisposable
             return;
         }
 
-        var colon = line.IndexOf((byte)':');
+        // "data:" first: nearly every line is one.
+        var colon = line.Length >= 5 && line[4] == (byte)':' && line.StartsWith("data"u8) ? 4 : line.IndexOf((byte)':');
         ReadOnlySpan<byte> name;
         ReadOnlySpan<byte> value;
         if (colon < 0)
