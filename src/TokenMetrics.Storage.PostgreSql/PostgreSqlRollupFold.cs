@@ -55,7 +55,7 @@ internal sealed class PostgreSqlRollupFold
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    sums.Add(Read(reader));
+                    sums.Add(RollupRecord.Read(reader, costUnits: false));
                 }
             }
         }
@@ -123,32 +123,5 @@ internal sealed class PostgreSqlRollupFold
         }
 
         return true;
-    }
-
-    private static RollupRecord Read(NpgsqlDataReader reader)
-    {
-        string? S(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-        long? L(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
-        return new RollupRecord
-        {
-            Ts = reader.GetInt64(0),
-            Provider = S(1),
-            Model = S(2),
-            UserId = S(3),
-            Consumer = S(4),
-            SessionId = S(5),
-            Status = S(6),
-            Feature = S(7),
-            Source = reader.GetString(8),
-            InputTokens = L(9),
-            OutputTokens = L(10),
-            TotalTokens = L(11),
-            CachedTokens = L(12),
-            CacheWriteTokens = L(13),
-            ReasoningTokens = L(14),
-            DurationTicks = reader.GetInt64(15),
-            Cost = reader.IsDBNull(16) ? null : reader.GetDecimal(16),
-            Currency = S(17),
-        };
     }
 }

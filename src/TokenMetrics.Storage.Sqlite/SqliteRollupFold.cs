@@ -49,29 +49,7 @@ internal sealed class SqliteRollupFold : IDisposable
         {
             while (reader.Read())
             {
-                string? Text(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-                long? Long(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
-                sums.Add(new RollupRecord
-                {
-                    Ts = reader.GetInt64(0),
-                    Provider = Text(1),
-                    Model = Text(2),
-                    UserId = Text(3),
-                    Consumer = Text(4),
-                    SessionId = Text(5),
-                    Status = reader.GetString(6),
-                    Feature = Text(7),
-                    Source = reader.GetString(8),
-                    InputTokens = Long(9),
-                    OutputTokens = Long(10),
-                    TotalTokens = Long(11),
-                    CachedTokens = Long(12),
-                    CacheWriteTokens = Long(13),
-                    ReasoningTokens = Long(14),
-                    DurationTicks = reader.GetInt64(15),
-                    CostUnits = Long(16),
-                    Currency = Text(17),
-                });
+                sums.Add(RollupRecord.Read(reader, costUnits: true));
             }
         }
 

@@ -241,6 +241,38 @@ internal struct RollupRecord
     /// <summary>The currency, or null.</summary>
     public string? Currency;
 
+    /// <summary>Reads a record's rollup columns from a row of <see cref="StoreRollup.SourceColumns"/>.</summary>
+    /// <param name="reader">The reader, on the row.</param>
+    /// <param name="costUnits">Whether the cost column holds integer units (SQLite) rather than a decimal (PostgreSQL).</param>
+    /// <returns>The values.</returns>
+    public static RollupRecord Read(System.Data.Common.DbDataReader reader, bool costUnits)
+    {
+        string? S(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+        long? L(int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetInt64(ordinal);
+        return new RollupRecord
+        {
+            Ts = reader.GetInt64(0),
+            Provider = S(1),
+            Model = S(2),
+            UserId = S(3),
+            Consumer = S(4),
+            SessionId = S(5),
+            Status = S(6),
+            Feature = S(7),
+            Source = reader.GetString(8),
+            InputTokens = L(9),
+            OutputTokens = L(10),
+            TotalTokens = L(11),
+            CachedTokens = L(12),
+            CacheWriteTokens = L(13),
+            ReasoningTokens = L(14),
+            DurationTicks = reader.GetInt64(15),
+            CostUnits = costUnits ? L(16) : null,
+            Cost = !costUnits && !reader.IsDBNull(16) ? reader.GetDecimal(16) : null,
+            Currency = S(17),
+        };
+    }
+
     /// <summary>Returns a dimension key by index (provider, model, user, consumer, session, status, feature).</summary>
     /// <param name="index">The index.</param>
     /// <returns>The key.</returns>

@@ -81,37 +81,16 @@ internal static class UsageRow
         Int64(ref w, usage.CachedInputTokenCount);
         Int64(ref w, usage.CacheWriteInputTokenCount);
         Int64(ref w, usage.ReasoningTokenCount);
-        if (usage.InputTokenDetails is { } input)
-        {
-            w.Json(json.Write(input, escapeNul, StoreValues.WriteCounts));
-        }
-        else
-        {
-            w.Null();
-        }
+        Json(ref w, json, usage.InputTokenDetails, escapeNul, StoreValues.WriteCounts);
 
-        if (usage.OutputTokenDetails is { } output)
-        {
-            w.Json(json.Write(output, escapeNul, StoreValues.WriteCounts));
-        }
-        else
-        {
-            w.Null();
-        }
+        Json(ref w, json, usage.OutputTokenDetails, escapeNul, StoreValues.WriteCounts);
 
         w.Text(StoreValues.SourceName(r.Source));
         Text(ref w, r.EstimationMethod, escapeNul);
         Text(ref w, r.UserId, escapeNul);
         Text(ref w, r.Consumer, escapeNul);
         Text(ref w, r.SessionId, escapeNul);
-        if (r.Tags is { } tags)
-        {
-            w.Json(json.Write(tags, escapeNul, StoreValues.WriteTags));
-        }
-        else
-        {
-            w.Null();
-        }
+        Json(ref w, json, r.Tags, escapeNul, StoreValues.WriteTags);
 
         Text(ref w, r.ClientName, escapeNul);
         w.Text(StoreValues.LayerName(r.Layer));
@@ -137,13 +116,20 @@ internal static class UsageRow
         Text(ref w, r.Currency, escapeNul);
         Text(ref w, r.PricedModel, escapeNul);
         Text(ref w, r.Feature, escapeNul);
-        if (r.Content is { } content)
+        Json(ref w, json, r.Content, escapeNul, StoreValues.WriteContent);
+    }
+
+    private static void Json<TWriter, T>(ref TWriter w, JsonScratch json, T? value, bool escapeNul, Action<Utf8JsonWriter, T, bool> write)
+        where TWriter : struct, IUsageRowWriter
+        where T : class
+    {
+        if (value is null)
         {
-            w.Json(json.Write(content, escapeNul, StoreValues.WriteContent));
+            w.Null();
         }
         else
         {
-            w.Null();
+            w.Json(json.Write(value, escapeNul, write));
         }
     }
 
