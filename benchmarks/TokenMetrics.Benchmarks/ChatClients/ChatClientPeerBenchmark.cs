@@ -124,12 +124,7 @@ public class ChatClientPeerBenchmark
     {
         var total = await Bare();
         _expected += CallsPerInvoke;
-        await _exporter!.WaitForAsync(_expected);
-        while (_recorder!.GetStatistics().Queued > 0)
-        {
-            await Task.Yield();
-        }
-
+        await _exporter!.WaitForPipelineAsync(_expected, _recorder!);
         return total;
     }
 

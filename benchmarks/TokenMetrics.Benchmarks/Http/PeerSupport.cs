@@ -50,6 +50,17 @@ internal sealed class SignallingExporter : ITokenUsageExporter
 
         return waiter.Task;
     }
+
+    /// <summary>Completes when <paramref name="target"/> records have been exported here and every other lane of
+    /// <paramref name="recorder"/> has caught up too (the meter exporter's lane works beside this one).</summary>
+    public async Task WaitForPipelineAsync(long target, TokenUsageRecorder recorder)
+    {
+        await WaitForAsync(target);
+        while (recorder.GetStatistics().Queued > 0)
+        {
+            await Task.Yield();
+        }
+    }
 }
 
 /// <summary>An in-memory exporter's collection that keeps nothing (a benchmark makes millions of spans) but counts, and lets a
