@@ -33,8 +33,6 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override int CostSumColumns => 1;
 
-    public override object CostToColumn(decimal cost) => cost;
-
     public override decimal ReadCost(DbDataReader reader, int ordinal) => reader.GetDecimal(ordinal);
 
     public override string SumCost() => "COALESCE(SUM(u.cost), 0)";

@@ -41,8 +41,6 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override int CostSumColumns => 2;
 
-    public override object CostToColumn(decimal cost) => StoreValues.ToCostUnits(cost);
-
     public override decimal ReadCost(DbDataReader reader, int ordinal) => StoreValues.FromCostUnits(reader.GetInt64(ordinal));
 
     public override string SumCost() => "CAST(COALESCE(SUM(u.cost / 1000000), 0) AS BIGINT), CAST(COALESCE(SUM(u.cost % 1000000), 0) AS BIGINT)";

@@ -52,11 +52,6 @@ internal abstract class StoreDialect
     /// <summary>Gets how many select-list columns <see cref="SumCost"/> produces.</summary>
     public abstract int CostSumColumns { get; }
 
-    /// <summary>Converts a cost to the value stored in the <c>cost</c> column.</summary>
-    /// <param name="cost">The cost.</param>
-    /// <returns>The column value.</returns>
-    public abstract object CostToColumn(decimal cost);
-
     /// <summary>Reads a non-null <c>cost</c> column.</summary>
     /// <param name="reader">The reader.</param>
     /// <param name="ordinal">The column.</param>

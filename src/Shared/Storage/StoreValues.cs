@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -136,9 +135,6 @@ internal static class StoreValues
     /// <summary>The effective model a record is grouped under: response, else routed, else request model.</summary>
     public static string? EffectiveModel(TokenUsageRecord record) => record.ResponseModel ?? record.RoutedModel ?? record.RequestModel;
 
-    public static string? CountsToJson(IReadOnlyDictionary<string, long>? counts, bool escapeNul) =>
-        counts is null ? null : ToJsonString(counts, escapeNul, static (w, c, e) => WriteCounts(w, c, e));
-
     /// <summary>Writes token-count details as one JSON object (keys through <see cref="Encode"/>).</summary>
     public static void WriteCounts(Utf8JsonWriter writer, IReadOnlyDictionary<string, long> counts, bool escapeNul)
     {
@@ -150,9 +146,6 @@ internal static class StoreValues
 
         writer.WriteEndObject();
     }
-
-    public static string? TagsToJson(IReadOnlyDictionary<string, string>? tags, bool escapeNul) =>
-        tags is null ? null : ToJsonString(tags, escapeNul, static (w, t, e) => WriteTags(w, t, e));
 
     /// <summary>Writes tags as one JSON object of strings (keys and values through <see cref="Encode"/>).</summary>
     public static void WriteTags(Utf8JsonWriter writer, IReadOnlyDictionary<string, string> tags, bool escapeNul)
@@ -200,13 +193,9 @@ internal static class StoreValues
         return result;
     }
 
-    /// <summary>Writes captured content as JSON in the record's JSON shape (<c>question</c>, <c>answer</c>, <c>reasoning</c>,
-    /// <c>tool_calls</c>: <c>index</c>, <c>id</c>, <c>type</c>, <c>name</c>, <c>arguments</c>; nulls omitted); strings through
-    /// <see cref="Encode"/>.</summary>
-    public static string? ContentToJson(TokenUsageContent? content, bool escapeNul) =>
-        content is null ? null : ToJsonString(content, escapeNul, static (w, c, e) => WriteContent(w, c, e));
-
-    /// <summary>Writes captured content as one JSON object (see <see cref="ContentToJson"/>).</summary>
+    /// <summary>Writes captured content as one JSON object in the record's JSON shape (<c>question</c>, <c>answer</c>,
+    /// <c>reasoning</c>, <c>tool_calls</c>: <c>index</c>, <c>id</c>, <c>type</c>, <c>name</c>, <c>arguments</c>; nulls omitted);
+    /// strings through <see cref="Encode"/>.</summary>
     public static void WriteContent(Utf8JsonWriter writer, TokenUsageContent content, bool escapeNul)
     {
         void Text(string name, string? value)
@@ -239,17 +228,6 @@ internal static class StoreValues
         }
 
         writer.WriteEndObject();
-    }
-
-    private static string ToJsonString<T>(T value, bool escapeNul, Action<Utf8JsonWriter, T, bool> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(64);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            write(writer, value, escapeNul);
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     public static TokenUsageContent? ContentFromJson(string? json, bool escapeNul)

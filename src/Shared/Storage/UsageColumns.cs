@@ -25,16 +25,16 @@ internal enum ColumnKind
     /// <summary>Boolean (SQLite: 0/1).</summary>
     Bool,
 
-    /// <summary>An exact money amount (<see cref="decimal"/>); each store picks its exact representation
-    /// (<see cref="StoreDialect.CostToColumn"/>).</summary>
+    /// <summary>An exact money amount (<see cref="decimal"/>); each store picks its exact representation (SQLite: integer units
+    /// of <see cref="StoreValues.CostUnitsPerCurrencyUnit"/>; PostgreSQL: <c>numeric</c>).</summary>
     Cost,
 }
 
-/// <summary>One column of the usage table: its name, kind and how its value comes from a record.</summary>
+/// <summary>One column of the usage table: its name and kind. A record's values are written by <see cref="UsageRow.Write"/>, in
+/// the same order, and read back by <see cref="UsageColumns.Read"/>.</summary>
 /// <param name="Name">The column name (a constant, never from input).</param>
 /// <param name="Kind">The kind.</param>
-/// <param name="Get">Reads the value from a record (strings already encoded for the store); <see langword="null"/> for SQL NULL.</param>
-internal sealed record UsageColumn(string Name, ColumnKind Kind, Func<TokenUsageRecord, bool, object?> Get);
+internal sealed record UsageColumn(string Name, ColumnKind Kind);
 
 /// <summary>The columns of the usage table, shared by every SQL store, and the mapping between a row and a record.</summary>
 internal static class UsageColumns
@@ -42,52 +42,52 @@ internal static class UsageColumns
     /// <summary>Gets the stored columns in insert and select order.</summary>
     public static IReadOnlyList<UsageColumn> All { get; } =
     [
-        new("id", ColumnKind.Id, static (r, _) => r.Id),
-        new("ts", ColumnKind.Int64, static (r, _) => StoreValues.ToUtcTicks(r.Timestamp)),
-        new("ts_offset_min", ColumnKind.Int32, static (r, _) => (int)r.Timestamp.Offset.TotalMinutes),
-        new("provider", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Provider, e)),
-        new("operation", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Operation, e)),
-        new("request_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.RequestModel, e)),
-        new("routed_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.RoutedModel, e)),
-        new("response_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ResponseModel, e)),
-        new("model", ColumnKind.Text, static (r, e) => StoreValues.Encode(StoreValues.EffectiveModel(r), e)),
-        new("response_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ResponseId, e)),
-        new("is_streaming", ColumnKind.Bool, static (r, _) => r.IsStreaming),
-        new("status", ColumnKind.Text, static (r, _) => StoreValues.StatusName(r.Status)),
-        new("error_type", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ErrorType, e)),
-        new("http_status", ColumnKind.Int32, static (r, _) => r.HttpStatusCode),
-        new("duration_ticks", ColumnKind.Int64, static (r, _) => r.Duration.Ticks),
-        new("first_chunk_ticks", ColumnKind.Int64, static (r, _) => r.TimeToFirstChunk?.Ticks),
-        new("endpoint", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Endpoint, e)),
-        new("server_address", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ServerAddress, e)),
-        new("server_port", ColumnKind.Int32, static (r, _) => r.ServerPort),
-        new("input_tokens", ColumnKind.Int64, static (r, _) => r.Usage.InputTokenCount),
-        new("output_tokens", ColumnKind.Int64, static (r, _) => r.Usage.OutputTokenCount),
-        new("total_tokens", ColumnKind.Int64, static (r, _) => r.Usage.TotalTokenCount),
-        new("cached_tokens", ColumnKind.Int64, static (r, _) => r.Usage.CachedInputTokenCount),
-        new("cache_write_tokens", ColumnKind.Int64, static (r, _) => r.Usage.CacheWriteInputTokenCount),
-        new("reasoning_tokens", ColumnKind.Int64, static (r, _) => r.Usage.ReasoningTokenCount),
-        new("input_details", ColumnKind.Json, static (r, e) => StoreValues.CountsToJson(r.Usage.InputTokenDetails, e)),
-        new("output_details", ColumnKind.Json, static (r, e) => StoreValues.CountsToJson(r.Usage.OutputTokenDetails, e)),
-        new("source", ColumnKind.Text, static (r, _) => StoreValues.SourceName(r.Source)),
-        new("estimation_method", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.EstimationMethod, e)),
-        new("user_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.UserId, e)),
-        new("consumer", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Consumer, e)),
-        new("session_id", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.SessionId, e)),
-        new("tags", ColumnKind.Json, static (r, e) => StoreValues.TagsToJson(r.Tags, e)),
-        new("client_name", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.ClientName, e)),
-        new("layer", ColumnKind.Text, static (r, _) => StoreValues.LayerName(r.Layer)),
+        new("id", ColumnKind.Id),
+        new("ts", ColumnKind.Int64),
+        new("ts_offset_min", ColumnKind.Int32),
+        new("provider", ColumnKind.Text),
+        new("operation", ColumnKind.Text),
+        new("request_model", ColumnKind.Text),
+        new("routed_model", ColumnKind.Text),
+        new("response_model", ColumnKind.Text),
+        new("model", ColumnKind.Text),
+        new("response_id", ColumnKind.Text),
+        new("is_streaming", ColumnKind.Bool),
+        new("status", ColumnKind.Text),
+        new("error_type", ColumnKind.Text),
+        new("http_status", ColumnKind.Int32),
+        new("duration_ticks", ColumnKind.Int64),
+        new("first_chunk_ticks", ColumnKind.Int64),
+        new("endpoint", ColumnKind.Text),
+        new("server_address", ColumnKind.Text),
+        new("server_port", ColumnKind.Int32),
+        new("input_tokens", ColumnKind.Int64),
+        new("output_tokens", ColumnKind.Int64),
+        new("total_tokens", ColumnKind.Int64),
+        new("cached_tokens", ColumnKind.Int64),
+        new("cache_write_tokens", ColumnKind.Int64),
+        new("reasoning_tokens", ColumnKind.Int64),
+        new("input_details", ColumnKind.Json),
+        new("output_details", ColumnKind.Json),
+        new("source", ColumnKind.Text),
+        new("estimation_method", ColumnKind.Text),
+        new("user_id", ColumnKind.Text),
+        new("consumer", ColumnKind.Text),
+        new("session_id", ColumnKind.Text),
+        new("tags", ColumnKind.Json),
+        new("client_name", ColumnKind.Text),
+        new("layer", ColumnKind.Text),
 
         // Schema version 2: the tool-loop round of a record.
-        new("operation_id", ColumnKind.Text, static (r, _) => r.OperationId?.ToString("D")),
-        new("round_index", ColumnKind.Int32, static (r, _) => r.RoundIndex),
+        new("operation_id", ColumnKind.Text),
+        new("round_index", ColumnKind.Int32),
 
         // Schema version 3: price, feature and captured content.
-        new("cost", ColumnKind.Cost, static (r, _) => r.Cost),
-        new("currency", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Currency, e)),
-        new("priced_model", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.PricedModel, e)),
-        new("feature", ColumnKind.Text, static (r, e) => StoreValues.Encode(r.Feature, e)),
-        new("content", ColumnKind.Json, static (r, e) => StoreValues.ContentToJson(r.Content, e)),
+        new("cost", ColumnKind.Cost),
+        new("currency", ColumnKind.Text),
+        new("priced_model", ColumnKind.Text),
+        new("feature", ColumnKind.Text),
+        new("content", ColumnKind.Json),
     ];
 
     /// <summary>Gets the comma-separated column names, in <see cref="All"/> order.</summary>
