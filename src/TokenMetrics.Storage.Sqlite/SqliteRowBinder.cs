@@ -25,9 +25,6 @@ internal struct SqliteRowBinder : IUsageRowWriter
         _index = firstIndex;
     }
 
-    /// <summary>Gets the position the next value binds to.</summary>
-    public readonly int NextIndex => _index;
-
     public void Null() => Check(_handle != 0 ? SqliteNativeBind.Null(_handle, _index++) : SQLitePCL.raw.sqlite3_bind_null(_statement, _index++));
 
     public void Id(Guid id)
@@ -38,7 +35,7 @@ internal struct SqliteRowBinder : IUsageRowWriter
         Check(_handle != 0 ? SqliteNativeBind.Blob(_handle, _index++, bytes) : SQLitePCL.raw.sqlite3_bind_blob(_statement, _index++, bytes));
     }
 
-    public void Text(string value) => Json(_text.Encode(value));
+    public void Text(string value) => Utf8(_text.Encode(value));
 
     public void Int64(long value) => Check(_handle != 0 ? SqliteNativeBind.Int64(_handle, _index++, value) : SQLitePCL.raw.sqlite3_bind_int64(_statement, _index++, value));
 
@@ -46,9 +43,11 @@ internal struct SqliteRowBinder : IUsageRowWriter
 
     public void Bool(bool value) => Int64(value ? 1 : 0);
 
-    public void Json(ReadOnlySpan<byte> utf8) => Check(_handle != 0 ? SqliteNativeBind.Text(_handle, _index++, utf8) : SQLitePCL.raw.sqlite3_bind_text(_statement, _index++, utf8));
+    public void Json(ReadOnlySpan<byte> utf8) => Utf8(utf8);
 
     public void Cost(decimal cost) => Int64(StoreValues.ToCostUnits(cost));
+
+    private void Utf8(ReadOnlySpan<byte> text) => Check(_handle != 0 ? SqliteNativeBind.Text(_handle, _index++, text) : SQLitePCL.raw.sqlite3_bind_text(_statement, _index++, text));
 
     private static void Check(int rc)
     {

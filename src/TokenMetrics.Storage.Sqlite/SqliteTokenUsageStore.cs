@@ -375,7 +375,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
 
             _foldRange = writer.CreateCommand();
-            _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0), (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) FROM tm_usage";
+            _foldRange.CommandText = "SELECT (SELECT folded_seq FROM tm_rollup_state), COALESCE(MAX(seq), 0) FROM tm_usage";
             _fold = writer.CreateCommand();
             _fold.CommandText = "UPDATE tm_rollup_state SET folded_seq = @to";
             _ = _fold.Parameters.Add("@to", SqliteType.Integer);
@@ -386,7 +386,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             using (var reader = await _foldRange.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 _ = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                _unfolded = reader.GetInt64(2);
+
+                // Rows past the watermark are never deleted (retention takes folded ones only) and take consecutive rowids.
+                _unfolded = Math.Max(0, reader.GetInt64(1) - reader.GetInt64(0));
             }
 
             Volatile.Write(ref _writer, writer);
