@@ -29,9 +29,9 @@ internal sealed class PostgreSqlRollupFold
         // Created once per session, emptied at each commit (as the write's stage table).
         _stage = "CREATE TEMP TABLE IF NOT EXISTS " + RollupStage + " ON COMMIT DELETE ROWS AS SELECT " + StoreRollup.ColumnList(dialect) + " FROM "
             + dialect.RollupTable + " WITH NO DATA; CREATE TEMP TABLE IF NOT EXISTS " + SessionStage + " ON COMMIT DELETE ROWS AS SELECT "
-            + StoreSessionSummary.Columns + " FROM " + dialect.SessionTable + " WITH NO DATA";
+            + StoreSessionSummary.Columns(dialect) + " FROM " + dialect.SessionTable + " WITH NO DATA";
         _copyRollup = "COPY " + RollupStage + " (" + StoreRollup.ColumnList(dialect) + ") FROM STDIN (FORMAT BINARY)";
-        _copySession = "COPY " + SessionStage + " (" + StoreSessionSummary.Columns + ") FROM STDIN (FORMAT BINARY)";
+        _copySession = "COPY " + SessionStage + " (" + StoreSessionSummary.Columns(dialect) + ") FROM STDIN (FORMAT BINARY)";
         // work_mem for this transaction only: the upsert sorts its rows into one lock order (StoreRollup.Upsert), and 10,000
         // records' rows (about 25,000, 6 MB) spill to disk at the default 4 MB.
         _apply = "SET LOCAL work_mem = '64MB'; " + StoreRollup.UpsertRows(dialect, RollupStage) + "; " + StoreSessionSummary.UpsertRows(dialect, SessionStage)

@@ -151,5 +151,16 @@ internal static class PostgreSqlSchema
         [
             $"ALTER TABLE {s}.tm_usage_rollup SET (fillfactor = 80)",
         ]),
+
+        // Rollup queries (issue 16): a sessions page ranked all the inside sessions' summary rows (about 100,000 over 30 days) to
+        // keep 20. It now reads the first offset + limit of them in the page's order (StoreSessionSummary.AppendRanking) through
+        // these indexes (ties on the id are sorted within equal keys); the last-record order already has ix_tm_usage_session_last.
+        // Sessions straddling an edge are those started less than a day before it (ix_tm_usage_session_first) or the few longer ones.
+        new(8, "sessions summary indexed in the cost and token page orders, and its long sessions",
+        [
+            $"CREATE INDEX ix_tm_usage_session_cost ON {s}.tm_usage_session (cost DESC, last_ts DESC)",
+            $"CREATE INDEX ix_tm_usage_session_tokens ON {s}.tm_usage_session (total_tokens DESC, last_ts DESC)",
+            $"CREATE INDEX ix_tm_usage_session_long ON {s}.tm_usage_session (last_ts) WHERE " + StoreSessionSummary.LongSession,
+        ]),
     ];
 }

@@ -27,7 +27,11 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
     // Keys hashed in the unique index: a btree entry cannot hold a very long model or session id; md5 can.
     public override string RollupConflictTarget => "(dim, grain, bucket, dnull, md5(dkey), priced, md5(ccy))";
 
-    public override string RollupCostValues(int sign) => (sign < 0 ? "-" : string.Empty) + "COALESCE(SUM(u.cost), 0)";
+    public override IReadOnlyList<string> RollupCostExpressions(int sign) => [(sign < 0 ? "-" : string.Empty) + "COALESCE(SUM(u.cost), 0)"];
+
+    public override string IndexedKey(string column) => "md5(" + column + ")";
+
+    public override string SessionCostKey => "cost";
 
     public override string CostSortKey(bool rollup) => "COALESCE(SUM(u.cost), 0)";
 

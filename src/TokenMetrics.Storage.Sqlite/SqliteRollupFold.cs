@@ -4,7 +4,7 @@ using TokenMetrics.Storage.Internal;
 
 namespace TokenMetrics.Storage.Sqlite;
 
-/// <summary>Folds records into SQLite's rollup: their rollup rows summed in memory (<see cref="RollupAccumulator"/>: the records the
+/// <summary>Folds records into SQLite's rollup and session summary: their rollup rows summed in memory (<see cref="RollupAccumulator"/>: the records the
 /// store just wrote, or a range read back), then each distinct row upserted by one prepared statement bound by position.</summary>
 /// <remarks>The same rows as <see cref="StoreRollup.Upsert"/> (which retention and migration 4 still use; the contract tests compare
 /// the rollup with the record scan). Why not that statement: SQLite evaluates its grouping as a sort of 15 rows per record, about
@@ -17,6 +17,7 @@ internal sealed class SqliteRollupFold : IDisposable
 
     private readonly SqliteCommand _select;
     private readonly SQLitePCL.sqlite3_stmt _upsert;
+    private readonly SQLitePCL.sqlite3_stmt _upsertSession;
     private readonly SqliteConnection _connection;
     private readonly SqliteTextBuffer _text = new();
 
@@ -35,13 +36,15 @@ internal sealed class SqliteRollupFold : IDisposable
             + ") ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
         var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out _upsert);
         SqliteException.ThrowExceptionForRC(rc, connection.Handle);
+        rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, StoreSessionSummary.UpsertValues(dialect), out _upsertSession);
+        SqliteException.ThrowExceptionForRC(rc, connection.Handle);
     }
 
     /// <summary>Adds the records with sequence in (<paramref name="from"/>, <paramref name="to"/>] to the rollup, inside the
     /// caller's transaction, reading them back.</summary>
     public void Fold(SqliteTransaction transaction, long from, long to)
     {
-        var sums = new RollupAccumulator(sessions: false);
+        var sums = new RollupAccumulator(sessions: true);
         _select.Transaction = transaction;
         _select.Parameters[0].Value = from;
         _select.Parameters[1].Value = to;
@@ -74,18 +77,37 @@ internal sealed class SqliteRollupFold : IDisposable
                 binder.Int64(value);
             }
 
-            var rc = SQLitePCL.raw.sqlite3_step(_upsert);
-            _ = SQLitePCL.raw.sqlite3_reset(_upsert);
-            if (rc != SQLitePCL.raw.SQLITE_DONE)
-            {
-                SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
-            }
+            Step(_upsert);
+        }
+
+        foreach (var (key, sum) in sums.Sessions)
+        {
+            var binder = new SqliteRowBinder(_upsertSession, _text, 1);
+            binder.Text(key);
+            binder.Int64(sum.FirstTs);
+            binder.Int64(sum.LastTs);
+            binder.Int64(sum.Calls);
+            binder.Int64(sum.TotalTokens);
+            binder.Int64(sum.CostHi);
+            binder.Int64(sum.CostLo);
+            Step(_upsertSession);
+        }
+    }
+
+    private void Step(SQLitePCL.sqlite3_stmt statement)
+    {
+        var rc = SQLitePCL.raw.sqlite3_step(statement);
+        _ = SQLitePCL.raw.sqlite3_reset(statement);
+        if (rc != SQLitePCL.raw.SQLITE_DONE)
+        {
+            SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
         }
     }
 
     public void Dispose()
     {
         _ = SQLitePCL.raw.sqlite3_finalize(_upsert);
+        _ = SQLitePCL.raw.sqlite3_finalize(_upsertSession);
         _select.Dispose();
     }
 }

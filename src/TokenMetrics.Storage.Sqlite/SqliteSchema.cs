@@ -287,5 +287,23 @@ internal static class SqliteSchema
         [
             "DROP TABLE IF EXISTS tm_usage_tag",
         ]),
+
+        // Rollup queries (issue 16): ranking 100,000 sessions over 30 days grouped every session-hour rollup row in the range (about
+        // 125,000: 0.1 s). The summary has one row per session, kept by the fold, with an index in each page order (cost, tokens,
+        // last record; ties by id, as the page breaks them), so a page reads about its length of rows; sessions straddling the
+        // range's edges (found by first_ts, or among the few sessions longer than a day) are summed from their session-hour rows,
+        // read by key through the partial rollup index.
+        new(8, "per-session summary for the sessions ranking, indexed in each page order (backfilled from the folded records)",
+        [
+            "CREATE TABLE tm_usage_session (skey TEXT NOT NULL PRIMARY KEY, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, calls INTEGER NOT NULL, "
+                + "total_tokens INTEGER NOT NULL, cost_hi INTEGER NOT NULL, cost_lo INTEGER NOT NULL) WITHOUT ROWID",
+            StoreSessionSummary.Backfill(SqliteStoreDialect.Instance, "u.seq <= (SELECT folded_seq FROM tm_rollup_state)"),
+            "CREATE INDEX ix_tm_usage_session_last ON tm_usage_session (last_ts DESC, skey)",
+            "CREATE INDEX ix_tm_usage_session_cost ON tm_usage_session (" + SqliteStoreDialect.Instance.SessionCostKey + " DESC, last_ts DESC, skey)",
+            "CREATE INDEX ix_tm_usage_session_tokens ON tm_usage_session (total_tokens DESC, last_ts DESC, skey)",
+            "CREATE INDEX ix_tm_usage_session_first ON tm_usage_session (first_ts, last_ts)",
+            "CREATE INDEX ix_tm_usage_session_long ON tm_usage_session (last_ts, first_ts) WHERE " + StoreSessionSummary.LongSession,
+            "CREATE INDEX ix_tm_usage_rollup_session ON tm_usage_rollup (dkey, bucket) WHERE dim = " + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ]),
     ];
 }

@@ -24,14 +24,28 @@ internal sealed class SqliteStoreDialect : StoreDialect
     /// <inheritdoc/>
     public override string? RollupStateTable => "tm_rollup_state";
 
+    /// <inheritdoc/>
+    public override string? SessionTable => "tm_usage_session";
+
+    public override string Least => "MIN";
+
+    // Without statistics SQLite takes any range on an indexed column as selective; "+" keeps the rank and key probes on the
+    // index the query means (the page order's, the partial session-key index of the rollup).
+    public override string Unindexed(string column) => "+" + column;
+
+    public override string RollupSessionKeyHint => " INDEXED BY ix_tm_usage_rollup_session";
+
+    // The expression of ix_tm_usage_session_cost (schema 8): an ORDER BY on it walks that index.
+    public override string SessionCostKey => "(cost_hi * 1000000.0 + cost_lo)";
+
     public override IReadOnlyList<string> RollupCostColumns { get; } = ["cost_hi", "cost_lo"];
 
     public override string Greatest => "MAX";
 
-    public override string RollupCostValues(int sign)
+    public override IReadOnlyList<string> RollupCostExpressions(int sign)
     {
         var s = sign < 0 ? "-" : string.Empty;
-        return $"CAST({s}COALESCE(SUM(u.cost / 1000000), 0) AS BIGINT), CAST({s}COALESCE(SUM(u.cost % 1000000), 0) AS BIGINT)";
+        return [$"CAST({s}COALESCE(SUM(u.cost / 1000000), 0) AS BIGINT)", $"CAST({s}COALESCE(SUM(u.cost % 1000000), 0) AS BIGINT)"];
     }
 
     // A REAL of the two exact integer sums: the same value from records and from the rollup, so both paths order alike.

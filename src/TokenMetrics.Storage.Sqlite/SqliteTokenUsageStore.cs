@@ -42,7 +42,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // The rollup rows of the records this instance wrote since the last fold, and the sequence range they fill: the fold uses them
     // when the range past the watermark is exactly theirs (no other writer, no skipped duplicate, no crash leftover), and reads
     // the records back otherwise.
-    private readonly RollupAccumulator _pending = new(sessions: false);
+    private readonly RollupAccumulator _pending = new(sessions: true);
     private long _pendingFrom;
     private long _pendingTo;
     private bool _pendingValid = true;
@@ -570,12 +570,14 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 .Append("INSERT INTO tm_doomed (seq) SELECT seq FROM tm_usage WHERE ts < " + cutoffParameter
                     + " AND seq <= (SELECT folded_seq FROM tm_rollup_state) ORDER BY ts LIMIT " + limitParameter + "; ") // folded records only
                 .Append("WITH " + StoreRollup.Ctes + " " + StoreRollup.Upsert(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)", -1) + "; ")
+                .Append(StoreSessionSummary.Subtract(SqliteStoreDialect.Instance, "tm_usage", "u.seq IN (SELECT seq FROM tm_doomed)") + "; ")
                 .Append("DELETE FROM tm_usage WHERE seq IN (SELECT seq FROM tm_doomed); ")
 
                 // A new record takes the rowid after the largest one left: when the newest rows went, the watermark comes down to
                 // it (every row left is folded), so new records are past it and get folded.
                 .Append("UPDATE tm_rollup_state SET folded_seq = MIN(folded_seq, (SELECT COALESCE(MAX(seq), 0) FROM tm_usage)); ")
-                .Append(StoreRollup.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + ";");
+                .Append(StoreRollup.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + "; ")
+                .Append(StoreSessionSummary.DeleteEmpty(SqliteStoreDialect.Instance, cutoffParameter) + ";");
             int deleted;
             var command = sql.CreateCommand(writer, transaction);
             await using (command.ConfigureAwait(false))

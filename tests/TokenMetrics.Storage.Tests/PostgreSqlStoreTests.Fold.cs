@@ -78,7 +78,7 @@ public sealed partial class PostgreSqlStoreTests
     }
 
     [Fact]
-    public async Task Initialize_Version5Schema_MigratesTo7_OldRecordsFoldedOnceNewOnesFoldedAfter()
+    public async Task Initialize_Version5Schema_MigratesToLatest_OldRecordsFoldedOnceNewOnesFoldedAfter()
     {
         // A version-5 schema (rollup kept by every write, no sequence, no watermark): made here by undoing migrations 7 and 6 on a
         // new one whose records are all folded, which is what a version-5 store holds.
@@ -90,13 +90,13 @@ public sealed partial class PostgreSqlStoreTests
         }
 
         await ExecuteAsync(
-            $"ALTER TABLE \"{schema}\".tm_usage_rollup RESET (fillfactor); DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7; " +
+            PostgreSqlUndoVersion8(schema) + $"ALTER TABLE \"{schema}\".tm_usage_rollup RESET (fillfactor); DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7; " +
             $"DROP TABLE \"{schema}\".tm_rollup_state; ALTER TABLE \"{schema}\".tm_usage DROP COLUMN seq; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 6");
 
         await using (var upgraded = NewPgStore(schema))
         {
             await upgraded.InitializeAsync();
-            Assert.Equal(7L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
+            Assert.Equal(8L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
             Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM \"{schema}\".tm_usage WHERE seq IS NULL"));
             Assert.Equal(await ScalarAsync($"SELECT max(seq) FROM \"{schema}\".tm_usage"), await ScalarAsync($"SELECT folded_seq FROM \"{schema}\".tm_rollup_state"));
             Assert.Equal(old.Count, await RolledUpCallsAsync(schema)); // not folded a second time
@@ -111,7 +111,7 @@ public sealed partial class PostgreSqlStoreTests
     }
 
     [Fact]
-    public async Task Initialize_Version6Schema_MigratesTo7_UnfoldedRecordsFoldedAfter()
+    public async Task Initialize_Version6Schema_MigratesToLatest_UnfoldedRecordsFoldedAfter()
     {
         // A version-6 schema holding folded records and records past the watermark (a store stopped before its fold).
         var schema = NewSchema();
@@ -128,13 +128,13 @@ public sealed partial class PostgreSqlStoreTests
             FoldThreshold = long.MaxValue,
         };
         await stopped.WriteAsync(unfolded, Ct);
-        await ExecuteAsync($"ALTER TABLE \"{schema}\".tm_usage_rollup RESET (fillfactor); DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7");
+        await ExecuteAsync(PostgreSqlUndoVersion8(schema) + $"ALTER TABLE \"{schema}\".tm_usage_rollup RESET (fillfactor); DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7");
         Assert.Equal(folded.Count, await RolledUpCallsAsync(schema));
 
         await using (var upgraded = NewPgStore(schema))
         {
             await upgraded.InitializeAsync();
-            Assert.Equal(7L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
+            Assert.Equal(8L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
             Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{schema}' AND c.relname = 'tm_usage_rollup' AND 'fillfactor=80' = ANY (c.reloptions)"));
             await AssertRollupEqualsScanAsync(upgraded, folded.Count + unfolded.Count);
             await upgraded.FoldAsync();

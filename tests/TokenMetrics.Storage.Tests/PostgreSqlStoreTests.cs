@@ -10,6 +10,11 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
 {
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Takes a schema back to version 7: the session summary's page-order and long-session indexes go.</summary>
+    private static string PostgreSqlUndoVersion8(string schema) =>
+        $"DROP INDEX \"{schema}\".ix_tm_usage_session_cost, \"{schema}\".ix_tm_usage_session_tokens, \"{schema}\".ix_tm_usage_session_long; "
+        + $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 8; ";
+
     private PostgreSqlTokenUsageStore NewPgStore(string schema, TimeSpan? retention = null, TimeProvider? timeProvider = null) =>
         new(new PostgreSqlTokenUsageStoreOptions { ConnectionString = server.ConnectionString, Schema = schema, Retention = retention, BatchSize = 700 }, timeProvider: timeProvider);
 
@@ -48,7 +53,7 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(8L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -74,7 +79,7 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
-                $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7; " +
+                PostgreSqlUndoVersion8(schema) + $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 7; " +
                 $"DROP TABLE \"{schema}\".tm_rollup_state; ALTER TABLE \"{schema}\".tm_usage DROP COLUMN seq; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 6; " +
                 $"DROP TABLE \"{schema}\".tm_usage_session; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 5; " +
                 $"DROP TABLE \"{schema}\".tm_usage_rollup; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 4; " +
@@ -101,7 +106,7 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(7, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(8, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

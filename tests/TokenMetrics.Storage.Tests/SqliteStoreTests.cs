@@ -29,7 +29,14 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     /// <summary>Takes a new database back to schema version 4: the record indexes migration 5 dropped come back.</summary>
-    internal const string UndoVersion7 = """
+    internal const string UndoVersion8 = """
+        DROP TABLE tm_usage_session;
+        DROP INDEX ix_tm_usage_rollup_session;
+        DELETE FROM tm_schema_version WHERE version = 8;
+
+        """;
+
+    internal const string UndoVersion7 = UndoVersion8 + """
         CREATE TABLE tm_usage_tag (usage_seq INTEGER NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (usage_seq, key)) WITHOUT ROWID;
         CREATE INDEX ix_tm_usage_tag_key_value ON tm_usage_tag (key, value, usage_seq);
         INSERT INTO tm_usage_tag (usage_seq, key, value) SELECT u.seq, j.key, j.value FROM tm_usage u, json_each(u.tags) j WHERE u.tags IS NOT NULL;
@@ -91,7 +98,7 @@ public sealed class SqliteStoreTests : StoreContractTests
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", (string?)await command.ExecuteScalarAsync());
         command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-        Assert.Equal(7L, (long?)await command.ExecuteScalarAsync());
+        Assert.Equal(8L, (long?)await command.ExecuteScalarAsync());
     }
 
     [Fact]
@@ -161,7 +168,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 10 + (SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'tm_usage_tag%' OR name = 'ix_tm_usage_tag_key_value')";
-            Assert.Equal(70L, (long?)await command.ExecuteScalarAsync()); // version 7, no tag table
+            Assert.Equal(80L, (long?)await command.ExecuteScalarAsync()); // version 8, no tag table
         }
     }
 
@@ -206,7 +213,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT (SELECT MAX(version) FROM tm_schema_version) * 1000000 + (SELECT folded_seq FROM tm_rollup_state) - (SELECT MAX(seq) FROM tm_usage)";
-            Assert.Equal(7_000_000L, (long?)await command.ExecuteScalarAsync());
+            Assert.Equal(8_000_000L, (long?)await command.ExecuteScalarAsync());
         }
     }
 
@@ -271,7 +278,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(8L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -352,7 +359,7 @@ public sealed class SqliteStoreTests : StoreContractTests
             await connection.OpenAsync();
             await using var command = connection.CreateCommand();
             command.CommandText = "SELECT MAX(version) FROM tm_schema_version";
-            Assert.Equal(7L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(8L, (long)(await command.ExecuteScalarAsync())!);
         }
     }
 
@@ -442,6 +449,72 @@ public sealed class SqliteStoreTests : StoreContractTests
                 Assert.Equal(DescribeWithCost(scan), DescribeWithCost(rollup));
             }
         }
+
+        // The session summary was kept by the same fold, whichever path it took.
+        Assert.Equal(await SessionPagesAsync(store, rollup: false), await SessionPagesAsync(store, rollup: true));
+    }
+
+    [Fact]
+    public async Task Initialize_Version7Database_MigratesToVersion8_SummaryFromFoldedRecordsOnly()
+    {
+        // A database of schema version 7 with records past the watermark: made by undoing migration 8 on a new, folded one and
+        // copying some of its records under new ids and sequences (unfolded). The summary is backfilled from the folded records
+        // only: the fold adds the others later, and the pages stay equal to the scan before and after it.
+        var path = DbPath();
+        var random = new Random(8);
+        var records = Enumerable.Range(0, 400).Select(i => Rec(T0.AddMinutes(random.Next(0, 3 * 24 * 60)), input: 10 + i, session: "s" + (i % 37))
+            with { Cost = i % 5 == 0 ? null : 0.001m * (i % 11), Currency = i % 6 == 0 ? "EUR" : "USD" }).ToList();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            await store.WriteAsync(records, Ct);
+        }
+
+        await using (var connection = new SqliteConnection($"Data Source={path}"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = UndoVersion8 + """
+                CREATE TEMP TABLE copied AS SELECT * FROM tm_usage WHERE session_id IN ('s1', 's2', 's30') OR seq % 9 = 0;
+                UPDATE copied SET seq = NULL, id = randomblob(16), ts = ts + 600000000;
+                INSERT INTO tm_usage SELECT * FROM copied;
+                SELECT (SELECT COUNT(*) FROM tm_usage WHERE seq > (SELECT folded_seq FROM tm_rollup_state)) * 10 + (SELECT MAX(version) FROM tm_schema_version);
+                """;
+            var unfolded = (long)(await command.ExecuteScalarAsync())!;
+            Assert.True(unfolded / 10 > 40 && unfolded % 10 == 7, $"{unfolded}");
+        }
+
+        SqliteConnection.ClearAllPools();
+        await using (var upgraded = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }) { FoldThreshold = long.MaxValue })
+        {
+            var scan = await SessionPagesAsync(upgraded, rollup: false);
+            Assert.Equal(scan, await SessionPagesAsync(upgraded, rollup: true));
+            await upgraded.FoldAsync();
+            Assert.Equal(scan, await SessionPagesAsync(upgraded, rollup: false));
+            Assert.Equal(scan, await SessionPagesAsync(upgraded, rollup: true));
+        }
+    }
+
+    /// <summary>Every session page over four ranges (whole and cut), three orders and two page sizes, described in full.</summary>
+    private async Task<List<string>> SessionPagesAsync(SqliteTokenUsageStore store, bool rollup)
+    {
+        store.UseRollup = rollup;
+        var pages = new List<string>();
+        foreach (var (from, to) in new (DateTimeOffset?, DateTimeOffset?)[] { (null, null), (T0, T0.AddDays(4)), (T0.AddHours(30), T0.AddHours(50)), (T0.AddDays(1), null) })
+        {
+            foreach (var sort in new[] { TokenUsageSessionSort.Updated, TokenUsageSessionSort.Cost, TokenUsageSessionSort.Tokens })
+            {
+                foreach (var (offset, limit) in new[] { (0, 5), (3, 1000) })
+                {
+                    var sessions = await store.GetSessionsAsync(new TokenUsageSessionQuery { From = from, To = to, SortBy = sort, Offset = offset, Limit = limit }, Ct);
+                    pages.Add($"{from}-{to} {sort} {offset}: " + string.Join("; ", sessions.Select(s =>
+                        $"{s.SessionId} {s.Totals.Calls} {s.Totals.TotalTokens} {string.Join(',', s.Totals.Costs.OrderBy(c => c.Key).Select(c => c.Key + "=" + c.Value))} {s.UpdatedAt:O}")));
+                }
+            }
+        }
+
+        store.UseRollup = true;
+        Assert.True(pages.Sum(p => p.Length) > 5_000, "too few sessions described");
+        return pages;
     }
 
     [Fact]

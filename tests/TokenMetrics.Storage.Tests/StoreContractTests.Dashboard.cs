@@ -235,24 +235,27 @@ public abstract partial class StoreContractTests
     }
 
     [Fact]
-    public async Task SessionRanking_RollupEqualsScan_ShortSessionsInsideAndAcrossRangeEdges_AfterRetention()
+    public async Task SessionRanking_RollupEqualsScan_SessionsInsideAndAcrossRangeEdges_AfterRetention()
     {
-        // Short sessions (a few rounds over up to 3 hours) at random times: every range has sessions wholly inside it (ranked
-        // from PostgreSQL's per-session summary) and sessions crossing its edges (summed from the rollup), with ties in cost.
+        // Short sessions (a few rounds over up to 3 hours) and long ones (over up to 3 days) at random times: every range has
+        // sessions wholly inside it (ranked from the per-session summary) and sessions crossing its edges, started less or more
+        // than a day before them (summed from the rollup), with ties in cost.
         var store = await NewStoreAsync();
         var day0 = new DateTimeOffset(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
         var random = new Random(4321);
         var records = new List<TokenUsageRecord>();
-        for (var s = 0; s < 300; s++)
+        for (var s = 0; s < 320; s++)
         {
+            // The last 20 are long (rounds over up to three days): they cross edges more than a day after they start.
             var start = day0.AddMinutes(random.Next(0, 4 * 24 * 60));
-            var rounds = random.Next(1, 6);
+            var rounds = s < 300 ? random.Next(1, 6) : random.Next(3, 8);
+            var span = s < 300 ? 180 : 3 * 24 * 60;
             for (var r = 0; r < rounds; r++)
             {
                 var cost = random.Next(5) == 0 ? (decimal?)null : random.Next(1, 40) / 100m;
                 records.Add(new TokenUsageRecord
                 {
-                    Timestamp = start.AddMinutes(random.Next(0, 180)),
+                    Timestamp = start.AddMinutes(random.Next(0, span)),
                     RequestModel = "m" + random.Next(3),
                     SessionId = "s" + s,
                     Usage = new TokenUsage { InputTokenCount = random.Next(1, 50) * 10, OutputTokenCount = random.Next(1, 5) * 10 },

@@ -140,6 +140,8 @@ internal sealed class RollupAccumulator
             s.LastTs = Math.Max(s.LastTs, record.Ts);
             s.Calls++;
             s.TotalTokens += total;
+            s.CostHi += record.CostUnits / 1_000_000 ?? 0;
+            s.CostLo += record.CostUnits % 1_000_000 ?? 0;
             s.Cost = AddCost(s.Cost, record.Cost);
         }
     }
@@ -210,8 +212,14 @@ internal sealed class SessionSums
     /// <summary>Gets or sets the total tokens.</summary>
     public long TotalTokens { get; set; }
 
-    /// <summary>Gets or sets the cost.</summary>
+    /// <summary>Gets or sets the cost (a store keeping decimal costs).</summary>
     public decimal Cost { get; set; }
+
+    /// <summary>Gets or sets the sum of the integer costs' millions (a store keeping costs as units, as the rollup's <c>cost_hi</c>).</summary>
+    public long CostHi { get; set; }
+
+    /// <summary>Gets or sets the sum of the integer costs' remainders below a million (as the rollup's <c>cost_lo</c>).</summary>
+    public long CostLo { get; set; }
 }
 
 /// <summary>The columns of one record the rollup reads (<see cref="StoreRollup.SourceColumns"/>), as stored.</summary>

@@ -35,6 +35,30 @@ internal abstract class StoreDialect
     /// <summary>Gets the SQL function returning the larger of two values (<c>MAX</c> in SQLite, <c>GREATEST</c> in PostgreSQL).</summary>
     public virtual string Greatest => "GREATEST";
 
+    /// <summary>Gets the SQL function returning the smaller of two values (<c>MIN</c> in SQLite, <c>LEAST</c> in PostgreSQL).</summary>
+    public virtual string Least => "LEAST";
+
+    /// <summary>Returns how a text key appears in a unique index (PostgreSQL hashes it: a btree entry cannot hold a very long
+    /// session id; SQLite indexes the text itself).</summary>
+    /// <param name="column">The column or expression.</param>
+    /// <returns>The indexed expression.</returns>
+    public virtual string IndexedKey(string column) => column;
+
+    /// <summary>Returns a column as a condition's operand that no index answers (SQLite: unary <c>+</c>, its documented way to
+    /// steer the planner; PostgreSQL plans from statistics and keeps the column).</summary>
+    /// <param name="column">The column.</param>
+    /// <returns>The operand.</returns>
+    public virtual string Unindexed(string column) => column;
+
+    /// <summary>Gets what follows the rollup table's name when a query reads a few sessions' rows by key: SQLite's
+    /// <c>INDEXED BY</c> its partial session-key index (without statistics its planner prefers the primary key's bucket range,
+    /// every session-hour row of the range); PostgreSQL's planner picks its own from statistics.</summary>
+    public virtual string RollupSessionKeyHint => string.Empty;
+
+    /// <summary>Gets the expression of one <see cref="SessionTable"/> row's cost sort key: the same value
+    /// <see cref="CostSortKey"/> gives for the session's records.</summary>
+    public virtual string SessionCostKey => throw new NotSupportedException();
+
     /// <summary>Gets the conflict target of the rollup's upsert (its unique key, as the store's index declares it).</summary>
     public virtual string RollupConflictTarget => "(dim, grain, bucket, dnull, dkey, priced, ccy)";
 
@@ -47,7 +71,12 @@ internal abstract class StoreDialect
     /// <summary>Returns the select-list fragment giving the rollup's cost columns (<see cref="RollupCostColumns"/>) from records of alias <c>u</c>.</summary>
     /// <param name="sign">1 to add, -1 to subtract.</param>
     /// <returns>The fragment.</returns>
-    public virtual string RollupCostValues(int sign) => throw new NotSupportedException();
+    public string RollupCostValues(int sign) => string.Join(", ", RollupCostExpressions(sign));
+
+    /// <summary>Returns the expressions giving the rollup's cost columns (<see cref="RollupCostColumns"/>, in order) from records of alias <c>u</c>.</summary>
+    /// <param name="sign">1 to add, -1 to subtract.</param>
+    /// <returns>One aggregate expression per cost column.</returns>
+    public virtual IReadOnlyList<string> RollupCostExpressions(int sign) => throw new NotSupportedException();
 
     /// <summary>Gets how many select-list columns <see cref="SumCost"/> produces.</summary>
     public abstract int CostSumColumns { get; }

@@ -338,11 +338,18 @@ internal static class StoreQueries
         // 1. The page: session ids in order (rollup rows of the session dimension when the query is only a range, else records).
         var rollup = useRollup && dialect.RollupTable is not null ? RollupPlan.ForSessions(query) : null;
         var watermark = rollup is null ? null : await ReadWatermarkAsync(connection, dialect, cancellationToken).ConfigureAwait(false);
+        var orderBy = query.SortBy switch
+        {
+            TokenUsageSessionSort.Updated => " ORDER BY 2 DESC, 1",
+            TokenUsageSessionSort.Cost => " ORDER BY 3 DESC, 2 DESC, 1",
+            TokenUsageSessionSort.Tokens => " ORDER BY 4 DESC, 2 DESC, 1",
+            _ => throw new ArgumentException("Unknown sort.", nameof(query)),
+        };
         var page = new SqlText();
         if (rollup is not null && dialect.SessionTable is not null)
         {
             page.Append("SELECT * FROM (");
-            StoreSessionSummary.AppendRanking(page, dialect, query.From?.UtcTicks, query.To?.UtcTicks, watermark);
+            StoreSessionSummary.AppendRanking(page, dialect, query.From?.UtcTicks, query.To?.UtcTicks, watermark, orderBy, page.Add(limit + (long)query.Offset));
             page.Append(") u");
         }
         else if (rollup is not null)
@@ -358,13 +365,7 @@ internal static class StoreQueries
             page.Append(" GROUP BY u.session_id");
         }
 
-        page.Append(query.SortBy switch
-        {
-            TokenUsageSessionSort.Updated => " ORDER BY 2 DESC, 1",
-            TokenUsageSessionSort.Cost => " ORDER BY 3 DESC, 2 DESC, 1",
-            TokenUsageSessionSort.Tokens => " ORDER BY 4 DESC, 2 DESC, 1",
-            _ => throw new ArgumentException("Unknown sort.", nameof(query)),
-        } + " LIMIT " + page.Add(limit) + " OFFSET " + page.Add((long)query.Offset));
+        page.Append(orderBy + " LIMIT " + page.Add(limit) + " OFFSET " + page.Add((long)query.Offset));
 
         var ids = new List<string>();
         var pageCommand = page.CreateCommand(connection);

@@ -168,7 +168,9 @@ internal static class StoreRollup
     /// <param name="hourly">Whether hour rows are needed throughout (hour buckets).</param>
     /// <param name="extra">An extra condition on the rollup row (constants and parameters), or null.</param>
     /// <param name="watermark">The watermark read before the statement (a planner hint, see <see cref="Unfolded"/>), or null.</param>
-    public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra, long? watermark = null)
+    /// <param name="byKey">Whether <paramref name="extra"/> names a few session keys to probe by (<see cref="StoreDialect.RollupSessionKeyHint"/>)
+    /// rather than the bucket range.</param>
+    public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra, long? watermark = null, bool byKey = false)
     {
         var parts = new List<(long Grain, long? From, long? To)>();
         if (hourly || Grains(dimension).Length == 1)
@@ -212,7 +214,9 @@ internal static class StoreRollup
             var g = grain.ToString(CultureInfo.InvariantCulture);
             string? pfParameter = partFrom is { } pf ? sql.Add(pf) : null;
             string? ptParameter = partTo is { } pt ? sql.Add(pt) : null;
-            sql.Append((i == 0 ? string.Empty : " UNION ALL ") + "SELECT " + ColumnList(dialect) + " FROM " + dialect.RollupTable + " WHERE dim = " + dim + " AND grain = " + g);
+            sql.Append((i == 0 ? string.Empty : " UNION ALL ") + "SELECT " + ColumnList(dialect) + " FROM " + dialect.RollupTable
+                + (byKey ? dialect.RollupSessionKeyHint : string.Empty) + " WHERE dim = " + dim + " AND grain = " + g);
+
             if (pfParameter is not null)
             {
                 sql.Append(" AND bucket >= " + pfParameter);
