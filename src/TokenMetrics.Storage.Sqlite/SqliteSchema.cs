@@ -293,7 +293,7 @@ internal static class SqliteSchema
         // last record; ties by id, as the page breaks them), so a page reads about its length of rows; sessions straddling the
         // range's edges (found by first_ts, or among the few sessions longer than a day) are summed from their session-hour rows,
         // read by key through the partial rollup index.
-        new(8, "per-session summary for the sessions ranking, indexed in each page order (backfilled from the folded records)",
+        new(8, "per-session summary for the sessions ranking, indexed in each page order (backfilled from the folded records); day rows indexed by key",
         [
             "CREATE TABLE tm_usage_session (skey TEXT NOT NULL PRIMARY KEY, first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL, calls INTEGER NOT NULL, "
                 + "total_tokens INTEGER NOT NULL, cost_hi INTEGER NOT NULL, cost_lo INTEGER NOT NULL) WITHOUT ROWID",
@@ -304,6 +304,11 @@ internal static class SqliteSchema
             "CREATE INDEX ix_tm_usage_session_first ON tm_usage_session (first_ts, last_ts)",
             "CREATE INDEX ix_tm_usage_session_long ON tm_usage_session (last_ts, first_ts) WHERE " + StoreSessionSummary.LongSession,
             "CREATE INDEX ix_tm_usage_rollup_session ON tm_usage_rollup (dkey, bucket) WHERE dim = " + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
+
+            // A top N of one dimension's keys over whole days (StoreRollup.AppendKeyTotals) reads the day rows in key order, with
+            // the sums it ranks on, from this index alone: no sort of every row (a 30-day ranking of 500 users: 18,000 rows).
+            "CREATE INDEX ix_tm_usage_rollup_day_keys ON tm_usage_rollup (dim, dnull, dkey, bucket, calls, total_tokens, cost_hi, cost_lo) WHERE grain = "
+                + StoreValues.DayTicks.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]),
     ];
 }

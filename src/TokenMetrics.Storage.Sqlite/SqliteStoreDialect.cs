@@ -33,7 +33,10 @@ internal sealed class SqliteStoreDialect : StoreDialect
     // index the query means (the page order's, the partial session-key index of the rollup).
     public override string Unindexed(string column) => "+" + column;
 
-    public override string RollupSessionKeyHint => " INDEXED BY ix_tm_usage_rollup_session";
+    public override string RollupKeyHint(int dimension, long grain) =>
+        dimension == (int)TokenUsageDimensions.Session ? " INDEXED BY ix_tm_usage_rollup_session"
+        : grain == StoreValues.DayTicks ? " INDEXED BY ix_tm_usage_rollup_day_keys"
+        : string.Empty;
 
     // The expression of ix_tm_usage_session_cost (schema 8): an ORDER BY on it walks that index.
     public override string SessionCostKey => "(cost_hi * 1000000.0 + cost_lo)";

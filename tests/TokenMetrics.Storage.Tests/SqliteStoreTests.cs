@@ -32,6 +32,7 @@ public sealed class SqliteStoreTests : StoreContractTests
     internal const string UndoVersion8 = """
         DROP TABLE tm_usage_session;
         DROP INDEX ix_tm_usage_rollup_session;
+        DROP INDEX ix_tm_usage_rollup_day_keys;
         DELETE FROM tm_schema_version WHERE version = 8;
 
         """;

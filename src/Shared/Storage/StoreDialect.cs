@@ -50,10 +50,14 @@ internal abstract class StoreDialect
     /// <returns>The operand.</returns>
     public virtual string Unindexed(string column) => column;
 
-    /// <summary>Gets what follows the rollup table's name when a query reads a few sessions' rows by key: SQLite's
-    /// <c>INDEXED BY</c> its partial session-key index (without statistics its planner prefers the primary key's bucket range,
-    /// every session-hour row of the range); PostgreSQL's planner picks its own from statistics.</summary>
-    public virtual string RollupSessionKeyHint => string.Empty;
+    /// <summary>Returns what follows the rollup table's name when a query reads a few keys' rows of one part (a dimension and a
+    /// grain): SQLite's <c>INDEXED BY</c> the index that finds rows by key (the session rows' partial index, the day rows' key
+    /// index); without statistics its planner prefers the primary key's bucket range, every row of the range. PostgreSQL's
+    /// planner picks its own from statistics.</summary>
+    /// <param name="dimension">The dimension code.</param>
+    /// <param name="grain">The grain in ticks.</param>
+    /// <returns>The hint, or empty.</returns>
+    public virtual string RollupKeyHint(int dimension, long grain) => string.Empty;
 
     /// <summary>Gets the expression of one <see cref="SessionTable"/> row's cost sort key: the same value
     /// <see cref="CostSortKey"/> gives for the session's records.</summary>

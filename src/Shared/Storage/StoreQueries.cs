@@ -40,6 +40,9 @@ internal static class StoreQueries
 
     private const int SumCount = 13;
 
+    /// <summary>Up to this many keys, a query reads their rollup rows by key (an index probe each) rather than the whole bucket range.</summary>
+    private const int ProbedKeys = 50;
+
     private static readonly (TokenUsageDimensions Dimension, string Key, string Column)[] Dimensions =
     [
         (TokenUsageDimensions.Provider, "provider", "u.provider"),
@@ -194,6 +197,22 @@ internal static class StoreQueries
 
         var sql = new SqlText();
         var (keys, groups) = Groups(sql, dialect, query, bucketTicks, rollup is not null);
+
+        // A top N of one dimension's keys: the keys first, ranked on the one or two sums the order needs (a 30-day ranking of 500
+        // users reads 18,000 day rows; 16 sums over each cost 15-30 ms in SQLite, 2-3 cheap), then every sum for those keys only.
+        string? topKeys = null;
+        if (rollup is not null && !rollup.Filtered && rollup.Dimension != 0 && bucketTicks == 0 && query.SortBy != TokenUsageAggregateSort.Time)
+        {
+            var top = await TopKeysAsync(connection, dialect, query, rollup, limit, watermark, cancellationToken).ConfigureAwait(false);
+            if (top.Count == 0)
+            {
+                return [];
+            }
+
+            topKeys = "dnull IN (0, 1) AND dkey IN (" + string.Join(", ", top.Select(k => sql.Add(k ?? string.Empty))) + ")"; // stored text: null is dnull = 1, dkey ''
+
+        }
+
         sql.Append("SELECT ");
         foreach (var group in groups)
         {
@@ -203,7 +222,7 @@ internal static class StoreQueries
         if (rollup is not null)
         {
             sql.Append(RollupSums + ", " + dialect.CostSortKey(true) + " FROM ");
-            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, null, watermark);
+            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, topKeys, watermark, byKey: topKeys is not null && limit <= ProbedKeys);
         }
         else
         {
@@ -268,13 +287,15 @@ internal static class StoreQueries
         {
             // Only the rows of the groups returned (a top 10 of 100,000 sessions reads 10 sessions' rows, not all of them).
             var only = "priced = 1";
-            if (rollup.Dimension != 0 && !rollup.Filtered && result.Count <= 1000)
+            var distinct = rollup.Dimension != 0 && !rollup.Filtered ? result.Select(r => r.Keys[keys[0]]).Distinct().ToList() : [];
+            var probed = distinct.Count is > 0 and <= 1000;
+            if (probed)
             {
-                only += " AND dkey IN (" + string.Join(", ", result.Select(r => r.Keys[keys[0]]).Distinct().Select(k => costSql.Add(StoreValues.Encode(k ?? string.Empty, dialect.EscapesNul)!))) + ")";
+                only += " AND dnull IN (0, 1) AND dkey IN (" + string.Join(", ", distinct.Select(k => costSql.Add(StoreValues.Encode(k ?? string.Empty, dialect.EscapesNul)!))) + ")";
             }
 
             costSql.Append("u.ccy, " + dialect.RollupCostSum + " FROM ");
-            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only, watermark);
+            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only, watermark, byKey: probed && distinct.Count <= ProbedKeys);
         }
         else
         {
@@ -317,6 +338,35 @@ internal static class StoreQueries
         }
 
         return result;
+    }
+
+    /// <summary>Returns the stored keys (null for records without one) of the first <paramref name="limit"/> groups of a single-dimension
+    /// rollup query in its order, ranked on the sums that order reads (the same values and ties as the full query).</summary>
+    private static async ValueTask<List<string?>> TopKeysAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, RollupPlan rollup, int limit, long? watermark, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText().Append("SELECT CASE WHEN u.dnull = 1 THEN NULL ELSE u.dkey END, SUM(u.calls), SUM(u.total_tokens), " + dialect.CostSortKey(true) + " FROM ");
+        StoreRollup.AppendKeyTotals(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark);
+        sql.Append(" GROUP BY u.dnull, u.dkey HAVING SUM(u.calls) > 0 ORDER BY " + query.SortBy switch
+        {
+            TokenUsageAggregateSort.Tokens => "3 DESC, 1",
+            TokenUsageAggregateSort.Cost => "4 DESC, 3 DESC, 1",
+            _ => "2 DESC, 3 DESC, 1",
+        } + " LIMIT " + sql.Add(limit));
+        var keys = new List<string?>();
+        var command = sql.CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    keys.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+                }
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>Runs <see cref="ITokenUsageStore.GetSessionsAsync"/>.</summary>

@@ -168,9 +168,92 @@ internal static class StoreRollup
     /// <param name="hourly">Whether hour rows are needed throughout (hour buckets).</param>
     /// <param name="extra">An extra condition on the rollup row (constants and parameters), or null.</param>
     /// <param name="watermark">The watermark read before the statement (a planner hint, see <see cref="Unfolded"/>), or null.</param>
-    /// <param name="byKey">Whether <paramref name="extra"/> names a few session keys to probe by (<see cref="StoreDialect.RollupSessionKeyHint"/>)
-    /// rather than the bucket range.</param>
+    /// <param name="byKey">Whether <paramref name="extra"/> names a few keys (with <c>dnull IN (0, 1)</c> or <c>dnull = 0</c>) to probe by
+    /// (<see cref="StoreDialect.RollupKeyHint"/>) rather than the bucket range.</param>
     public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra, long? watermark = null, bool byKey = false)
+    {
+        var parts = Parts(dimension, from, to, hourly);
+
+        // The folded rows, then the records past the watermark grouped the same way (a few thousand at most, read through the
+        // sequence's index): the answer is exact before and after a fold, from this process or another one.
+        var dim = dimension.ToString(CultureInfo.InvariantCulture);
+        sql.Append("(SELECT * FROM (");
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var (grain, partFrom, partTo) = parts[i];
+            var g = grain.ToString(CultureInfo.InvariantCulture);
+            string? pfParameter = partFrom is { } pf ? sql.Add(pf) : null;
+            string? ptParameter = partTo is { } pt ? sql.Add(pt) : null;
+            sql.Append((i == 0 ? string.Empty : " UNION ALL ") + "SELECT " + ColumnList(dialect) + " FROM " + dialect.RollupTable
+                + (byKey ? dialect.RollupKeyHint(dimension, grain) : string.Empty) + " WHERE dim = " + dim + " AND grain = " + g);
+
+            if (pfParameter is not null)
+            {
+                sql.Append(" AND bucket >= " + pfParameter);
+            }
+
+            if (ptParameter is not null)
+            {
+                sql.Append(" AND bucket < " + ptParameter);
+            }
+
+            if (extra is not null)
+            {
+                sql.Append(" AND " + extra);
+            }
+
+            if (dialect.RollupStateTable is not null)
+            {
+                // "+u.ts": no index on ts for these terms, so both engines read the few records past the watermark through the
+                // sequence rather than the whole range through the ts index (SQLite chose the latter: 1.8 s for 30 days).
+                var range = (pfParameter is null ? string.Empty : " AND +u.ts >= " + pfParameter) + (ptParameter is null ? string.Empty : " AND +u.ts < " + ptParameter);
+                sql.Append(" UNION ALL " + Rows(dialect, dialect.UsageTable + " u CROSS JOIN (SELECT " + dim + " AS dim, " + g + " AS grain) tm_d", Unfolded(dialect, sql, watermark) + range, 1));
+            }
+        }
+
+        sql.Append(") tm_a" + (extra is null || dialect.RollupStateTable is null ? string.Empty : " WHERE " + extra) + ") u");
+    }
+
+    /// <summary>Appends a derived table <c>(...) u</c> of one dimension's totals per key over [from, to) (columns <c>dnull</c>,
+    /// <c>dkey</c>, <c>calls</c>, <c>total_tokens</c> and the cost columns; a key may have several rows, to be summed): each part of
+    /// the range grouped on its own, so SQLite reads a part's day rows in key order from the covering index of day keys (no sort of
+    /// every row), and the records past the watermark grouped from the records.</summary>
+    /// <param name="sql">The SQL.</param>
+    /// <param name="dialect">The dialect.</param>
+    /// <param name="dimension">The dimension code (not 0).</param>
+    /// <param name="from">The hour-aligned start, or null.</param>
+    /// <param name="to">The hour-aligned end, or null.</param>
+    /// <param name="watermark">The watermark read before the statement (a planner hint, see <see cref="Unfolded"/>), or null.</param>
+    public static void AppendKeyTotals(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, long? watermark)
+    {
+        var costs = dialect.RollupCostColumns;
+        var sums = "SUM(calls) AS calls, SUM(total_tokens) AS total_tokens, " + string.Join(", ", costs.Select(c => "SUM(" + c + ") AS " + c));
+        var dim = dimension.ToString(CultureInfo.InvariantCulture);
+        sql.Append("(");
+        var first = true;
+        foreach (var (grain, partFrom, partTo) in Parts(dimension, from, to, false))
+        {
+            sql.Append((first ? string.Empty : " UNION ALL ") + "SELECT dnull, dkey, " + sums + " FROM " + dialect.RollupTable + " WHERE dim = " + dim
+                + " AND grain = " + grain.ToString(CultureInfo.InvariantCulture)
+                + (partFrom is { } pf ? " AND bucket >= " + sql.Add(pf) : string.Empty) + (partTo is { } pt ? " AND bucket < " + sql.Add(pt) : string.Empty)
+                + " GROUP BY dnull, dkey");
+            first = false;
+        }
+
+        if (dialect.RollupStateTable is not null)
+        {
+            var column = Dimensions.Single(d => d.Code == dimension).Column;
+            sql.Append(" UNION ALL SELECT CASE WHEN " + column + " IS NULL THEN 1 ELSE 0 END, COALESCE(" + column + ", ''), COUNT(*), COALESCE(SUM(" + TotalOfRecord + "), 0), "
+                + dialect.RollupCostValues(1) + " FROM " + dialect.UsageTable + " u WHERE " + Unfolded(dialect, sql, watermark)
+                + (from is { } f ? " AND +u.ts >= " + sql.Add(f) : string.Empty) + (to is { } t ? " AND +u.ts < " + sql.Add(t) : string.Empty) + " GROUP BY 1, 2");
+        }
+
+        sql.Append(") u");
+    }
+
+    /// <summary>Splits [from, to) into the rollup's parts: hour rows for partial days (or throughout when <paramref name="hourly"/>,
+    /// or for a dimension kept by the hour only), day rows for whole days.</summary>
+    private static List<(long Grain, long? From, long? To)> Parts(int dimension, long? from, long? to, bool hourly)
     {
         var parts = new List<(long Grain, long? From, long? To)>();
         if (hourly || Grains(dimension).Length == 1)
@@ -204,44 +287,7 @@ internal static class StoreRollup
             }
         }
 
-        // The folded rows, then the records past the watermark grouped the same way (a few thousand at most, read through the
-        // sequence's index): the answer is exact before and after a fold, from this process or another one.
-        var dim = dimension.ToString(CultureInfo.InvariantCulture);
-        sql.Append("(SELECT * FROM (");
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var (grain, partFrom, partTo) = parts[i];
-            var g = grain.ToString(CultureInfo.InvariantCulture);
-            string? pfParameter = partFrom is { } pf ? sql.Add(pf) : null;
-            string? ptParameter = partTo is { } pt ? sql.Add(pt) : null;
-            sql.Append((i == 0 ? string.Empty : " UNION ALL ") + "SELECT " + ColumnList(dialect) + " FROM " + dialect.RollupTable
-                + (byKey ? dialect.RollupSessionKeyHint : string.Empty) + " WHERE dim = " + dim + " AND grain = " + g);
-
-            if (pfParameter is not null)
-            {
-                sql.Append(" AND bucket >= " + pfParameter);
-            }
-
-            if (ptParameter is not null)
-            {
-                sql.Append(" AND bucket < " + ptParameter);
-            }
-
-            if (extra is not null)
-            {
-                sql.Append(" AND " + extra);
-            }
-
-            if (dialect.RollupStateTable is not null)
-            {
-                // "+u.ts": no index on ts for these terms, so both engines read the few records past the watermark through the
-                // sequence rather than the whole range through the ts index (SQLite chose the latter: 1.8 s for 30 days).
-                var range = (pfParameter is null ? string.Empty : " AND +u.ts >= " + pfParameter) + (ptParameter is null ? string.Empty : " AND +u.ts < " + ptParameter);
-                sql.Append(" UNION ALL " + Rows(dialect, dialect.UsageTable + " u CROSS JOIN (SELECT " + dim + " AS dim, " + g + " AS grain) tm_d", Unfolded(dialect, sql, watermark) + range, 1));
-            }
-        }
-
-        sql.Append(") tm_a" + (extra is null || dialect.RollupStateTable is null ? string.Empty : " WHERE " + extra) + ") u");
+        return parts;
     }
 }
 
@@ -315,7 +361,9 @@ internal sealed class RollupPlan
     /// <param name="hourly">Whether hour rows are needed throughout.</param>
     /// <param name="extra">An extra condition on the rows, or null.</param>
     /// <param name="watermark">The watermark read before the statement (a planner hint), or null.</param>
-    public void AppendSource(SqlText sql, StoreDialect dialect, TokenUsageFilter query, bool hourly, string? extra, long? watermark)
+    /// <param name="byKey">Whether <paramref name="extra"/> names a few keys to probe by (see <see cref="StoreRollup.AppendSource"/>); a
+    /// filtered plan always does.</param>
+    public void AppendSource(SqlText sql, StoreDialect dialect, TokenUsageFilter query, bool hourly, string? extra, long? watermark, bool byKey = false)
     {
         if (_filter is not null)
         {
@@ -323,7 +371,7 @@ internal sealed class RollupPlan
             extra = extra is null ? key : extra + " AND " + key;
         }
 
-        StoreRollup.AppendSource(sql, dialect, Dimension, query.From?.UtcTicks, query.To?.UtcTicks, hourly, extra, watermark);
+        StoreRollup.AppendSource(sql, dialect, Dimension, query.From?.UtcTicks, query.To?.UtcTicks, hourly, extra, watermark, byKey || _filter is not null);
     }
 
     private static bool Aligned(TokenUsageFilter query) =>
