@@ -33,6 +33,8 @@ internal sealed class SqliteStoreDialect : StoreDialect
     // index the query means (the page order's, the partial session-key index of the rollup).
     public override string Unindexed(string column) => "+" + column;
 
+    public override bool RanksKeysFirst => true;
+
     public override string RollupKeyHint(int dimension, long grain) =>
         dimension == (int)TokenUsageDimensions.Session ? " INDEXED BY ix_tm_usage_rollup_session"
         : grain == StoreValues.DayTicks ? " INDEXED BY ix_tm_usage_rollup_day_keys"

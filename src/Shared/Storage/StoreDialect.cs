@@ -50,6 +50,12 @@ internal abstract class StoreDialect
     /// <returns>The operand.</returns>
     public virtual string Unindexed(string column) => column;
 
+    /// <summary>Gets a value indicating whether a top N of one dimension's keys is ranked first on the sums its order reads, then
+    /// summed in full for those keys only (<see cref="RollupKeyHint"/> reads them by key). SQLite: its grouping sorts every row and
+    /// each of 16 sums costs per row, so ranking on 3 sums from a covering index and probing 10 keys is 2-3x faster. PostgreSQL
+    /// hashes its groups and has no index by key over the range, so three passes over the range cost more than one.</summary>
+    public virtual bool RanksKeysFirst => false;
+
     /// <summary>Returns what follows the rollup table's name when a query reads a few keys' rows of one part (a dimension and a
     /// grain): SQLite's <c>INDEXED BY</c> the index that finds rows by key (the session rows' partial index, the day rows' key
     /// index); without statistics its planner prefers the primary key's bucket range, every row of the range. PostgreSQL's

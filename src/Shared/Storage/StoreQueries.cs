@@ -201,7 +201,7 @@ internal static class StoreQueries
         // A top N of one dimension's keys: the keys first, ranked on the one or two sums the order needs (a 30-day ranking of 500
         // users reads 18,000 day rows; 16 sums over each cost 15-30 ms in SQLite, 2-3 cheap), then every sum for those keys only.
         string? topKeys = null;
-        if (rollup is not null && !rollup.Filtered && rollup.Dimension != 0 && bucketTicks == 0 && query.SortBy != TokenUsageAggregateSort.Time)
+        if (dialect.RanksKeysFirst && rollup is not null && !rollup.Filtered && rollup.Dimension != 0 && bucketTicks == 0 && query.SortBy != TokenUsageAggregateSort.Time)
         {
             var top = await TopKeysAsync(connection, dialect, query, rollup, limit, watermark, cancellationToken).ConfigureAwait(false);
             if (top.Count == 0)
