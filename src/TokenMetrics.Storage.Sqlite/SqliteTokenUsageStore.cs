@@ -32,7 +32,8 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // Multi-row inserts prepared once on the writer's handle (largest first, with their row counts); a batch is written as whole
     // chunks of the largest size, then the rest with the smaller ones. Bound by position through SQLitePCL directly:
     // SqliteCommand binds each parameter by name, a linear search per parameter, quadratic in a multi-row statement.
-    private (SQLitePCL.sqlite3_stmt Statement, int Rows)[] _inserts = [];
+    // Each with what it has bound (SqliteStatementBinds: NULLs not bound again, text bound in place).
+    private (SQLitePCL.sqlite3_stmt Statement, int Rows, SqliteStatementBinds Binds)[] _inserts = [];
     private SqliteCommand? _lastSeq;
     private SqliteCommand? _fold;
     private SqliteRollupFold? _rollupFold;
@@ -46,7 +47,6 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     private long _pendingFrom;
     private long _pendingTo;
     private bool _pendingValid = true;
-    private readonly SqliteTextBuffer _text = new();
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>
@@ -219,7 +219,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
             }
 
-            foreach (var (statement, _) in _inserts)
+            foreach (var (statement, _, _) in _inserts)
             {
                 _ = SQLitePCL.raw.sqlite3_finalize(statement);
             }
@@ -370,7 +370,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             SqliteNativeBind.Check(writer.Handle!);
             var limit = SQLitePCL.raw.sqlite3_limit(writer.Handle, SQLitePCL.raw.SQLITE_LIMIT_VARIABLE_NUMBER, -1);
             var largest = Math.Clamp(limit / UsageColumns.All.Count, 1, MaxInsertRows);
-            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => (PrepareInsert(writer, n), n)).ToArray();
+            _inserts = new[] { largest, 8, 1 }.Where(n => n <= largest).Distinct().Select(n => (PrepareInsert(writer, n), n, new SqliteStatementBinds(n * UsageColumns.All.Count))).ToArray();
             _lastSeq = writer.CreateCommand();
             _lastSeq.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM tm_usage";
 
@@ -422,12 +422,12 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             var last = Convert.ToInt64(await _lastSeq.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             var inserted = 0;
             var r = start;
-            foreach (var (statement, rows) in _inserts)
+            foreach (var (statement, rows, binds) in _inserts)
             {
                 for (; start + count - r >= rows; r += rows)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    var binder = new SqliteRowBinder(statement, _text, 1);
+                    var binder = new SqliteRowBinder(statement, binds, 1);
                     for (var k = r; k < r + rows; k++)
                     {
                         var record = records[k] ?? throw new ArgumentException("The records contain null.", nameof(records));
@@ -436,6 +436,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
 
                     var rc = SQLitePCL.raw.sqlite3_step(statement);
                     _ = SQLitePCL.raw.sqlite3_reset(statement);
+                    binds.Reset(); // the values bound in place were read by the step
                     if (rc != SQLitePCL.raw.SQLITE_DONE)
                     {
                         SqliteException.ThrowExceptionForRC(rc, writer.Handle);

@@ -384,6 +384,42 @@ public sealed class SqliteStoreTests : StoreContractTests
     }
 
     [Fact]
+    public async Task Write_ValuesAndNullsChangingPlaceAcrossStatementRuns_EveryRecordReadBackExactly()
+    {
+        // The insert statements keep their bindings between runs (a NULL is not bound again) and bind text in place from memory
+        // reused after each run: a column that held a value in one run and is NULL in the next, or the reverse, and a value larger
+        // than the reused memory must all come back as written. 300 records fill two 128-row runs, five 8-row runs and four single
+        // rows; the pattern shifts between runs and between the two writes.
+        var path = DbPath();
+        var huge = "\u00e9\u4e2d\U0001F600 " + new string('x', 100_000);
+        var written = new List<TokenUsageRecord>();
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path, BatchSize = 300 }))
+        {
+            for (var write = 0; write < 2; write++)
+            {
+                var batch = Enumerable.Range(0, 300).Select(i => (i + write) % 3 == 0
+                    ? FullRecord("-" + write + "-" + i)
+                    : Rec(at: T0.AddSeconds(i), session: i % 2 == 0 ? "s" + i : null, user: i % 5 == 0 ? "\u00fc" + i : null)).ToList();
+                batch[130] = FullRecord("huge") with { Content = new TokenUsageContent { Answer = huge } };
+                Assert.Equal(300, await store.WriteAsync(batch, default));
+                written.AddRange(batch);
+            }
+        }
+
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path }))
+        {
+            var stored = (await store.QueryAsync(new TokenUsageQuery { Limit = TokenUsageFilter.MaxLimit }, default)).Records.ToDictionary(r => r.Id);
+            Assert.Equal(written.Count, stored.Count);
+            foreach (var r in written)
+            {
+                Assert.Equal(Canonical(r), Canonical(stored[r.Id]));
+            }
+
+            Assert.Equal(huge, stored[written[130].Id].Content!.Answer);
+        }
+    }
+
+    [Fact]
     public async Task TwoStoresOnOneFile_WriteConcurrently_AllRecordsStoredOnce()
     {
         var path = DbPath();

@@ -389,6 +389,12 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
     /// <summary>The ai_log fields TokenMetrics maps; everything else (messages, safecheck_*, user attributes) is skipped.</summary>
     private sealed class AiLog(Utf8StringCache strings)
     {
+        // A session's lines share its id string (sessions are too many for the bounded cache of repeated values, which keeps
+        // the first ones it sees); details are read into one scratch map and shared (TokenCountDictionary.Share): most lines
+        // report the same few, such as {"cached_tokens":0}.
+        private readonly RecentStrings _sessions = new();
+        private readonly TokenCountDictionary _details = new();
+
         public string? Model, Api, ApiType, ResponseType, ChatId, SessionId, Consumer, Question, Answer, ReasoningText, Problem;
         public int ToolCallCount;
         public long? Input, Output, Total, Cached, Reasoning, ChatRound, FirstTokenMs, ServiceMs;
@@ -440,7 +446,7 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
                     case var n when n.SequenceEqual("chat_round"u8): ChatRound = Number(ref reader, "chat_round"); break;
                     case var n when n.SequenceEqual("response_type"u8): ResponseType = Repeated(ref reader); break;
                     case var n when n.SequenceEqual("chat_id"u8): ChatId = Text(ref reader); break;
-                    case var n when n.SequenceEqual("session_id"u8): SessionId = Text(ref reader); break;
+                    case var n when n.SequenceEqual("session_id"u8): SessionId = reader.TokenType == JsonTokenType.String ? NullIfEmpty(_sessions.Read(ref reader)) : Text(ref reader); break;
                     case var n when n.SequenceEqual("consumer"u8): Consumer = Repeated(ref reader); break;
                     case var n when n.SequenceEqual("api"u8): Api = Repeated(ref reader); break;
                     case var n when n.SequenceEqual("api_type"u8): ApiType = Repeated(ref reader); break;
@@ -560,7 +566,8 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
         private TokenCountDictionary? DetailObject(ref Utf8JsonReader reader)
         {
             var depth = reader.CurrentDepth;
-            TokenCountDictionary? result = null;
+            var result = _details;
+            result.Clear();
             while (reader.Read() && !(reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth))
             {
                 var key = strings.Read(ref reader)!;
@@ -578,11 +585,11 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
 
                 if (value is { } v)
                 {
-                    (result ??= new TokenCountDictionary()).Set(key, v);
+                    result.Set(key, v);
                 }
             }
 
-            return result;
+            return TokenCountDictionary.Share(result);
         }
 
         private static int CountArray(ref Utf8JsonReader reader)
@@ -643,5 +650,33 @@ internal sealed class HigressLineParser(TokenUsagePriceCatalog catalog, bool cap
                 JsonValueKind.Null or JsonValueKind.Undefined => null,
                 _ => value.GetRawText(),
             } : null;
+    }
+}
+
+/// <summary>The strings of the last distinct values seen, by a hash of their text: values that recur close together (a session's
+/// lines) share one string. A miss replaces the slot, so the table never fills up with old values.</summary>
+internal sealed class RecentStrings
+{
+    private const int Slots = 256; // a power of two
+    private readonly string?[] _slots = new string?[Slots];
+
+    /// <summary>The string value the reader is on (a JSON string), shared with a recent equal one.</summary>
+    public string? Read(ref Utf8JsonReader reader)
+    {
+        if ((reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length) > Utf8StringCache.MaxChars)
+        {
+            return reader.GetString();
+        }
+
+        // UTF-8 never takes fewer bytes than UTF-16 chars, so the value fits.
+        Span<char> buffer = stackalloc char[Utf8StringCache.MaxChars];
+        var chars = buffer[..reader.CopyString(buffer)];
+        ref var slot = ref _slots[string.GetHashCode(chars) & (Slots - 1)];
+        if (slot is { } known && chars.SequenceEqual(known))
+        {
+            return known;
+        }
+
+        return slot = new string(chars);
     }
 }
