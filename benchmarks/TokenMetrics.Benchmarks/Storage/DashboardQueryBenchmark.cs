@@ -103,6 +103,21 @@ public class DashboardQueryBenchmark
         return n;
     }
 
+    /// <summary>Top 10 models by cost (one of the overview's queries, alone).</summary>
+    [Benchmark(Description = "Top 10 models by cost")]
+    public async Task<int> TopModels() =>
+        (await _store.AggregateAsync(new TokenUsageAggregateQuery { From = _from, To = End, GroupBy = TokenUsageDimensions.Model, SortBy = TokenUsageAggregateSort.Cost, Limit = 10 }, CancellationToken.None)).Count;
+
+    /// <summary>Top 10 users by cost (one of the overview's queries, alone).</summary>
+    [Benchmark(Description = "Top 10 users by cost")]
+    public async Task<int> TopUsers() =>
+        (await _store.AggregateAsync(new TokenUsageAggregateQuery { From = _from, To = End, GroupBy = TokenUsageDimensions.User, SortBy = TokenUsageAggregateSort.Cost, Limit = 10 }, CancellationToken.None)).Count;
+
+    /// <summary>Totals per day (the report's <c>--by day</c>).</summary>
+    [Benchmark(Description = "Totals by day")]
+    public async Task<int> ByDay() =>
+        (await _store.AggregateAsync(new TokenUsageAggregateQuery { From = _from, To = End, Bucket = TokenUsageTimeBucket.Day, SortBy = TokenUsageAggregateSort.Time, Limit = 1000 }, CancellationToken.None)).Count;
+
     /// <summary>Top 10 consumers by cost (a grouping the overview does not show; the FinOps and usage pages do).</summary>
     [Benchmark(Description = "Top 10 consumers by cost")]
     public async Task<int> TopConsumers() =>
