@@ -63,6 +63,33 @@ public class SseEventReaderTests
         }
     }
 
+    /// <summary>An event wholly inside one read is handed over as offsets into it (type, data and raw bytes, no copy); fed a byte
+    /// at a time, every event is copied instead. Both must give the same events, for every vendor stream cut at every byte.</summary>
+    [Theory]
+    [InlineData(SseStreamFormat.OpenAIChat)]
+    [InlineData(SseStreamFormat.OpenAIResponses)]
+    [InlineData(SseStreamFormat.Anthropic)]
+    [InlineData(SseStreamFormat.Gemini)]
+    public void InlineEvents_MatchCopiedEvents_ForEveryVendorStream_CutAtEveryByte(SseStreamFormat format)
+    {
+        var text = Encoding.UTF8.GetString(SseStreamPayloads.Stream(format, 10)) + "event: tail\r\n: note\r\ndata: a\r\ndata: b\r\r\n";
+        foreach (var captureRaw in new[] { false, true })
+        {
+            var copied = Parse(text, [1], captureRaw);
+            Assert.Equal(11, copied.Events.Count);
+            Assert.Equal(copied.Events, Parse(text, [text.Length], captureRaw).Events);
+            for (var cut = 1; cut < text.Length; cut++)
+            {
+                Assert.Equal(copied.Events, Parse(text, [cut, text.Length], captureRaw).Events);
+            }
+
+            if (captureRaw)
+            {
+                Assert.Equal(text, string.Concat(copied.Events.Select(e => e.Raw)));
+            }
+        }
+    }
+
     [Fact]
     public void CaptureRaw_ConcatenationOfRawEqualsTheInput_ForEverySplit()
     {
