@@ -25,6 +25,7 @@ internal sealed class SseEventReader : IDisposable
     private byte[] _raw = [];
     private int _rawLength;
     private bool _hasData;
+    private bool _multiLine;
     private bool _skipLeadingLf;
     private bool _dispatchPending;
     private bool _discarding;
@@ -263,6 +264,7 @@ internal sealed class SseEventReader : IDisposable
             if (_hasData)
             {
                 _data[_dataLength++] = (byte)'\n';
+                _multiLine = true;
             }
 
             value.CopyTo(_data.AsSpan(_dataLength));
@@ -313,7 +315,7 @@ internal sealed class SseEventReader : IDisposable
             Events++;
             var data = _inlineStart >= 0 ? chunk.Slice(_inlineStart, _inlineLength) : _data.AsSpan(0, _dataLength);
             var type = _typeInlineStart >= 0 ? chunk.Slice(_typeInlineStart, _typeLength) : _type.AsSpan(0, _typeLength);
-            sink.OnEvent(new SseEvent(type, data, _hasData, HeldRaw(chunk)));
+            sink.OnEvent(new SseEvent(type, data, _hasData, HeldRaw(chunk), _multiLine));
         }
         else if (wasDiscarding && _captureRaw && _rawLength > 0)
         {
@@ -342,6 +344,7 @@ internal sealed class SseEventReader : IDisposable
         _typeLength = 0;
         _rawLength = 0;
         _hasData = false;
+        _multiLine = false;
     }
 
     private void StartDiscarding()
@@ -353,6 +356,7 @@ internal sealed class SseEventReader : IDisposable
             _inlineStart = -1;
             _dataLength = 0;
             _hasData = false;
+            _multiLine = false;
         }
     }
 

@@ -10,8 +10,11 @@ public class SseEventReaderTests
 
         public StringBuilder Passthrough { get; } = new();
 
-        public void OnEvent(SseEvent e) =>
+        public void OnEvent(SseEvent e)
+        {
+            Assert.Equal(e.Data.IndexOf((byte)'\n') >= 0, e.IsMultiLine);
             Events.Add((Encoding.UTF8.GetString(e.EventType), Encoding.UTF8.GetString(e.Data), e.HasData, Encoding.UTF8.GetString(e.Raw)));
+        }
 
         public void OnPassthrough(ReadOnlySpan<byte> raw) => Passthrough.Append(Encoding.UTF8.GetString(raw));
     }
