@@ -115,7 +115,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         // Remove the "usage":null member that exists only because include_usage was injected.
         var raw = sseEvent.Raw;
-        if (_transform && sseEvent.HasData && data.IndexOf((byte)'\n') < 0)
+        if (_transform && sseEvent.HasData && !sseEvent.IsMultiLine)
         {
             // OpenAI writes it last: found from the end, without reading the chunk.
             if (JsonText.TryFindLastNullProperty(data, "\"usage\":null"u8, out var cutStart, out var cutEnd) && DataOffset(raw, data) is var offset and >= 0)

@@ -8,12 +8,14 @@ internal readonly ref struct SseEvent
     /// <param name="data">The <c>data:</c> lines joined by LF.</param>
     /// <param name="hasData">Whether any <c>data:</c> field was present.</param>
     /// <param name="raw">The event's exact bytes, terminating blank line included (capture mode only).</param>
-    public SseEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data, bool hasData, ReadOnlySpan<byte> raw)
+    /// <param name="multiLine">Whether the data came from more than one <c>data:</c> line.</param>
+    public SseEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data, bool hasData, ReadOnlySpan<byte> raw, bool multiLine = false)
     {
         EventType = eventType;
         Data = data;
         HasData = hasData;
         Raw = raw;
+        IsMultiLine = multiLine;
     }
 
     /// <summary>Gets the <c>event:</c> field, empty when absent.</summary>
@@ -24,6 +26,10 @@ internal readonly ref struct SseEvent
 
     /// <summary>Gets a value indicating whether any <c>data:</c> field was present (comment-only blocks have none).</summary>
     public bool HasData { get; }
+
+    /// <summary>Gets a value indicating whether the data came from more than one <c>data:</c> line, which is exactly when it holds an LF
+    /// (a line never does): known without searching the data.</summary>
+    public bool IsMultiLine { get; }
 
     /// <summary>Gets the exact bytes of the event as received, including its terminating blank line; empty unless capturing.</summary>
     public ReadOnlySpan<byte> Raw { get; }

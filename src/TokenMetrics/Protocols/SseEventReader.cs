@@ -25,6 +25,7 @@ internal sealed class SseEventReader : IDisposable
     private byte[] _raw = [];
     private int _rawLength;
     private bool _hasData;
+    private bool _multiLine;
     private bool _skipLeadingLf;
     private bool _dispatchPending;
     private bool _discarding;
@@ -34,6 +35,11 @@ internal sealed class SseEventReader : IDisposable
     // and copied only if the event is still open when the read ends.
     private int _inlineStart = -1;
     private int _inlineLength;
+
+    // The same for the event type, and in capture mode for the event's raw bytes: while the event began in the current read,
+    // they are offsets into it (copied only if the event is still open when the read ends).
+    private int _typeInlineStart = -1;
+    private int _rawInlineStart = -1;
 
     /// <summary>Initializes a new instance of the <see cref="SseEventReader"/> class.</summary>
     /// <param name="maxEventBytes">The largest event (and line) kept, in bytes.</param>
@@ -67,6 +73,17 @@ internal sealed class SseEventReader : IDisposable
             {
                 MaterializeInline(chunk);
             }
+
+            if (_typeInlineStart >= 0)
+            {
+                chunk.Slice(_typeInlineStart, _typeLength).CopyTo(_type);
+                _typeInlineStart = -1;
+            }
+
+            if (_rawInlineStart >= 0)
+            {
+                MaterializeRaw(chunk);
+            }
         }
     }
 
@@ -78,7 +95,7 @@ internal sealed class SseEventReader : IDisposable
             _skipLeadingLf = false;
             if (chunk[0] == (byte)'\n')
             {
-                AppendRaw(chunk[..1], sink);
+                AppendRaw(chunk, 0, 1, sink);
                 pos = 1;
             }
         }
@@ -92,10 +109,12 @@ internal sealed class SseEventReader : IDisposable
         while (pos < chunk.Length)
         {
             var rest = chunk[pos..];
-            var idx = rest.IndexOfAny((byte)'\r', (byte)'\n');
+
+            // A blank line (the end of an event) needs no search.
+            var idx = rest[0] is (byte)'\r' or (byte)'\n' ? 0 : rest.IndexOfAny((byte)'\r', (byte)'\n');
             if (idx < 0)
             {
-                AppendRaw(rest, sink);
+                AppendRaw(chunk, pos, rest.Length, sink);
                 AppendLine(rest);
                 return;
             }
@@ -117,7 +136,7 @@ internal sealed class SseEventReader : IDisposable
                 }
             }
 
-            AppendRaw(rest[..(idx + terminator)], sink);
+            AppendRaw(chunk, pos, idx + terminator, sink);
             ReadOnlySpan<byte> line;
             var lineStart = -1;
             if (_lineLength > 0)
@@ -199,7 +218,9 @@ internal sealed class SseEventReader : IDisposable
         }
 
         // "data:" first: nearly every line is one.
-        var colon = line.Length >= 5 && line[4] == (byte)':' && line.StartsWith("data"u8) ? 4 : line.IndexOf((byte)':');
+        var colon = line.Length >= 5 && line[4] == (byte)':' && line.StartsWith("data"u8) ? 4
+            : line.Length >= 6 && line[5] == (byte)':' && line.StartsWith("event"u8) ? 5
+            : line.IndexOf((byte)':');
         ReadOnlySpan<byte> name;
         ReadOnlySpan<byte> value;
         if (colon < 0)
@@ -243,6 +264,7 @@ internal sealed class SseEventReader : IDisposable
             if (_hasData)
             {
                 _data[_dataLength++] = (byte)'\n';
+                _multiLine = true;
             }
 
             value.CopyTo(_data.AsSpan(_dataLength));
@@ -253,8 +275,16 @@ internal sealed class SseEventReader : IDisposable
         {
             var len = Math.Min(value.Length, 256);
             Ensure(ref _type, len);
-            value[..len].CopyTo(_type);
             _typeLength = len;
+            if (lineStart >= 0)
+            {
+                _typeInlineStart = lineStart + (line.Length - value.Length);
+            }
+            else
+            {
+                _typeInlineStart = -1;
+                value[..len].CopyTo(_type);
+            }
         }
     }
 
@@ -284,23 +314,37 @@ internal sealed class SseEventReader : IDisposable
         {
             Events++;
             var data = _inlineStart >= 0 ? chunk.Slice(_inlineStart, _inlineLength) : _data.AsSpan(0, _dataLength);
-            sink.OnEvent(new SseEvent(_type.AsSpan(0, _typeLength), data, _hasData, _raw.AsSpan(0, _rawLength)));
+            var type = _typeInlineStart >= 0 ? chunk.Slice(_typeInlineStart, _typeLength) : _type.AsSpan(0, _typeLength);
+            sink.OnEvent(new SseEvent(type, data, _hasData, HeldRaw(chunk), _multiLine));
         }
         else if (wasDiscarding && _captureRaw && _rawLength > 0)
         {
-            sink.OnPassthrough(_raw.AsSpan(0, _rawLength));
+            sink.OnPassthrough(HeldRaw(chunk));
         }
 
         ResetEvent();
     }
 
+    private ReadOnlySpan<byte> HeldRaw(ReadOnlySpan<byte> chunk) =>
+        _rawInlineStart >= 0 ? chunk.Slice(_rawInlineStart, _rawLength) : _raw.AsSpan(0, _rawLength);
+
+    private void MaterializeRaw(ReadOnlySpan<byte> chunk)
+    {
+        Ensure(ref _raw, _rawLength);
+        chunk.Slice(_rawInlineStart, _rawLength).CopyTo(_raw);
+        _rawInlineStart = -1;
+    }
+
     private void ResetEvent()
     {
         _inlineStart = -1;
+        _typeInlineStart = -1;
+        _rawInlineStart = -1;
         _dataLength = 0;
         _typeLength = 0;
         _rawLength = 0;
         _hasData = false;
+        _multiLine = false;
     }
 
     private void StartDiscarding()
@@ -312,6 +356,7 @@ internal sealed class SseEventReader : IDisposable
             _inlineStart = -1;
             _dataLength = 0;
             _hasData = false;
+            _multiLine = false;
         }
     }
 
@@ -336,33 +381,45 @@ internal sealed class SseEventReader : IDisposable
         _lineLength = needed;
     }
 
-    private void AppendRaw(ReadOnlySpan<byte> part, ISseEventSink sink)
+    /// <summary>Adds <c>chunk[start..(start + length)]</c> to the event's raw bytes (capture mode). An event that began in this read is
+    /// held as offsets into it (its parts are contiguous), and copied only if it is still open when the read ends.</summary>
+    private void AppendRaw(ReadOnlySpan<byte> chunk, int start, int length, ISseEventSink sink)
     {
-        if (!_captureRaw || part.IsEmpty)
+        if (!_captureRaw || length == 0)
         {
             return;
         }
 
+        var part = chunk.Slice(start, length);
         if (_rawPassthrough)
         {
             sink.OnPassthrough(part);
             return;
         }
 
-        var needed = _rawLength + part.Length;
+        var needed = _rawLength + length;
         if (needed > _maxEventBytes + 4096)
         {
             // Fail open: forward what is held and stream the rest of this event through untouched.
-            sink.OnPassthrough(_raw.AsSpan(0, _rawLength));
+            sink.OnPassthrough(HeldRaw(chunk));
             sink.OnPassthrough(part);
             _rawLength = 0;
+            _rawInlineStart = -1;
             _rawPassthrough = true;
             StartDiscarding();
             return;
         }
 
-        Ensure(ref _raw, needed);
-        part.CopyTo(_raw.AsSpan(_rawLength));
+        if (_rawLength == 0)
+        {
+            _rawInlineStart = start;
+        }
+        else if (_rawInlineStart < 0)
+        {
+            Ensure(ref _raw, needed);
+            part.CopyTo(_raw.AsSpan(_rawLength));
+        }
+
         _rawLength = needed;
     }
 

@@ -10,8 +10,11 @@ public class SseEventReaderTests
 
         public StringBuilder Passthrough { get; } = new();
 
-        public void OnEvent(SseEvent e) =>
+        public void OnEvent(SseEvent e)
+        {
+            Assert.Equal(e.Data.IndexOf((byte)'\n') >= 0, e.IsMultiLine);
             Events.Add((Encoding.UTF8.GetString(e.EventType), Encoding.UTF8.GetString(e.Data), e.HasData, Encoding.UTF8.GetString(e.Raw)));
+        }
 
         public void OnPassthrough(ReadOnlySpan<byte> raw) => Passthrough.Append(Encoding.UTF8.GetString(raw));
     }
@@ -60,6 +63,33 @@ public class SseEventReaderTests
         {
             var sink = Parse(text, [split, 1]);
             Assert.Equal("{\"content\":\"héllo ✅ 世界 👩🏽‍💻\"}", Assert.Single(sink.Events).Data);
+        }
+    }
+
+    /// <summary>An event wholly inside one read is handed over as offsets into it (type, data and raw bytes, no copy); fed a byte
+    /// at a time, every event is copied instead. Both must give the same events, for every vendor stream cut at every byte.</summary>
+    [Theory]
+    [InlineData(SseStreamFormat.OpenAIChat)]
+    [InlineData(SseStreamFormat.OpenAIResponses)]
+    [InlineData(SseStreamFormat.Anthropic)]
+    [InlineData(SseStreamFormat.Gemini)]
+    public void InlineEvents_MatchCopiedEvents_ForEveryVendorStream_CutAtEveryByte(SseStreamFormat format)
+    {
+        var text = Encoding.UTF8.GetString(SseStreamPayloads.Stream(format, 10)) + "event: tail\r\n: note\r\ndata: a\r\ndata: b\r\r\n";
+        foreach (var captureRaw in new[] { false, true })
+        {
+            var copied = Parse(text, [1], captureRaw);
+            Assert.Equal(11, copied.Events.Count);
+            Assert.Equal(copied.Events, Parse(text, [text.Length], captureRaw).Events);
+            for (var cut = 1; cut < text.Length; cut++)
+            {
+                Assert.Equal(copied.Events, Parse(text, [cut, text.Length], captureRaw).Events);
+            }
+
+            if (captureRaw)
+            {
+                Assert.Equal(text, string.Concat(copied.Events.Select(e => e.Raw)));
+            }
         }
     }
 

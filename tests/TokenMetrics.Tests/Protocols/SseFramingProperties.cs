@@ -103,6 +103,8 @@ public class SseFramingProperties
 
         public void OnEvent(SseEvent e)
         {
+            // Known without a search, and exactly when the data holds an LF.
+            Assert.Equal(e.Data.IndexOf((byte)'\n') >= 0, e.IsMultiLine);
             if (e.HasData)
             {
                 Events.Add((Encoding.UTF8.GetString(e.EventType), Encoding.UTF8.GetString(e.Data)));
