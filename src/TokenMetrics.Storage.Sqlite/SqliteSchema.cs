@@ -301,8 +301,12 @@ internal static class SqliteSchema
             "CREATE INDEX ix_tm_usage_session_last ON tm_usage_session (last_ts DESC, skey)",
             "CREATE INDEX ix_tm_usage_session_cost ON tm_usage_session (" + SqliteStoreDialect.Instance.SessionCostKey + " DESC, last_ts DESC, skey)",
             "CREATE INDEX ix_tm_usage_session_tokens ON tm_usage_session (total_tokens DESC, last_ts DESC, skey)",
+
+            // The first_ts index carries last_ts so an edge's candidates are found without reading the table (a page over 24 hours
+            // checks about a day of sessions); the long sessions' partial index does not, so a fold that moves a long session's
+            // last_ts leaves it alone (a session updated at every fold is usually a long one).
             "CREATE INDEX ix_tm_usage_session_first ON tm_usage_session (first_ts, last_ts)",
-            "CREATE INDEX ix_tm_usage_session_long ON tm_usage_session (last_ts, first_ts) WHERE " + StoreSessionSummary.LongSession,
+            "CREATE INDEX ix_tm_usage_session_long ON tm_usage_session (first_ts) WHERE " + StoreSessionSummary.LongSession,
             "CREATE INDEX ix_tm_usage_rollup_session ON tm_usage_rollup (dkey, bucket) WHERE dim = " + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
 
             // A top N of one dimension's keys over whole days (StoreRollup.AppendKeyTotals) reads the day rows in key order, with

@@ -35,6 +35,8 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override bool RanksKeysFirst => true;
 
+    public override string SessionLongHint => " INDEXED BY ix_tm_usage_session_long";
+
     public override string RollupKeyHint(int dimension, long grain) =>
         dimension == (int)TokenUsageDimensions.Session ? " INDEXED BY ix_tm_usage_rollup_session"
         : grain == StoreValues.DayTicks ? " INDEXED BY ix_tm_usage_rollup_day_keys"

@@ -65,6 +65,10 @@ internal abstract class StoreDialect
     /// <returns>The hint, or empty.</returns>
     public virtual string RollupKeyHint(int dimension, long grain) => string.Empty;
 
+    /// <summary>Gets what follows the session summary's name when a query reads its long sessions (SQLite: <c>INDEXED BY</c> their
+    /// partial index; its planner otherwise prefers the covering first_ts index, every session before the edge).</summary>
+    public virtual string SessionLongHint => string.Empty;
+
     /// <summary>Gets the expression of one <see cref="SessionTable"/> row's cost sort key: the same value
     /// <see cref="CostSortKey"/> gives for the session's records.</summary>
     public virtual string SessionCostKey => throw new NotSupportedException();

@@ -137,15 +137,17 @@ internal static class StoreSessionSummary
         }
 
         // Straddling an edge e: first_ts < e <= last_ts. No single index finds that in general (every session before e, or after
-        // it); split by span: a session shorter than LongSpan started within LongSpan before e (the (first_ts, last_ts) index
-        // reads that stretch), a longer one is in the partial index of long sessions (rare). Duplicates do not matter to IN.
+        // it); split by span: a session shorter than LongSpan started within LongSpan before e (the first_ts index reads that
+        // stretch), a longer one is in the partial index of long sessions (rare). Duplicates do not matter to IN.
         var candidates = new List<string>(5);
         void Straddling(string edge, string? upper)
         {
             var below = upper is null ? string.Empty : " AND " + dialect.Unindexed("last_ts") + " < " + upper;
-            var key = "SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable + " WHERE calls > 0 AND ";
+            // No calls > 0 here (a candidate without records in the range drops out at HAVING): the first_ts index covers the rest.
+            var key = "SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable + " WHERE ";
             candidates.Add(key + "first_ts >= " + edge + " - " + LongSpanText + " AND first_ts < " + edge + " AND " + dialect.Unindexed("last_ts") + " >= " + edge + below);
-            candidates.Add(key + LongSession + " AND last_ts >= " + edge + below + " AND " + dialect.Unindexed("first_ts") + " < " + edge);
+            candidates.Add("SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable + dialect.SessionLongHint + " WHERE " + LongSession + " AND first_ts < " + edge
+                + " AND " + dialect.Unindexed("last_ts") + " >= " + edge + below);
         }
 
         if (fromParameter is not null)
