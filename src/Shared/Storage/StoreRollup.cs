@@ -233,7 +233,11 @@ internal static class StoreRollup
         var first = true;
         foreach (var (grain, partFrom, partTo) in Parts(dimension, from, to, false))
         {
-            sql.Append((first ? string.Empty : " UNION ALL ") + "SELECT dnull, dkey, " + sums + " FROM " + dialect.RollupTable + " WHERE dim = " + dim
+            // A week or more of day rows by the day-key index, in key order (SQLite 3.53 otherwise takes the primary key's range and
+            // sorts every row to group it); fewer days through that range, since the key index also holds the days outside it.
+            var longDays = grain == StoreValues.DayTicks && (partFrom is null || partTo is null || partTo - partFrom >= 7 * StoreValues.DayTicks);
+            var hint = longDays ? dialect.RollupKeyHint(dimension, grain) : string.Empty;
+            sql.Append((first ? string.Empty : " UNION ALL ") + "SELECT dnull, dkey, " + sums + " FROM " + dialect.RollupTable + hint + " WHERE dim = " + dim
                 + " AND grain = " + grain.ToString(CultureInfo.InvariantCulture)
                 + (partFrom is { } pf ? " AND bucket >= " + sql.Add(pf) : string.Empty) + (partTo is { } pt ? " AND bucket < " + sql.Add(pt) : string.Empty)
                 + " GROUP BY dnull, dkey");
