@@ -1,4 +1,3 @@
-using System.Linq;
 using Microsoft.Data.Sqlite;
 using TokenMetrics.Storage.Internal;
 
@@ -29,12 +28,7 @@ internal sealed class SqliteRollupFold : IDisposable
         _ = _select.Parameters.Add("@from", SqliteType.Integer);
         _ = _select.Parameters.Add("@to", SqliteType.Integer);
         var dialect = SqliteStoreDialect.Instance;
-        var costs = dialect.RollupCostColumns;
-        var columns = StoreRollup.ColumnList(dialect);
-        var updates = StoreRollup.SumColumns.Concat(costs).Select(c => c + " = r." + c + " + excluded." + c).Append("last_ts = MAX(r.last_ts, excluded.last_ts)");
-        var sql = "INSERT INTO " + dialect.RollupTable + " AS r (" + columns + ") VALUES (" + string.Join(", ", Enumerable.Repeat("?", columns.Split(',').Length))
-            + ") ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
-        var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, sql, out _upsert);
+        var rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, StoreRollup.UpsertValues(dialect), out _upsert);
         SqliteException.ThrowExceptionForRC(rc, connection.Handle);
         rc = SQLitePCL.raw.sqlite3_prepare_v2(connection.Handle, StoreSessionSummary.UpsertValues(dialect), out _upsertSession);
         SqliteException.ThrowExceptionForRC(rc, connection.Handle);

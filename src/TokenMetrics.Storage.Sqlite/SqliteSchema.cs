@@ -8,6 +8,15 @@ internal static class SqliteSchema
 {
     public const string VersionTable = "tm_schema_version";
 
+    /// <summary>The partial index of long sessions (version 8), named by the queries' <c>INDEXED BY</c> (<see cref="SqliteStoreDialect"/>).</summary>
+    public const string SessionLongIndex = "ix_tm_usage_session_long";
+
+    /// <summary>The rollup's session rows by key (version 8), named by the queries' <c>INDEXED BY</c>.</summary>
+    public const string RollupSessionIndex = "ix_tm_usage_rollup_session";
+
+    /// <summary>The rollup's day rows by key (version 8), named by the queries' <c>INDEXED BY</c>.</summary>
+    public const string RollupDayKeysIndex = "ix_tm_usage_rollup_day_keys";
+
     public static IReadOnlyList<StoreMigration> Migrations { get; } =
     [
         new(1, "usage records, tags, indexes",
@@ -306,12 +315,12 @@ internal static class SqliteSchema
             // checks about a day of sessions); the long sessions' partial index does not, so a fold that moves a long session's
             // last_ts leaves it alone (a session updated at every fold is usually a long one).
             "CREATE INDEX ix_tm_usage_session_first ON tm_usage_session (first_ts, last_ts)",
-            "CREATE INDEX ix_tm_usage_session_long ON tm_usage_session (first_ts) WHERE " + StoreSessionSummary.LongSession,
-            "CREATE INDEX ix_tm_usage_rollup_session ON tm_usage_rollup (dkey, bucket) WHERE dim = " + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "CREATE INDEX " + SessionLongIndex + " ON tm_usage_session (first_ts) WHERE " + StoreSessionSummary.LongSession,
+            "CREATE INDEX " + RollupSessionIndex + " ON tm_usage_rollup (dkey, bucket) WHERE dim = " + ((int)TokenUsageDimensions.Session).ToString(System.Globalization.CultureInfo.InvariantCulture),
 
             // A top N of one dimension's keys over whole days (StoreRollup.AppendKeyTotals) reads the day rows in key order, with
             // the sums it ranks on, from this index alone: no sort of every row (a 30-day ranking of 500 users: 18,000 rows).
-            "CREATE INDEX ix_tm_usage_rollup_day_keys ON tm_usage_rollup (dim, dnull, dkey, bucket, calls, total_tokens, cost_hi, cost_lo) WHERE grain = "
+            "CREATE INDEX " + RollupDayKeysIndex + " ON tm_usage_rollup (dim, dnull, dkey, bucket, calls, total_tokens, cost_hi, cost_lo) WHERE grain = "
                 + StoreValues.DayTicks.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ]),
     ];

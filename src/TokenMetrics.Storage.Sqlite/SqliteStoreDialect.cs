@@ -29,17 +29,17 @@ internal sealed class SqliteStoreDialect : StoreDialect
 
     public override string Least => "MIN";
 
-    // Without statistics SQLite takes any range on an indexed column as selective; "+" keeps the rank and key probes on the
-    // index the query means (the page order's, the partial session-key index of the rollup).
+    // Without statistics SQLite takes any range on an indexed column as selective; "+" keeps a sessions page walking the index of
+    // its order, and the edge candidates on the first_ts index.
     public override string Unindexed(string column) => "+" + column;
 
     public override bool RanksKeysFirst => true;
 
-    public override string SessionLongHint => " INDEXED BY ix_tm_usage_session_long";
+    public override string SessionLongHint => " INDEXED BY " + SqliteSchema.SessionLongIndex;
 
     public override string RollupKeyHint(int dimension, long grain) =>
-        dimension == (int)TokenUsageDimensions.Session ? " INDEXED BY ix_tm_usage_rollup_session"
-        : grain == StoreValues.DayTicks ? " INDEXED BY ix_tm_usage_rollup_day_keys"
+        dimension == (int)TokenUsageDimensions.Session ? " INDEXED BY " + SqliteSchema.RollupSessionIndex
+        : grain == StoreValues.DayTicks ? " INDEXED BY " + SqliteSchema.RollupDayKeysIndex
         : string.Empty;
 
     // The expression of ix_tm_usage_session_cost (schema 8): an ORDER BY on it walks that index.

@@ -210,7 +210,6 @@ internal static class StoreQueries
             }
 
             topKeys = "dnull IN (0, 1) AND dkey IN (" + string.Join(", ", top.Select(k => sql.Add(k ?? string.Empty))) + ")"; // stored text: null is dnull = 1, dkey ''
-
         }
 
         sql.Append("SELECT ");

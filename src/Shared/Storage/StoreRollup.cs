@@ -84,17 +84,21 @@ internal static class StoreRollup
     public static string UpsertRows(StoreDialect dialect, string table) =>
         UpsertSelect(dialect, "SELECT " + ColumnList(dialect) + " FROM " + table);
 
-    private static string UpsertSelect(StoreDialect dialect, string select)
-    {
-        var costs = dialect.RollupCostColumns;
-        var updates = SumColumns.Concat(costs).Select(c => c + " = r." + c + " + excluded." + c)
-            .Append("last_ts = " + dialect.Greatest + "(r.last_ts, excluded.last_ts)");
+    /// <summary>Builds the upsert adding one summed rollup row, bound by position (the columns of <see cref="ColumnList"/>).</summary>
+    /// <param name="dialect">The dialect.</param>
+    /// <returns>The statement.</returns>
+    public static string UpsertValues(StoreDialect dialect) =>
+        "INSERT INTO " + dialect.RollupTable + " AS r (" + ColumnList(dialect) + ") VALUES ("
+        + string.Join(", ", ColumnList(dialect).Split(',').Select(_ => "?")) + ")" + OnConflict(dialect);
 
-        // ORDER BY the key: concurrent writers (PostgreSQL) then lock shared rows in one order, so they queue instead of deadlocking.
-        return "INSERT INTO " + dialect.RollupTable + " AS r (" + ColumnList(dialect) + ") " + select
-            + " ORDER BY 1, 2, 3, 4, 5, 6, 7"
-            + " ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET " + string.Join(", ", updates);
-    }
+    // ORDER BY the key: concurrent writers (PostgreSQL) then lock shared rows in one order, so they queue instead of deadlocking.
+    private static string UpsertSelect(StoreDialect dialect, string select) =>
+        "INSERT INTO " + dialect.RollupTable + " AS r (" + ColumnList(dialect) + ") " + select + " ORDER BY 1, 2, 3, 4, 5, 6, 7" + OnConflict(dialect);
+
+    private static string OnConflict(StoreDialect dialect) =>
+        " ON CONFLICT " + dialect.RollupConflictTarget + " DO UPDATE SET "
+        + string.Join(", ", SumColumns.Concat(dialect.RollupCostColumns).Select(c => c + " = r." + c + " + excluded." + c)
+            .Append("last_ts = " + dialect.Greatest + "(r.last_ts, excluded.last_ts)"));
 
     /// <summary>Gets the rollup table's columns in the order <see cref="Rows"/> produces them.</summary>
     /// <param name="dialect">The dialect.</param>

@@ -118,9 +118,9 @@ internal static class StoreSessionSummary
         string? toParameter = to is { } t ? sql.Add(t) : null;
 
         // Inside: every record in the range (first_ts is a lower bound, so this never claims a session that straddles).
-        // Straddling: the range holds the session's edge (below); sessions entirely outside are neither. A straddling candidate without records in the range drops out at HAVING. Sessions with records past the rollup's
-        // watermark are not in their summary row yet: summed from the rollup source, which adds those records, whether they
-        // straddle or not.
+        // Straddling: the range holds the session's edge (below); sessions entirely outside are neither. A straddling candidate
+        // without records in the range drops out at HAVING. Sessions with records past the rollup's watermark are not in their
+        // summary row yet: summed from the rollup source, which adds those records, whether they straddle or not.
         var unfolded = dialect.RollupStateTable is null ? null
             : "SELECT " + dialect.IndexedKey("u.session_id") + " FROM " + dialect.UsageTable + " u WHERE " + StoreRollup.Unfolded(dialect, sql, watermark) + " AND u.session_id IS NOT NULL";
         var inside = "calls > 0" + (fromParameter is null ? string.Empty : " AND " + dialect.Unindexed("first_ts") + " >= " + fromParameter)
@@ -142,12 +142,11 @@ internal static class StoreSessionSummary
         var candidates = new List<string>(5);
         void Straddling(string edge, string? upper)
         {
-            var below = upper is null ? string.Empty : " AND " + dialect.Unindexed("last_ts") + " < " + upper;
             // No calls > 0 here (a candidate without records in the range drops out at HAVING): the first_ts index covers the rest.
-            var key = "SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable + " WHERE ";
-            candidates.Add(key + "first_ts >= " + edge + " - " + LongSpanText + " AND first_ts < " + edge + " AND " + dialect.Unindexed("last_ts") + " >= " + edge + below);
-            candidates.Add("SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable + dialect.SessionLongHint + " WHERE " + LongSession + " AND first_ts < " + edge
-                + " AND " + dialect.Unindexed("last_ts") + " >= " + edge + below);
+            var select = "SELECT " + dialect.IndexedKey("skey") + " FROM " + dialect.SessionTable;
+            var reaches = " AND " + dialect.Unindexed("last_ts") + " >= " + edge + (upper is null ? string.Empty : " AND " + dialect.Unindexed("last_ts") + " < " + upper);
+            candidates.Add(select + " WHERE first_ts >= " + edge + " - " + LongSpanText + " AND first_ts < " + edge + reaches);
+            candidates.Add(select + dialect.SessionLongHint + " WHERE " + LongSession + " AND first_ts < " + edge + reaches);
         }
 
         if (fromParameter is not null)
