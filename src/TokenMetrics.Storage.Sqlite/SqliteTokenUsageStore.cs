@@ -44,6 +44,13 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // when the range past the watermark is exactly theirs (no other writer, no skipped duplicate, no crash leftover), and reads
     // the records back otherwise.
     private readonly RollupAccumulator _pending = new(sessions: true);
+
+    // WAL pages are copied into the database file (and both fsynced) by a checkpoint. SQLite's own runs on the writer, inside the
+    // commit that crosses wal_autocheckpoint, so a bulk write stalled on those fsyncs; this one runs on its own connection after
+    // every CheckpointRecords records, beside the writer (a passive checkpoint never takes the write lock). The writer's
+    // autocheckpoint stays as the bound when this one falls behind (a long reader, a failure).
+    private Task _checkpoint = Task.CompletedTask;
+    private long _uncheckpointed;
     private long _pendingFrom;
     private long _pendingTo;
     private bool _pendingValid = true;
@@ -61,6 +68,11 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.BatchSize, 100_000, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.BusyTimeout, TimeSpan.Zero, nameof(options));
+        if (options.PageSize is < 512 or > 65_536 || !int.IsPow2(options.PageSize))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PageSize, "PageSize must be a power of two from 512 to 65,536.");
+        }
+
         _options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
@@ -82,6 +94,15 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     /// <summary>Gets how many fold steps used the rollup rows summed as the records were written (the rest read the records back).
     /// For tests.</summary>
     internal long FoldsFromWrites { get; private set; }
+
+    /// <summary>Gets or sets how many records written by this instance start a background checkpoint.</summary>
+    internal long CheckpointRecords { get; set; } = 8_192;
+
+    /// <summary>Gets the background checkpoint last started (completed when none runs).</summary>
+    internal Task CheckpointCompletion => _checkpoint;
+
+    /// <summary>Gets how many background checkpoints completed.</summary>
+    internal long Checkpoints { get; private set; }
 
     /// <summary>Gets how many fold steps read their records back. For tests.</summary>
     internal long FoldsReadBack { get; private set; }
@@ -124,6 +145,13 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
             await InitializeLockedAsync(cancellationToken).ConfigureAwait(false);
             var inserted = await RetentionSchedule.WriteBatchesAsync(records, _options.BatchSize, (start, count) => WriteBatchAsync(records, start, count, cancellationToken)).ConfigureAwait(false);
             _unfolded += inserted;
+            _uncheckpointed += inserted;
+            if (_uncheckpointed >= CheckpointRecords && _checkpoint.IsCompleted)
+            {
+                _uncheckpointed = 0;
+                _checkpoint = Task.Factory.StartNew(Checkpoint, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+
             if (_unfolded >= FoldThreshold)
             {
                 await FoldLockedAsync(cancellationToken).ConfigureAwait(false);
@@ -219,6 +247,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
                 }
             }
 
+            await _checkpoint.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             foreach (var (statement, _, _) in _inserts)
             {
                 _ = SQLitePCL.raw.sqlite3_finalize(statement);
@@ -327,6 +356,25 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         }
     }
 
+    /// <summary>A passive checkpoint on a connection of its own. It blocks on fsync, so it runs on a thread of its own, not the pool's
+    /// (a pool thread blocked there delayed the next write's continuation by the pool's thread injection).</summary>
+    private void Checkpoint()
+    {
+        try
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            _ = checkpoint.ExecuteNonQuery();
+            Checkpoints++;
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            StoreLog.CheckpointFailed(_logger, StoreName, ex);
+        }
+    }
+
     private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -345,11 +393,15 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
         var writer = await OpenAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // The writer's page cache (32 MiB at most, default 2 MiB) holds the indexes' hot pages, and the rollup's GROUP BY
-            // (retention) sorts in memory rather than in a temporary file. The WAL is checkpointed every 10,000 pages (40 MiB)
-            // rather than every 1,000: the checkpoint (copy into the database file, fsync) ran every few batches and was most of
-            // a commit's time.
-            var pragmas = new SqlText().Append("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 10000;").CreateCommand(writer);
+            // The page size takes effect only while the file is empty (before WAL mode is set): a new database gets it, an existing
+            // one keeps its own. The writer's page cache (32 MiB at most, default 2 MiB) holds the indexes' hot pages, and the
+            // rollup's GROUP BY (retention) sorts in memory rather than in a temporary file. The WAL is checkpointed every 40 MiB
+            // of pages rather than every 1,000 pages: the checkpoint (copy into the database file, fsync) ran every few batches and
+            // was most of a commit's time.
+            var pageSize = _options.PageSize.ToString(CultureInfo.InvariantCulture);
+            var checkpointPages = (40 << 20) / _options.PageSize;
+            var pragmas = new SqlText().Append("PRAGMA page_size = " + pageSize + "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = "
+                + checkpointPages.ToString(CultureInfo.InvariantCulture) + ";").CreateCommand(writer);
             await using (pragmas.ConfigureAwait(false))
             {
                 _ = await pragmas.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

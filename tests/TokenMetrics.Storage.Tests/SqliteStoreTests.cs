@@ -606,6 +606,86 @@ public sealed class SqliteStoreTests : StoreContractTests
         Assert.Equal("./.tokenmetrics/usage.db", new SqliteTokenUsageStoreOptions().DatabasePath);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { BatchSize = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { Retention = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { PageSize = 256 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { PageSize = 131_072 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { PageSize = 12_288 }));
+    }
+
+    [Fact]
+    public async Task PageSize_AppliesToNewDatabase_ExistingKeepsItsOwn()
+    {
+        var path = DbPath("pages.db");
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path, PageSize = 32_768 }))
+        {
+            Assert.Equal(1, await store.WriteAsync([Rec()], Ct));
+        }
+
+        Assert.Equal(32_768L, PageSizeOf(path));
+
+        // Reopened with another setting: the file keeps its pages and its records.
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = path, PageSize = 4_096 }))
+        {
+            Assert.Equal(1, await store.WriteAsync([Rec()], Ct));
+            Assert.Equal(2, (await store.QueryAsync(new TokenUsageQuery(), Ct)).Total);
+        }
+
+        Assert.Equal(32_768L, PageSizeOf(path));
+
+        var fresh = DbPath("default-pages.db");
+        await using (var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = fresh }))
+        {
+            await store.InitializeAsync(Ct);
+        }
+
+        Assert.Equal((long)SqliteTokenUsageStoreOptions.DefaultPageSize, PageSizeOf(fresh));
+    }
+
+    [Fact]
+    public async Task BulkWrites_CheckpointBesideTheWriter_PagesReachTheDatabaseAndNothingIsLost()
+    {
+        // The same 10,000 records with and without the background checkpoint. Without it the pages stay in the WAL (the writer's own
+        // autocheckpoint waits for 40 MiB of them), so the database file holds little more than the schema until the store closes.
+        var (withCheckpoints, withBytes) = await WriteAsync("with.db", checkpointRecords: 1_000);
+        var (without, withoutBytes) = await WriteAsync("without.db", checkpointRecords: long.MaxValue);
+
+        Assert.InRange(withCheckpoints, 1, 10); // at most one per 1,000 records, none started while one runs
+        Assert.Equal(0, without);
+        Assert.True(withBytes > 2 * withoutBytes, $"database file {withBytes:N0} B with checkpoints, {withoutBytes:N0} B without");
+
+        foreach (var name in new[] { "with.db", "without.db" })
+        {
+            await using var reopened = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = DbPath(name) });
+            Assert.Equal(10_000, (await reopened.QueryAsync(new TokenUsageQuery(), Ct)).Total);
+        }
+
+        async Task<(long Checkpoints, long DatabaseBytes)> WriteAsync(string name, long checkpointRecords)
+        {
+            var store = new SqliteTokenUsageStore(new SqliteTokenUsageStoreOptions { DatabasePath = DbPath(name), BatchSize = 500 }) { CheckpointRecords = checkpointRecords };
+            long bytes;
+            await using (store)
+            {
+                for (var b = 0; b < 20; b++)
+                {
+                    var batch = Enumerable.Range(0, 500).Select(i => Rec(T0.AddSeconds((b * 500) + i), session: "s-" + (i % 37))).ToList();
+                    Assert.Equal(500, await store.WriteAsync(batch, Ct));
+                }
+
+                await store.CheckpointCompletion;
+                bytes = new FileInfo(DbPath(name)).Length;
+            }
+
+            return (store.Checkpoints, bytes);
+        }
+    }
+
+    private static long PageSizeOf(string path)
+    {
+        SqliteConnection.ClearAllPools();
+        using var connection = new SqliteConnection("Data Source=" + path + ";Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA page_size";
+        return (long)command.ExecuteScalar()!;
     }
 }
 

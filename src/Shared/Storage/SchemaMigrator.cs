@@ -205,6 +205,9 @@ internal static partial class StoreLog
     [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "TokenMetrics {Store} store retention sweep failed; it is retried on the next write.")]
     public static partial void RetentionFailed(ILogger logger, string store, Exception exception);
 
+    [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "TokenMetrics {Store} store background checkpoint failed; the next one (or SQLite's own, on a write) copies those pages.")]
+    public static partial void CheckpointFailed(ILogger logger, string store, Exception exception);
+
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "TokenMetrics {Store} store could not fold records into the rollup on dispose; the next fold takes them (queries stay exact).")]
     public static partial void FoldFailed(ILogger logger, string store, Exception exception);
 }
