@@ -27,6 +27,50 @@ public class StoreLocatorTests
         }
     }
 
+    [Fact]
+    public async Task A_database_created_for_ingest_has_bulk_pages_and_reads_keep_the_app_default()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "tm-cli-" + Guid.NewGuid().ToString("N") + ".db");
+        try
+        {
+            var store = StoreLocator.Open(path, create: true);
+            await using (((IAsyncDisposable)store).ConfigureAwait(false))
+            {
+                Assert.Equal(0, await store.WriteAsync([], default));
+                await ((SqliteTokenUsageStore)store).InitializeAsync();
+            }
+
+            Assert.Equal(StoreLocator.BulkPageSize, PageSize(path));
+
+            // Reading it (reports) opens it as it is.
+            var reader = StoreLocator.Open(path, create: false);
+            await using (((IAsyncDisposable)reader).ConfigureAwait(false))
+            {
+                Assert.Equal(0, (await reader.QueryAsync(new TokenUsageQuery(), default)).Total);
+            }
+
+            Assert.Equal(StoreLocator.BulkPageSize, PageSize(path));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+
+        static long PageSize(string path)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + path + ";Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA page_size";
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
     [Theory]
     [InlineData("postgres:")]
     [InlineData("sqlite:")]

@@ -11,6 +11,9 @@ internal static class StoreLocator
     /// <summary>The environment variable read when <c>--store</c> is not given.</summary>
     public const string EnvironmentVariable = "TOKENMETRICS_STORE";
 
+    /// <summary>The page size of a SQLite database the tool creates: 32 KiB.</summary>
+    public const int BulkPageSize = 32_768;
+
     /// <summary>What <c>--help</c> says about <c>--store</c>.</summary>
     public const string Help = "The store: sqlite:PATH, postgres:CONNECTION-STRING, or a path (SQLite). Default: $" + EnvironmentVariable + ", else " + SqliteTokenUsageStoreOptions.DefaultDatabasePath + ".";
 
@@ -49,7 +52,8 @@ internal static class StoreLocator
             throw new CliException(ExitCodes.InputError, $"No SQLite store at '{path}': pass --store sqlite:PATH (the file your app's AddSqliteStore() writes) or set ${EnvironmentVariable}.");
         }
 
-        var sqlite = new SqliteTokenUsageStoreOptions { DatabasePath = path };
+        // A database the tool creates is for bulk loads (ingest): larger pages, fewer page writes and WAL frames per batch.
+        var sqlite = new SqliteTokenUsageStoreOptions { DatabasePath = path, PageSize = create ? BulkPageSize : SqliteTokenUsageStoreOptions.DefaultPageSize };
         sqlite.BatchSize = batchSize ?? sqlite.BatchSize;
         return new SqliteTokenUsageStore(sqlite);
     }

@@ -353,16 +353,21 @@ internal sealed class HigressIngester
         }
     }
 
-    /// <summary>Waits for the write in flight, records it in the state, and hands <paramref name="batch"/> to the store on a worker
-    /// thread; returns an empty list to fill next.</summary>
+    /// <summary>Waits for the write in flight, hands <paramref name="batch"/> to the store on a worker thread, and only then records
+    /// the finished write in the state (so saving the state overlaps the next write); returns an empty list to fill next.</summary>
     private async Task<List<TokenUsageRecord>> StartWriteAsync(List<TokenUsageRecord> batch, IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset, IngestCounters counters, CancellationToken cancellationToken)
     {
-        await CompleteWriteAsync(file, handle, counters).ConfigureAwait(false);
+        var stored = await FinishWriteAsync(counters).ConfigureAwait(false);
         _writingBatch = batch;
         _writingOffset = offset;
         _writing = batch.Count == 0
             ? Task.FromResult(0)
             : Task.Run(async () => await _store.WriteAsync(batch, cancellationToken).ConfigureAwait(false), cancellationToken);
+        if (stored is { } storedTo)
+        {
+            SaveOffset(file, handle, storedTo);
+        }
+
         var next = _spare ?? new List<TokenUsageRecord>(batch.Capacity);
         _spare = null;
         return next;
@@ -372,9 +377,19 @@ internal sealed class HigressIngester
     /// the state.</summary>
     private async Task CompleteWriteAsync(IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, IngestCounters counters)
     {
+        if (await FinishWriteAsync(counters).ConfigureAwait(false) is { } storedTo)
+        {
+            SaveOffset(file, handle, storedTo);
+        }
+    }
+
+    /// <summary>Waits for the write in flight and counts it; returns the file offset it covers, or <see langword="null"/> when no
+    /// write was in flight.</summary>
+    private async Task<long?> FinishWriteAsync(IngestCounters counters)
+    {
         if (_writing is not { } pending)
         {
-            return;
+            return null;
         }
 
         int written;
@@ -392,10 +407,16 @@ internal sealed class HigressIngester
         counters.Duplicates += batch.Count - written;
         batch.Clear();
         _spare = batch;
-        file.Offset = _writingOffset;
+        return _writingOffset;
+    }
+
+    /// <summary>Records that the file is stored up to <paramref name="offset"/> and saves the state.</summary>
+    private void SaveOffset(IngestFileState file, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long offset)
+    {
+        file.Offset = offset;
         if (file.FingerprintLength < FingerprintBytes)
         {
-            (file.Fingerprint, file.FingerprintLength) = Fingerprint(handle, (int)Math.Min(FingerprintBytes, _writingOffset));
+            (file.Fingerprint, file.FingerprintLength) = Fingerprint(handle, (int)Math.Min(FingerprintBytes, offset));
         }
 
         _state.Save(_settings.StatePath);
