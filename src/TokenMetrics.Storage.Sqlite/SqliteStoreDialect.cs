@@ -33,7 +33,7 @@ internal sealed class SqliteStoreDialect : StoreDialect
     // its order, and the edge candidates on the first_ts index.
     public override string Unindexed(string column) => "+" + column;
 
-    public override bool RanksKeysFirst => true;
+    public override bool RanksKeysFirst(long? from, long? to) => true;
 
     public override string SessionLongHint => " INDEXED BY " + SqliteSchema.SessionLongIndex;
 

@@ -201,7 +201,8 @@ internal static class StoreQueries
         // A top N of one dimension's keys: the keys first, ranked on the one or two sums the order needs (a 30-day ranking of 500
         // users reads 18,000 day rows; 16 sums over each cost 15-30 ms in SQLite, 2-3 cheap), then every sum for those keys only.
         string? topKeys = null;
-        if (dialect.RanksKeysFirst && rollup is not null && !rollup.Filtered && rollup.Dimension != 0 && bucketTicks == 0 && query.SortBy != TokenUsageAggregateSort.Time)
+        List<string>? topParameters = null;
+        if (rollup is not null && dialect.RanksKeysFirst(query.From?.UtcTicks, query.To?.UtcTicks) && !rollup.Filtered && rollup.Dimension != 0 && bucketTicks == 0 && query.SortBy != TokenUsageAggregateSort.Time)
         {
             var top = await TopKeysAsync(connection, dialect, query, rollup, limit, watermark, cancellationToken).ConfigureAwait(false);
             if (top.Count == 0)
@@ -209,7 +210,8 @@ internal static class StoreQueries
                 return [];
             }
 
-            topKeys = "dnull IN (0, 1) AND dkey IN (" + string.Join(", ", top.Select(k => sql.Add(k ?? string.Empty))) + ")"; // stored text: null is dnull = 1, dkey ''
+            topParameters = top.Select(k => sql.Add(k ?? string.Empty)).ToList();
+            topKeys = "dnull IN (0, 1) AND dkey IN (" + string.Join(", ", topParameters) + ")"; // stored text: null is dnull = 1, dkey ''
         }
 
         sql.Append("SELECT ");
@@ -221,7 +223,7 @@ internal static class StoreQueries
         if (rollup is not null)
         {
             sql.Append(RollupSums + ", " + dialect.CostSortKey(true) + " FROM ");
-            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, topKeys, watermark, byKey: topKeys is not null && limit <= ProbedKeys);
+            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, topKeys, watermark, byKey: topKeys is not null && limit <= ProbedKeys, topParameters);
         }
         else
         {
@@ -288,13 +290,15 @@ internal static class StoreQueries
             var only = "priced = 1";
             var distinct = rollup.Dimension != 0 && !rollup.Filtered ? result.Select(r => r.Keys[keys[0]]).Distinct().ToList() : [];
             var probed = distinct.Count is > 0 and <= 1000;
+            List<string>? keyParameters = null;
             if (probed)
             {
-                only += " AND dnull IN (0, 1) AND dkey IN (" + string.Join(", ", distinct.Select(k => costSql.Add(StoreValues.Encode(k ?? string.Empty, dialect.EscapesNul)!))) + ")";
+                keyParameters = distinct.Select(k => costSql.Add(StoreValues.Encode(k ?? string.Empty, dialect.EscapesNul)!)).ToList();
+                only += " AND dnull IN (0, 1) AND dkey IN (" + string.Join(", ", keyParameters) + ")";
             }
 
             costSql.Append("u.ccy, " + dialect.RollupCostSum + " FROM ");
-            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only, watermark, byKey: probed && distinct.Count <= ProbedKeys);
+            rollup.AppendSource(costSql, dialect, query, bucketTicks == StoreValues.HourTicks, only, watermark, byKey: probed && distinct.Count <= ProbedKeys, keyParameters);
         }
         else
         {

@@ -174,7 +174,9 @@ internal static class StoreRollup
     /// <param name="watermark">The watermark read before the statement (a planner hint, see <see cref="Unfolded"/>), or null.</param>
     /// <param name="byKey">Whether <paramref name="extra"/> names a few keys (with <c>dnull IN (0, 1)</c> or <c>dnull = 0</c>) to probe by
     /// (<see cref="StoreDialect.RollupKeyHint"/>) rather than the bucket range.</param>
-    public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra, long? watermark = null, bool byKey = false)
+    /// <param name="dayProbe">A condition added to the day part only, that finds the few keys' day rows by an index
+    /// (<see cref="StoreDialect.RollupDayKeyProbe"/>), or null.</param>
+    public static void AppendSource(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, bool hourly, string? extra, long? watermark = null, bool byKey = false, string? dayProbe = null)
     {
         var parts = Parts(dimension, from, to, hourly);
 
@@ -204,6 +206,11 @@ internal static class StoreRollup
             if (extra is not null)
             {
                 sql.Append(" AND " + extra);
+            }
+
+            if (dayProbe is not null && grain == StoreValues.DayTicks)
+            {
+                sql.Append(" AND " + dayProbe);
             }
 
             if (dialect.RollupStateTable is not null)
@@ -371,15 +378,20 @@ internal sealed class RollupPlan
     /// <param name="watermark">The watermark read before the statement (a planner hint), or null.</param>
     /// <param name="byKey">Whether <paramref name="extra"/> names a few keys to probe by (see <see cref="StoreRollup.AppendSource"/>); a
     /// filtered plan always does.</param>
-    public void AppendSource(SqlText sql, StoreDialect dialect, TokenUsageFilter query, bool hourly, string? extra, long? watermark, bool byKey = false)
+    /// <param name="keyParameters">The parameters holding those keys, for the day part's probe (<see cref="StoreDialect.RollupDayKeyProbe"/>).</param>
+    public void AppendSource(SqlText sql, StoreDialect dialect, TokenUsageFilter query, bool hourly, string? extra, long? watermark, bool byKey = false, IReadOnlyList<string>? keyParameters = null)
     {
+        var probed = byKey ? keyParameters : null;
         if (_filter is not null)
         {
-            var key = "dnull = 0 AND dkey = " + sql.Add(StoreValues.Encode(_filter, dialect.EscapesNul)!);
+            var parameter = sql.Add(StoreValues.Encode(_filter, dialect.EscapesNul)!);
+            var key = "dnull = 0 AND dkey = " + parameter;
             extra = extra is null ? key : extra + " AND " + key;
+            probed = [parameter]; // the one key the filter leaves, whatever else was asked
         }
 
-        StoreRollup.AppendSource(sql, dialect, Dimension, query.From?.UtcTicks, query.To?.UtcTicks, hourly, extra, watermark, byKey || _filter is not null);
+        var dayProbe = probed is { Count: > 0 } ? dialect.RollupDayKeyProbe(probed) : null;
+        StoreRollup.AppendSource(sql, dialect, Dimension, query.From?.UtcTicks, query.To?.UtcTicks, hourly, extra, watermark, byKey || _filter is not null, dayProbe);
     }
 
     private static bool Aligned(TokenUsageFilter query) =>
