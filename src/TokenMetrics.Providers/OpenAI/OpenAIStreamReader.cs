@@ -7,7 +7,8 @@ namespace TokenMetrics.Providers.OpenAI;
 /// <remarks>
 /// <para>Each event is scanned with vectorised searches for the few members that matter (<c>"usage":{</c>, <c>"model":"</c>,
 /// content deltas, finish reasons); only a usage object is parsed. Usage is read before any <c>choices</c> logic, so the
-/// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled.</para>
+/// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled. The usual Chat Completions chunk
+/// (one content delta, nothing else in its choice) is recognised from its end instead, with the same result.</para>
 /// <para>When TokenMetrics injected <c>stream_options.include_usage</c>, the reader also rewrites the stream the app reads:
 /// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
 /// reads the bytes it would have read without TokenMetrics. Events larger than <c>MaxSseEventBytes</c> are not held: they
