@@ -7,7 +7,8 @@ namespace TokenMetrics.Providers.OpenAI;
 /// <remarks>
 /// <para>Each event is scanned with vectorised searches for the few members that matter (<c>"usage":{</c>, <c>"model":"</c>,
 /// content deltas, finish reasons); only a usage object is parsed. Usage is read before any <c>choices</c> logic, so the
-/// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled.</para>
+/// usage-only final chunk (<c>"choices":[]</c>) and Azure content-filter chunks are handled. The usual Chat Completions chunk
+/// (one content delta, nothing else in its choice) is recognised from its end instead, with the same result.</para>
 /// <para>When TokenMetrics injected <c>stream_options.include_usage</c>, the reader also rewrites the stream the app reads:
 /// the usage-only chunk is withheld and the <c>"usage":null</c> member OpenAI then adds to every chunk is removed, so the app
 /// reads the bytes it would have read without TokenMetrics. Events larger than <c>MaxSseEventBytes</c> are not held: they
@@ -32,6 +33,12 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private long _sequenceNumber = -1;
     private byte[]? _responseObject;
 
+    // The fast path's findings for the event being read: where its "usage":null member starts (-1: not known), and the chunk
+    // head last checked for a usage member (pooled).
+    private int _usageNullAt = -1;
+    private byte[]? _checkedHead;
+    private int _checkedHeadLength;
+
     public OpenAIStreamReader(OpenAIOperation operation, int maxEventBytes, bool withholdInjectedUsage)
     {
         _operation = operation;
@@ -39,6 +46,13 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         _transform = withholdInjectedUsage;
         _sse = new SseEventReader(maxEventBytes, captureRaw: withholdInjectedUsage);
     }
+
+    /// <summary>Gets or sets a value indicating whether the usual content chunk is read by <see cref="TryObserveContentChunk"/>; off
+    /// only in tests, which compare it with the general path.</summary>
+    internal bool FastPath { get; init; } = true;
+
+    /// <summary>Gets the number of chunks <see cref="TryObserveContentChunk"/> read (tests check that it ran).</summary>
+    internal int FastPathChunks { get; private set; }
 
     public override bool TransformsContent => _transform || _cap is not null;
 
@@ -93,6 +107,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         var data = sseEvent.Data;
         var forward = true;
+        _usageNullAt = -1;
         if (sseEvent.HasData)
         {
             _cap?.BeginEvent();
@@ -117,11 +132,17 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         var raw = sseEvent.Raw;
         if (_transform && sseEvent.HasData && !sseEvent.IsMultiLine)
         {
+            // The usual content chunk: the fast path found the member and checked the text before "choices".
+            if (_usageNullAt >= 0 && DataOffset(raw, data) is var known and >= 0)
+            {
+                WriteWithout(_output, raw, known + _usageNullAt, known + _usageNullAt + UsageNull.Length);
+                return;
+            }
+
             // OpenAI writes it last: found from the end, without reading the chunk.
             if (JsonText.TryFindLastNullProperty(data, "\"usage\":null"u8, out var cutStart, out var cutEnd) && DataOffset(raw, data) is var offset and >= 0)
             {
-                _output.Write(raw[..(offset + cutStart)]);
-                _output.Write(raw[(offset + cutEnd)..]);
+                WriteWithout(_output, raw, offset + cutStart, offset + cutEnd);
                 return;
             }
 
@@ -142,6 +163,17 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         }
 
         _output.Write(raw);
+    }
+
+    /// <summary>Writes <paramref name="raw"/> without the bytes from <paramref name="cutStart"/> to <paramref name="cutEnd"/>, in one
+    /// write.</summary>
+    private static void WriteWithout(IBufferWriter<byte> output, ReadOnlySpan<byte> raw, int cutStart, int cutEnd)
+    {
+        var length = raw.Length - (cutEnd - cutStart);
+        var span = output.GetSpan(length);
+        raw[..cutStart].CopyTo(span);
+        raw[cutEnd..].CopyTo(span[cutStart..]);
+        output.Advance(length);
     }
 
     /// <summary>Where a one-line event's data is in its raw bytes. An event that is <c>data: </c> (or <c>data:</c>), then as many
@@ -239,7 +271,15 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         return false;
     }
 
-    public void Dispose() => _sse.Dispose();
+    public void Dispose()
+    {
+        _sse.Dispose();
+        if (_checkedHead is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_checkedHead);
+            _checkedHead = null;
+        }
+    }
 
     /// <summary>Observes one event; returns <see langword="false"/> when it must be withheld from the app.</summary>
     private bool Observe(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
@@ -258,6 +298,16 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         if (ResponseId is null && FindString(data, "\"id\":\""u8) is { Length: > 0 } id)
         {
             ResponseId = JsonText.UnescapeFragments(id);
+        }
+
+        if (_operation == OpenAIOperation.ChatCompletions && FastPath && TryObserveContentChunk(data))
+        {
+            if (Capture is { } captured)
+            {
+                OpenAIContent.ObserveChatChunk(data, captured);
+            }
+
+            return true;
         }
 
         var hasUsage = false;
@@ -325,6 +375,138 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         // The usage-only chunk the app did not ask for: "choices":[] with a usage object.
         return !(_transform && hasUsage && IsEmptyChoices(data));
+    }
+
+    /// <summary>The usual Chat Completions chunk, one content delta, recognised from its end with fixed-place comparisons instead of
+    /// the general path's searches: <c>"choices":[{"index":N,"delta":{"content":"…"},"logprobs":null,"finish_reason":null}]</c>, then
+    /// <c>,"usage":null</c> or nothing, then <c>,"obfuscation":"…"</c> or nothing, then <c>}</c>. The content is appended; nothing
+    /// else in such a chunk matters (no usage object, no finish reason, no arguments). Any other chunk gives <see langword="false"/>
+    /// with nothing done, and the general path reads it.</summary>
+    /// <remarks>The result is the general path's, byte for byte, for any input matched: after <c>"choices":</c> every quote but the
+    /// content's own escaped ones delimits a string (checked), so none of the names the general path searches for can occur there
+    /// except at the places matched; before it only a usage member could matter, and it is searched for when the chunk has none at
+    /// its end (the general path would read the last one).</remarks>
+    private bool TryObserveContentChunk(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 64 || data[^1] != (byte)'}')
+        {
+            return false;
+        }
+
+        var end = data.Length - 1;
+        if (data[end - 1] == (byte)'"')
+        {
+            // OpenAI's "obfuscation" padding, the last member when the app did not turn it off.
+            var padding = OpeningQuote(data, end - 1);
+            if (padding < 0 || !data[..padding].EndsWith(",\"obfuscation\":"u8))
+            {
+                return false;
+            }
+
+            end = padding - 15;
+        }
+
+        var usageNull = data[..end].EndsWith(UsageNull);
+        if (usageNull)
+        {
+            end -= UsageNull.Length;
+        }
+
+        if (!data[..end].EndsWith(ContentTail))
+        {
+            return false;
+        }
+
+        var close = end - ContentTail.Length;
+        var open = OpeningQuote(data, close);
+        var delta = open + 1 - ContentHead.Length;
+        if (open < 0 || delta < 0 || !data[delta..(open + 1)].SequenceEqual(ContentHead))
+        {
+            return false;
+        }
+
+        var index = delta;
+        while (index > 0 && (uint)(data[index - 1] - '0') <= 9)
+        {
+            index--;
+        }
+
+        var choicesAt = index - ChoicesHead.Length;
+        if (index == delta || choicesAt < 0 || !data[choicesAt..index].SequenceEqual(ChoicesHead))
+        {
+            return false;
+        }
+
+        if (!usageNull && data[..choicesAt].LastIndexOf("\"usage\":"u8) >= 0)
+        {
+            return false; // the general path would read that one
+        }
+
+        OutputText.AppendJsonEscaped(data[(open + 1)..close]);
+        FastPathChunks++;
+        if (_transform && usageNull && HeadHasNoUsage(data[..choicesAt]))
+        {
+            // The member the rewrite removes: the first top-level "usage", as the full path would find it.
+            _usageNullAt = end;
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether the chunk's text before <c>"choices"</c> certainly has no member named usage. OpenAI repeats that text
+    /// byte for byte in every chunk of a stream, so once checked it is compared, not searched again.</summary>
+    private bool HeadHasNoUsage(ReadOnlySpan<byte> head)
+    {
+        if (_checkedHead is { } checkedHead && head.SequenceEqual(checkedHead.AsSpan(0, _checkedHeadLength)))
+        {
+            return true;
+        }
+
+        if (JsonText.MayHaveQuotedName(head, "\"usage\""u8))
+        {
+            return false;
+        }
+
+        if (_checkedHead is null || _checkedHead.Length < head.Length)
+        {
+            if (_checkedHead is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_checkedHead);
+            }
+
+            _checkedHead = ArrayPool<byte>.Shared.Rent(head.Length);
+        }
+
+        head.CopyTo(_checkedHead);
+        _checkedHeadLength = head.Length;
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> UsageNull => ",\"usage\":null"u8;
+
+    private static ReadOnlySpan<byte> ChoicesHead => "\"choices\":[{\"index\":"u8;
+
+    private static ReadOnlySpan<byte> ContentHead => ",\"delta\":{\"content\":\""u8;
+
+    private static ReadOnlySpan<byte> ContentTail => "\"},\"logprobs\":null,\"finish_reason\":null}]"u8;
+
+    /// <summary>The quote that opens the string <paramref name="close"/> closes: the last delimiting quote before it; -1 when
+    /// <paramref name="close"/> does not delimit or none is found.</summary>
+    private static int OpeningQuote(ReadOnlySpan<byte> data, int close)
+    {
+        if (!JsonText.IsDelimiterQuote(data, close))
+        {
+            return -1;
+        }
+
+        var at = close;
+        do
+        {
+            at = data[..at].LastIndexOf((byte)'"');
+        }
+        while (at >= 0 && !JsonText.IsDelimiterQuote(data, at));
+
+        return at;
     }
 
     private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)

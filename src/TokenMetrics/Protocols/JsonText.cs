@@ -461,30 +461,43 @@ internal static class JsonText
             return false;
         }
 
-        name = name[..^1];
-        var before = json[..nameAt];
-        var pos = 0;
-        while (pos < before.Length)
+        if (MayHaveQuotedName(json[..nameAt], name[..^1]))
         {
-            var hit = IndexOfNameStart(before[pos..], name.Slice(1, 2));
-            if (hit < 0)
-            {
-                break;
-            }
-
-            hit += pos;
-            var rest = before[hit..];
-            if (rest[0] == (byte)'\\' ? MayHaveEscapedLetter(rest[..Math.Min(6, rest.Length)]) : rest.StartsWith(name) && IsDelimiterQuote(before, hit))
-            {
-                return false;
-            }
-
-            pos = hit + 1;
+            return false;
         }
 
         cutStart = previousEnd;
         cutEnd = memberEnd;
         return true;
+    }
+
+    /// <summary>Whether <paramref name="json"/> may hold the string <paramref name="quotedName"/> (e.g. <c>"usage"</c>): a delimiting
+    /// quote followed by it, or a <c>\u</c> escape that may spell a letter of it. One vectorised pass; most text has neither.</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="quotedName">The name with its quotes, at least two letters; no backslash inside.</param>
+    /// <returns><see langword="false"/> when it certainly does not.</returns>
+    public static bool MayHaveQuotedName(ReadOnlySpan<byte> json, ReadOnlySpan<byte> quotedName)
+    {
+        var pos = 0;
+        while (pos < json.Length)
+        {
+            var hit = IndexOfNameStart(json[pos..], quotedName.Slice(1, 2));
+            if (hit < 0)
+            {
+                return false;
+            }
+
+            hit += pos;
+            var rest = json[hit..];
+            if (rest[0] == (byte)'\\' ? MayHaveEscapedLetter(rest[..Math.Min(6, rest.Length)]) : rest.StartsWith(quotedName) && IsDelimiterQuote(json, hit))
+            {
+                return true;
+            }
+
+            pos = hit + 1;
+        }
+
+        return false;
     }
 
     private static int SkipWhitespaceBack(ReadOnlySpan<byte> json, int end)
