@@ -69,8 +69,11 @@ internal sealed record HigressIngestSettings
     /// <summary>Keep question, answer, reasoning and tool calls (off by default: privacy).</summary>
     public bool CaptureContent { get; init; }
 
+    /// <summary>The default <see cref="BatchSize"/>.</summary>
+    public const int DefaultBatchSize = 4096;
+
     /// <summary>Records per store write (and per state save).</summary>
-    public int BatchSize { get; init; } = 4096;
+    public int BatchSize { get; init; } = DefaultBatchSize;
 
     /// <summary>The price catalog.</summary>
     public TokenUsagePriceCatalog Catalog { get; init; } = TokenUsagePriceCatalog.Default;

@@ -109,6 +109,30 @@ public sealed class HigressIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task Small_batches_write_every_line_once_and_the_state_covers_what_was_stored()
+    {
+        // Batches of 3 over 10 lines: four writes, each started before the previous batch's state is saved.
+        await AppendAsync(Log, Enumerable.Range(1, 10).Select(HigressFixtures.RotationLine));
+        var first = await IngestAsync("--log", Log, "--batch-size", "3");
+        Assert.Equal(0, first.Code);
+        Assert.Contains("10 lines read, 10 records written, 0 duplicates", first.Output, StringComparison.Ordinal);
+
+        await AppendAsync(Log, Enumerable.Range(11, 5).Select(HigressFixtures.RotationLine));
+        var second = await IngestAsync("--log", Log, "--batch-size", "3");
+        Assert.Contains("5 lines read, 5 records written, 0 duplicates", second.Output, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(1, 15).Select(i => 100L + i), (await ReadStoreAsync()).Select(r => r.Usage.InputTokenCount!.Value).Order());
+
+        foreach (var bad in new[] { "0", "100001", "-5" })
+        {
+            var refused = await IngestAsync("--log", Log, "--batch-size", bad);
+            Assert.Equal(ExitCodes.Usage, refused.Code);
+            Assert.Contains("--batch-size", refused.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(15, (await ReadStoreAsync()).Count);
+    }
+
+    [Fact]
     public async Task The_seed_rotation_scenario_gives_10_15_18_records_and_each_line_once()
     {
         await AppendAsync(Log, Enumerable.Range(1, 10).Select(HigressFixtures.RotationLine));
