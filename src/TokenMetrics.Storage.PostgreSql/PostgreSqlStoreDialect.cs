@@ -33,8 +33,7 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override string SessionCostKey => "cost";
 
-    public override bool RanksKeysFirst(long? from, long? to) =>
-        from is not { } f || to is not { } t || (t / StoreValues.DayTicks) - ((f + StoreValues.DayTicks - 1) / StoreValues.DayTicks) >= 7;
+    public override bool RanksKeysFirst(long? from, long? to) => StoreRollup.SpansWeekOfDays(from, to);
 
     // The keys hashed here only: md5 over every row of the range would cost more than the grouping it replaces.
     public override string? RollupDayKeyProbe(IReadOnlyList<string> keyParameters) =>

@@ -44,6 +44,9 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // when the range past the watermark is exactly theirs (no other writer, no skipped duplicate, no crash leftover), and reads
     // the records back otherwise.
     private readonly RollupAccumulator _pending = new(sessions: true);
+    private long _pendingFrom;
+    private long _pendingTo;
+    private bool _pendingValid = true;
 
     // WAL pages are copied into the database file (and both fsynced) by a checkpoint. SQLite's own runs on the writer, inside the
     // commit that crosses wal_autocheckpoint, so a bulk write stalled on those fsyncs; this one runs on its own connection after
@@ -51,9 +54,7 @@ public sealed class SqliteTokenUsageStore : ITokenUsageStore, IAsyncDisposable
     // autocheckpoint stays as the bound when this one falls behind (a long reader, a failure).
     private Task _checkpoint = Task.CompletedTask;
     private long _uncheckpointed;
-    private long _pendingFrom;
-    private long _pendingTo;
-    private bool _pendingValid = true;
+
     private bool _disposed;
 
     /// <summary>Initializes a new instance of the <see cref="SqliteTokenUsageStore"/> class.</summary>

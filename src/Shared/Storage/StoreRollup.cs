@@ -39,6 +39,15 @@ internal static class StoreRollup
     /// <summary>The most records folded in one transaction (a backlog after a crash is folded in steps).</summary>
     public const long FoldChunk = 100_000;
 
+    /// <summary>Returns whether [from, to) holds a week or more of whole UTC days (a null end: unbounded): enough day rows that reading
+    /// a few keys' rows through an index by key beats reading the whole range (SQLite's day-key hint, PostgreSQL's ranking of keys
+    /// first).</summary>
+    /// <param name="from">The start, or null.</param>
+    /// <param name="to">The end, or null.</param>
+    /// <returns>Whether the whole days in the range number 7 or more.</returns>
+    public static bool SpansWeekOfDays(long? from, long? to) =>
+        from is not { } f || to is not { } t || (t / StoreValues.DayTicks) - ((f + StoreValues.DayTicks - 1) / StoreValues.DayTicks) >= 7;
+
     /// <summary>The sum columns, in order.</summary>
     public static readonly string[] SumColumns =
     [
@@ -246,7 +255,7 @@ internal static class StoreRollup
         {
             // A week or more of day rows by the day-key index, in key order (SQLite 3.53 otherwise takes the primary key's range and
             // sorts every row to group it); fewer days through that range, since the key index also holds the days outside it.
-            var longDays = grain == StoreValues.DayTicks && (partFrom is null || partTo is null || partTo - partFrom >= 7 * StoreValues.DayTicks);
+            var longDays = grain == StoreValues.DayTicks && SpansWeekOfDays(partFrom, partTo);
             var hint = longDays ? dialect.RollupKeyHint(dimension, grain) : string.Empty;
             sql.Append((first ? string.Empty : " UNION ALL ") + "SELECT dnull, dkey, " + sums + " FROM " + dialect.RollupTable + hint + " WHERE dim = " + dim
                 + " AND grain = " + grain.ToString(CultureInfo.InvariantCulture)
