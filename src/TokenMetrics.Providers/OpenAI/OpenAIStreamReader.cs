@@ -492,22 +492,8 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     /// <summary>The quote that opens the string <paramref name="close"/> closes: the last delimiting quote before it; -1 when
     /// <paramref name="close"/> does not delimit or none is found.</summary>
-    private static int OpeningQuote(ReadOnlySpan<byte> data, int close)
-    {
-        if (!JsonText.IsDelimiterQuote(data, close))
-        {
-            return -1;
-        }
-
-        var at = close;
-        do
-        {
-            at = data[..at].LastIndexOf((byte)'"');
-        }
-        while (at >= 0 && !JsonText.IsDelimiterQuote(data, at));
-
-        return at;
-    }
+    private static int OpeningQuote(ReadOnlySpan<byte> data, int close) =>
+        JsonText.IsDelimiterQuote(data, close) ? JsonText.LastIndexOfQuoted(data[..close], "\""u8) : -1;
 
     private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
     {
