@@ -14,4 +14,9 @@ internal static class ModelNames
     /// <param name="reader">The reader.</param>
     /// <returns>The name.</returns>
     public static string? Read(ref Utf8JsonReader reader) => reader.TokenType == JsonTokenType.String ? Names.Read(ref reader) : null;
+
+    /// <summary>Reads a model name from the bytes of a JSON string without escapes.</summary>
+    /// <param name="utf8">The string's bytes, without quotes.</param>
+    /// <returns>The name; <see langword="null"/> when the bytes are not valid UTF-8.</returns>
+    public static string? FromPlain(ReadOnlySpan<byte> utf8) => Names.GetUtf8(utf8);
 }

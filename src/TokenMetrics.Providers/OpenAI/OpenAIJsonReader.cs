@@ -11,6 +11,12 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
 {
     private BoundedBody _body = new(maxBytes);
 
+    /// <summary>Gets or sets a value indicating whether <see cref="TryScanPlain"/> may read the body (tests turn it off to compare).</summary>
+    internal bool FastPath { get; init; } = true;
+
+    /// <summary>Gets a value indicating whether the body was read by <see cref="TryScanPlain"/>.</summary>
+    internal bool ReadPlain { get; private set; }
+
     public override void Write(ReadOnlySpan<byte> data) => _body.Write(data);
 
     public override void Complete()
@@ -27,14 +33,22 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             return;
         }
 
-        try
+        if (FastPath && TryScanPlain(json))
         {
-            Scan(json, collectText: false);
+            ReadPlain = true;
             Completed = true;
         }
-        catch (JsonException)
+        else
         {
-            // Cut or not JSON: keep whatever was found before the bad byte.
+            try
+            {
+                Scan(json, collectText: false);
+                Completed = true;
+            }
+            catch (JsonException)
+            {
+                // Cut or not JSON: keep whatever was found before the bad byte.
+            }
         }
 
         if (Capture is { } capture)
@@ -76,11 +90,13 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             {
                 reader.Read();
                 ResponseModel = ModelNames.Read(ref reader) ?? ResponseModel;
+                reader.Skip(); // a value that is not a string is skipped whole (Skip leaves a scalar where it is)
             }
             else if (reader.ValueTextEquals("id"u8))
             {
                 reader.Read();
                 ResponseId = reader.TokenType == JsonTokenType.String ? reader.GetString() : ResponseId;
+                reader.Skip();
             }
             else if (reader.ValueTextEquals("error"u8))
             {
@@ -95,6 +111,8 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
                 {
                     ErrorType ??= "failed";
                 }
+
+                reader.Skip();
             }
             else if (collectText && (reader.ValueTextEquals("choices"u8) || reader.ValueTextEquals("output"u8)))
             {
@@ -113,6 +131,115 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
             throw new JsonException("incomplete");
         }
     }
+
+    /// <summary>The usual body, read without tokenizing all of it: the top-level members are walked with a <see cref="JsonCursor"/>,
+    /// the values not needed are skipped (checked as strict JSON, strings found with a vectorized search), and the usage object
+    /// is read by <see cref="OpenAIUsage.TryParsePlain"/>. What it finds is kept only when the whole body is plain, strict JSON
+    /// with nothing after it, so <see cref="Scan"/> (the full path) answers everything else, exactly as before.</summary>
+    /// <returns><see langword="false"/> when the full path must read the body.</returns>
+    private bool TryScanPlain(ReadOnlySpan<byte> json)
+    {
+        var cursor = new JsonCursor(json);
+        if (!cursor.Take((byte)'{'))
+        {
+            return false;
+        }
+
+        var usage = Usage;
+        var model = ResponseModel;
+        var id = ResponseId;
+        var errorType = ErrorType;
+        if (!cursor.Take((byte)'}'))
+        {
+            do
+            {
+                if (!cursor.TryReadName(out var name))
+                {
+                    return false;
+                }
+
+                if (name.SequenceEqual("usage"u8))
+                {
+                    var start = json.Length - cursor.Rest.Length;
+                    if (!cursor.TrySkipValue(MaxPlainDepth))
+                    {
+                        return false;
+                    }
+
+                    var value = json[start..(json.Length - cursor.Rest.Length)].TrimStart(" \t\r\n"u8);
+                    if (value[0] == (byte)'{')
+                    {
+                        if (!OpenAIUsage.TryParsePlain(value, out var plain))
+                        {
+                            return false; // the full path reads the rare shapes (and raises what it raises) in order
+                        }
+
+                        usage = plain ?? usage;
+                    }
+                }
+                else if (name.SequenceEqual("model"u8) || name.SequenceEqual("id"u8) || name.SequenceEqual("status"u8))
+                {
+                    if (cursor.Peek() != (byte)'"')
+                    {
+                        if (!cursor.TrySkipValue(MaxPlainDepth))
+                        {
+                            return false;
+                        }
+                    }
+                    else if (!cursor.TryReadStrictPlainString(out var text))
+                    {
+                        return false;
+                    }
+                    else if (name[0] == (byte)'m')
+                    {
+                        model = ModelNames.FromPlain(text);
+                        if (model is null)
+                        {
+                            return false;
+                        }
+                    }
+                    else if (name[0] == (byte)'i')
+                    {
+                        if (!System.Text.Unicode.Utf8.IsValid(text))
+                        {
+                            return false;
+                        }
+
+                        id = System.Text.Encoding.UTF8.GetString(text);
+                    }
+                    else if (text.SequenceEqual("failed"u8))
+                    {
+                        // Responses API: "failed" is an error even with HTTP 200.
+                        errorType ??= "failed";
+                    }
+                }
+                else if (name.SequenceEqual("error"u8) ? cursor.Peek() != (byte)'n' || !cursor.TrySkipValue(MaxPlainDepth) : !cursor.TrySkipValue(MaxPlainDepth))
+                {
+                    return false; // an error other than null takes the full path (it reads the error's type)
+                }
+            }
+            while (cursor.Take((byte)','));
+
+            if (!cursor.Take((byte)'}'))
+            {
+                return false;
+            }
+        }
+
+        if (!cursor.AtEnd())
+        {
+            return false;
+        }
+
+        Usage = usage;
+        ResponseModel = model;
+        ResponseId = id;
+        ErrorType = errorType;
+        return true;
+    }
+
+    /// <summary>Deeper bodies (rare) take the full path, which has no depth limit; this bounds the fast path's recursion.</summary>
+    private const int MaxPlainDepth = 64;
 
     private void ReadError(ref Utf8JsonReader reader)
     {

@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Text.Json;
 
 namespace TokenMetrics.Providers.OpenAI;
@@ -137,6 +138,93 @@ internal static class OpenAIUsage
         outputDetails = Combine(outputDetails, extraOutput);
         inputDetails = ReferenceEquals(inputDetails, scratchIn) ? TokenCountDictionary.Share(scratchIn) : inputDetails;
         outputDetails = ReferenceEquals(outputDetails, scratchOut) ? TokenCountDictionary.Share(scratchOut) : outputDetails;
+        return Build(input, output, total, cached, cacheWrite, reasoning, inputDetails, outputDetails);
+    }
+
+    /// <summary>Reads the usage object OpenAI and most compatible vendors send (<paramref name="json"/> is exactly that object):
+    /// the input, output and total counts and the two details objects of plain counts, with a <see cref="JsonCursor"/> instead of a
+    /// tokenizing pass. The same answer <see cref="Parse(ReadOnlySpan{byte})"/> gives.</summary>
+    /// <param name="json">The object, nothing before or after it but whitespace.</param>
+    /// <param name="usage">The usage, <see langword="null"/> when it has no count.</param>
+    /// <returns><see langword="false"/> on anything else (another member, a repeated one, escapes, a count that is not a plain
+    /// integer, nested details): the caller then takes <see cref="Parse(ReadOnlySpan{byte})"/>.</returns>
+    public static bool TryParsePlain(ReadOnlySpan<byte> json, out TokenUsage? usage)
+    {
+        usage = null;
+        var cursor = new JsonCursor(json);
+        if (!cursor.Take((byte)'{'))
+        {
+            return false;
+        }
+
+        long? input = null, output = null, total = null;
+        var scratchIn = t_scratchIn ??= new TokenCountDictionary();
+        var scratchOut = t_scratchOut ??= new TokenCountDictionary();
+        scratchIn.Clear();
+        scratchOut.Clear();
+        var seen = 0;
+        if (!cursor.Take((byte)'}'))
+        {
+            do
+            {
+                if (!cursor.TryReadName(out var name))
+                {
+                    return false;
+                }
+
+                var field = PlainField(name);
+                if (field < 0 || (seen & (1 << field)) != 0)
+                {
+                    return false;
+                }
+
+                seen |= 1 << field;
+                if (field >= 3)
+                {
+                    if (!TryReadPlainDetails(ref cursor, field == 3 ? scratchIn : scratchOut))
+                    {
+                        return false;
+                    }
+                }
+                else if (!cursor.TryReadCount(out var count))
+                {
+                    return false;
+                }
+                else if (field == 0)
+                {
+                    input = count;
+                }
+                else if (field == 1)
+                {
+                    output = count;
+                }
+                else
+                {
+                    total = count;
+                }
+            }
+            while (cursor.Take((byte)','));
+
+            if (!cursor.Take((byte)'}'))
+            {
+                return false;
+            }
+        }
+
+        if (!cursor.AtEnd())
+        {
+            return false;
+        }
+
+        long? cached = scratchIn.TryGetValue("cached_tokens", out var c) ? c : null;
+        long? cacheWrite = scratchIn.TryGetValue("cache_creation_input_tokens", out var w) || scratchIn.TryGetValue("cache_write_tokens", out w) ? w : null;
+        long? reasoning = scratchOut.TryGetValue("reasoning_tokens", out var r) ? r : null;
+        usage = Build(input, output, total, cached, cacheWrite, reasoning, TokenCountDictionary.Share(scratchIn), TokenCountDictionary.Share(scratchOut));
+        return true;
+    }
+
+    private static TokenUsage? Build(long? input, long? output, long? total, long? cached, long? cacheWrite, long? reasoning, TokenCountDictionary? inputDetails, TokenCountDictionary? outputDetails)
+    {
         var usage = new TokenUsage
         {
             InputTokenCount = input,
@@ -149,6 +237,61 @@ internal static class OpenAIUsage
             OutputTokenDetails = outputDetails,
         };
         return usage.IsEmpty ? null : usage;
+    }
+
+    /// <summary>0 input, 1 output, 2 total, 3 input details, 4 output details; -1 for every other name.</summary>
+    private static int PlainField(ReadOnlySpan<byte> name) => name.Length switch
+    {
+        12 when name.SequenceEqual("input_tokens"u8) || name.SequenceEqual("total_tokens"u8) => name[0] == (byte)'i' ? 0 : 2,
+        13 when name.SequenceEqual("prompt_tokens"u8) => 0,
+        13 when name.SequenceEqual("output_tokens"u8) => 1,
+        17 when name.SequenceEqual("completion_tokens"u8) => 1,
+        20 when name.SequenceEqual("input_tokens_details"u8) => 3,
+        21 when name.SequenceEqual("prompt_tokens_details"u8) => 3,
+        21 when name.SequenceEqual("output_tokens_details"u8) => 4,
+        25 when name.SequenceEqual("completion_tokens_details"u8) => 4,
+        _ => -1,
+    };
+
+    /// <summary>A details object of plain counts only (what ReadDetails reads into the same map, for that input).</summary>
+    private static bool TryReadPlainDetails(ref JsonCursor cursor, TokenCountDictionary into)
+    {
+        if (!cursor.Take((byte)'{'))
+        {
+            return false;
+        }
+
+        if (cursor.Take((byte)'}'))
+        {
+            return true;
+        }
+
+        do
+        {
+            if (!cursor.TryReadName(out var utf8) || !cursor.TryReadCount(out var count) || DetailName(utf8) is not { } name)
+            {
+                return false;
+            }
+
+            into.Set(name, count);
+        }
+        while (cursor.Take((byte)','));
+
+        return cursor.Take((byte)'}');
+    }
+
+    /// <summary>The shared string of a known detail name, a new one for another valid name, <see langword="null"/> for invalid UTF-8.</summary>
+    private static string? DetailName(ReadOnlySpan<byte> utf8)
+    {
+        foreach (var (bytes, name) in KnownDetailNames)
+        {
+            if (utf8.SequenceEqual(bytes))
+            {
+                return name;
+            }
+        }
+
+        return System.Text.Unicode.Utf8.IsValid(utf8) ? System.Text.Encoding.UTF8.GetString(utf8) : null;
     }
 
     [ThreadStatic]
@@ -181,10 +324,10 @@ internal static class OpenAIUsage
     }
 
     // The names OpenAI sends today, so reading them allocates no strings; unknown names are kept too.
-    private static readonly string[] KnownDetailNames =
-    [
-        "cached_tokens", "audio_tokens", "reasoning_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens", "text_tokens", "image_tokens",
-    ];
+    // UTF-8 beside each name: the reader compares bytes, with no transcoding per comparison.
+    private static readonly (byte[] Utf8, string Name)[] KnownDetailNames =
+        [.. new[] { "cached_tokens", "audio_tokens", "reasoning_tokens", "accepted_prediction_tokens", "rejected_prediction_tokens", "text_tokens", "image_tokens" }
+            .Select(static name => (System.Text.Encoding.UTF8.GetBytes(name), name))];
 
     /// <summary>Reads a details object: every count by name; a nested object (Qwen's <c>cache_creation</c>:
     /// <c>{"ephemeral_5m_input_tokens": n}</c>) as <c>{name}.{inner}</c>; other values (<c>"cache_type": "ephemeral"</c>) skipped.</summary>
@@ -206,9 +349,9 @@ internal static class OpenAIUsage
             }
 
             string? name = null;
-            foreach (var known in KnownDetailNames)
+            foreach (var (utf8, known) in KnownDetailNames)
             {
-                if (reader.ValueTextEquals(known))
+                if (reader.ValueTextEquals(utf8))
                 {
                     name = known;
                     break;

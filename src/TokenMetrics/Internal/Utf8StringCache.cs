@@ -47,6 +47,22 @@ internal sealed class Utf8StringCache
         return Get(buffer[..reader.CopyString(buffer)]);
     }
 
+    /// <summary>The shared string for UTF-8 text that needs no unescaping (a JSON string without escapes).</summary>
+    /// <param name="utf8">The text.</param>
+    /// <returns>The string, or <see langword="null"/> when <paramref name="utf8"/> is not valid UTF-8.</returns>
+    public string? GetUtf8(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length > MaxChars)
+        {
+            return System.Text.Unicode.Utf8.IsValid(utf8) ? System.Text.Encoding.UTF8.GetString(utf8) : null;
+        }
+
+        Span<char> buffer = stackalloc char[MaxChars];
+        return System.Text.Unicode.Utf8.ToUtf16(utf8, buffer, out _, out var written, replaceInvalidSequences: false) == System.Buffers.OperationStatus.Done
+            ? Get(buffer[..written])
+            : null;
+    }
+
     /// <summary>The shared string for <paramref name="chars"/>.</summary>
     /// <param name="chars">The text.</param>
     /// <returns>The string.</returns>

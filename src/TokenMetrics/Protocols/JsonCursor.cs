@@ -4,7 +4,7 @@ namespace TokenMetrics;
 /// paths that read a few values without a full <see cref="System.Text.Json.Utf8JsonReader"/> pass.</summary>
 /// <remarks>Every method answers <see langword="false"/> on anything it does not handle plainly (escaped names, fractions,
 /// signs, nested values where a scalar is expected): the caller then takes its full, exact path. Whitespace is what JSON allows.</remarks>
-internal ref struct JsonCursor
+internal ref partial struct JsonCursor
 {
     private readonly ReadOnlySpan<byte> _json;
     private int _pos;
