@@ -18,9 +18,8 @@ internal sealed class HttpCallMeter
     private readonly ITokenUsageProtocol _protocol;
     private readonly string? _clientName;
     private readonly TokenUsageAttribution? _attribution;
-    private readonly Guid? _operationId;
-    private readonly int? _roundIndex;
-    private readonly bool _genAIMetricsRecordedElsewhere;
+    private readonly CallScope? _scope; // the chat-client call above, if any: its operation id and GenAI flag, read when recording
+    private readonly int _roundIndex = -1; // -1: no round (no chat-client call above); an int, not an int?, to keep the meter small
     private readonly long _startTimestamp;
     private readonly DateTimeOffset _startTime;
     private readonly Uri? _uri;
@@ -34,7 +33,7 @@ internal sealed class HttpCallMeter
     private long _firstByteTimestamp;
     private int _finished;
     private bool _readerFailed;
-    private int? _statusCode;
+    private int _statusCode; // 0 until a status is known
     private bool _httpError;
     private long _responseTimestamp;
     private bool _watched;
@@ -50,8 +49,7 @@ internal sealed class HttpCallMeter
         {
             // This exchange is one model round-trip of the chat-client call above; claiming it stops that client recording too.
             _roundIndex = scope.BeginRoundBeneath();
-            _operationId = scope.OperationId;
-            _genAIMetricsRecordedElsewhere = scope.GenAIMetricsRecordedElsewhere;
+            _scope = scope;
             _budget = scope.TakeBudget(); // the chat-client call above checked its budgets; this record reconciles them
         }
 
@@ -432,7 +430,7 @@ internal sealed class HttpCallMeter
                 if (_httpError)
                 {
                     status = TokenUsageStatus.Error;
-                    errorType = _statusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    errorType = _statusCode == 0 ? null : _statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
                 else if (status == TokenUsageStatus.Ok && _reader is not null)
                 {
@@ -477,7 +475,7 @@ internal sealed class HttpCallMeter
                 IsStreaming = Context.IsStreaming,
                 Status = status,
                 ErrorType = status is TokenUsageStatus.Ok or TokenUsageStatus.Capped ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
-                HttpStatusCode = _statusCode,
+                HttpStatusCode = _statusCode == 0 ? null : _statusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
                 Endpoint = endpoint?.Endpoint,
@@ -493,9 +491,9 @@ internal sealed class HttpCallMeter
                 Tags = _attribution?.Tags,
                 ClientName = _clientName,
                 Layer = TokenUsageLayer.Http,
-                OperationId = _operationId,
-                RoundIndex = _roundIndex,
-                GenAIMetricsRecordedElsewhere = _genAIMetricsRecordedElsewhere,
+                OperationId = _scope?.OperationId,
+                RoundIndex = _roundIndex < 0 ? null : _roundIndex,
+                GenAIMetricsRecordedElsewhere = _scope?.GenAIMetricsRecordedElsewhere ?? false,
                 Content = content,
                 Span = _span,
                 Budget = status == TokenUsageStatus.Rejected ? null : _budget,

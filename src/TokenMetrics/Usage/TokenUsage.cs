@@ -8,30 +8,40 @@ namespace TokenMetrics;
 /// <see cref="CacheWriteInputTokenCount"/> are counted <em>inside</em> <see cref="InputTokenCount"/>, and
 /// <see cref="ReasoningTokenCount"/> is counted <em>inside</em> <see cref="OutputTokenCount"/>. Vendors that report
 /// cache tokens outside input (Anthropic) are normalised to this shape; their raw figures stay in the detail dictionaries.</para>
-/// <para>A <see langword="null"/> count means "not known", never zero.</para>
+/// <para>A <see langword="null"/> count means "not known", never zero (<see cref="long.MinValue"/>, never a count, reads as unknown).</para>
 /// </remarks>
 public sealed class TokenUsage
 {
+    // Counts are kept as plain longs with this value for "unknown" instead of six long? (16 bytes each): 48 bytes less per call.
+    private const long Unknown = long.MinValue;
+
+    private long _input = Unknown;
+    private long _output = Unknown;
+    private long _total = Unknown;
+    private long _cached = Unknown;
+    private long _cacheWrite = Unknown;
+    private long _reasoning = Unknown;
+
     /// <summary>An instance with every count unknown.</summary>
     public static TokenUsage Empty { get; } = new();
 
     /// <summary>Gets the input (prompt) tokens, cached and cache-write tokens included.</summary>
-    public long? InputTokenCount { get; init; }
+    public long? InputTokenCount { get => _input == Unknown ? null : _input; init => _input = value ?? Unknown; }
 
     /// <summary>Gets the output (completion) tokens, reasoning tokens included.</summary>
-    public long? OutputTokenCount { get; init; }
+    public long? OutputTokenCount { get => _output == Unknown ? null : _output; init => _output = value ?? Unknown; }
 
     /// <summary>Gets the total tokens as reported, or input + output when the vendor gives no total.</summary>
-    public long? TotalTokenCount { get; init; }
+    public long? TotalTokenCount { get => _total == Unknown ? null : _total; init => _total = value ?? Unknown; }
 
     /// <summary>Gets the input tokens served from the vendor's prompt cache (a subset of input).</summary>
-    public long? CachedInputTokenCount { get; init; }
+    public long? CachedInputTokenCount { get => _cached == Unknown ? null : _cached; init => _cached = value ?? Unknown; }
 
     /// <summary>Gets the input tokens written to the vendor's prompt cache (a subset of input).</summary>
-    public long? CacheWriteInputTokenCount { get; init; }
+    public long? CacheWriteInputTokenCount { get => _cacheWrite == Unknown ? null : _cacheWrite; init => _cacheWrite = value ?? Unknown; }
 
     /// <summary>Gets the reasoning ("thinking") tokens (a subset of output).</summary>
-    public long? ReasoningTokenCount { get; init; }
+    public long? ReasoningTokenCount { get => _reasoning == Unknown ? null : _reasoning; init => _reasoning = value ?? Unknown; }
 
     /// <summary>Gets the vendor's raw input-side details (for example <c>audio_tokens</c>), kept whole.</summary>
     public IReadOnlyDictionary<string, long>? InputTokenDetails { get; init; }
@@ -42,8 +52,7 @@ public sealed class TokenUsage
     /// <summary>Gets a value indicating whether no count at all is known.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty =>
-        InputTokenCount is null && OutputTokenCount is null && TotalTokenCount is null &&
-        CachedInputTokenCount is null && CacheWriteInputTokenCount is null && ReasoningTokenCount is null;
+        _input == Unknown && _output == Unknown && _total == Unknown && _cached == Unknown && _cacheWrite == Unknown && _reasoning == Unknown;
 
     /// <summary>Gets <see cref="TotalTokenCount"/>, or input + output when no total was given.</summary>
     public long? GetTotalOrSum() =>
