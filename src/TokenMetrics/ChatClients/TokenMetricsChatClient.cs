@@ -253,30 +253,34 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             round.Usage = FromUsageDetails(response.Usage);
             round.ResponseModel = response.ModelId;
             round.ResponseId = response.ResponseId;
-            round.Output.Append(response.Text);
+            round.Response = response; // its text is read only if the usage must be estimated (see ResolveUsage)
             if (round.Content is { } capture)
             {
                 ChatContent.Observe(capture, response);
             }
 
             // A tool loop beneath returns every round's messages with the summed usage: one record for all of them.
+            // Index loops over the lists: a foreach through IList<T> boxes an enumerator per list, on every call.
             HashSet<string>? answered = null;
-            foreach (var message in response.Messages)
+            var responseMessages = response.Messages;
+            for (var m = 0; m < responseMessages.Count; m++)
             {
-                foreach (var content in message.Contents)
+                var contents = responseMessages[m].Contents;
+                for (var c = 0; c < contents.Count; c++)
                 {
-                    if (content is FunctionResultContent result)
+                    if (contents[c] is FunctionResultContent result)
                     {
                         (answered ??= new(StringComparer.Ordinal)).Add(result.CallId);
                     }
                 }
             }
 
-            foreach (var message in response.Messages)
+            for (var m = 0; m < responseMessages.Count; m++)
             {
-                foreach (var content in message.Contents)
+                var contents = responseMessages[m].Contents;
+                for (var c = 0; c < contents.Count; c++)
                 {
-                    if (content is FunctionCallContent { CallId: { Length: > 0 } callId } && answered?.Contains(callId) != true)
+                    if (contents[c] is FunctionCallContent { CallId: { Length: > 0 } callId } && answered?.Contains(callId) != true)
                     {
                         (round.ToolCalls ??= []).Add(callId);
                     }
@@ -296,16 +300,10 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         try
         {
             var isToolResult = update.Role == ChatRole.Tool;
-            if (!isToolResult)
+            var updateContents = update.Contents;
+            for (var c = 0; !isToolResult && c < updateContents.Count; c++)
             {
-                foreach (var content in update.Contents)
-                {
-                    if (content is FunctionResultContent)
-                    {
-                        isToolResult = true;
-                        break;
-                    }
-                }
+                isToolResult = updateContents[c] is FunctionResultContent;
             }
 
             if (isToolResult)
@@ -340,8 +338,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 round.ResponseId = responseId;
             }
 
-            foreach (var content in update.Contents)
+            for (var c = 0; c < updateContents.Count; c++)
             {
+                var content = updateContents[c];
                 if (round.Content is { } capture)
                 {
                     ChatContent.Observe(capture, content);
@@ -403,6 +402,7 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
             }
 
             var (usage, source, method, pending) = ResolveUsage(call, round, messages, options, status);
+            var endpoint = EndpointCache.Get(call.Endpoint); // parsed once per distinct URI, not a new string per call
             var record = new TokenUsageRecord
             {
                 Timestamp = round.StartTime,
@@ -421,9 +421,9 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
                 },
                 Duration = _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp, end),
                 TimeToFirstChunk = call.Streaming && round.FirstChunkTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(round.StartTimestamp, round.FirstChunkTimestamp) : null,
-                Endpoint = call.Endpoint is { IsAbsoluteUri: true } uri ? uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped) : null,
-                ServerAddress = call.Endpoint is { IsAbsoluteUri: true } u2 ? u2.Host : null,
-                ServerPort = call.Endpoint is { IsAbsoluteUri: true } u3 ? u3.Port : null,
+                Endpoint = endpoint?.Endpoint,
+                ServerAddress = endpoint?.Host,
+                ServerPort = endpoint?.Port,
                 Usage = usage,
                 Source = source,
                 EstimationMethod = method,
@@ -456,7 +456,8 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         }
         finally
         {
-            round.Output.Reset();
+            round.OutputIfAny?.Reset();
+            round.Response = null;
         }
     }
 
@@ -496,7 +497,12 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
         {
             // Later rounds of a loop beneath send more than the caller's messages (the tool exchanges): their input estimate is a lower bound.
             var model = call.RequestModel ?? round.ResponseModel;
-            return (TokenUsage.Empty, TokenUsageSource.Missing, null, new PendingChatEstimate(messages, options, round.Output.Detach(), model));
+            if (round.Response is { } response)
+            {
+                round.Output.Append(response.Text);
+            }
+
+            return (TokenUsage.Empty, TokenUsageSource.Missing, null, new PendingChatEstimate(messages, options, round.OutputIfAny?.Detach(), model));
         }
         catch (Exception ex)
         {
@@ -683,6 +689,8 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
     private sealed class RoundState
     {
+        private TokenUsageTextAccumulator? _output;
+
         public int LocalIndex { get; init; }
 
         public long StartTimestamp { get; init; }
@@ -699,7 +707,14 @@ public sealed class TokenMetricsChatClient : DelegatingChatClient
 
         public List<string>? ToolCalls { get; set; }
 
-        public TokenUsageTextAccumulator Output { get; } = new();
+        /// <summary>Gets the answer text kept for an estimate (created on first use: a reported usage needs none).</summary>
+        public TokenUsageTextAccumulator Output => _output ??= new();
+
+        /// <summary>Gets the answer text kept so far, or <see langword="null"/> when none was.</summary>
+        public TokenUsageTextAccumulator? OutputIfAny => _output;
+
+        /// <summary>Gets or sets the non-streamed answer, read for its text only when the usage must be estimated.</summary>
+        public ChatResponse? Response { get; set; }
 
         /// <summary>Gets or sets the content captured for this round; <see langword="null"/> when capture is off.</summary>
         public ContentCapture? Content { get; set; }
