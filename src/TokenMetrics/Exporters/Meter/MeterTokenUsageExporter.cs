@@ -87,6 +87,22 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
     /// <inheritdoc/>
     public void Dispose() => _ownedMeter?.Dispose();
 
+    // An app calls one or two ports (443): the tag's boxed value is reused instead of boxing the port for every record.
+    private static object? s_lastPort;
+
+    private static object BoxedPort(int port)
+    {
+        var last = Volatile.Read(ref s_lastPort);
+        if (last is int known && known == port)
+        {
+            return last;
+        }
+
+        object boxed = port;
+        Volatile.Write(ref s_lastPort, boxed);
+        return boxed;
+    }
+
     private void Record(TokenUsageRecord r)
     {
         var tags = new TagList
@@ -109,7 +125,7 @@ public sealed class MeterTokenUsageExporter : ITokenUsageExporter, IDisposable
             tags.Add("server.address", r.ServerAddress);
             if (r.ServerPort is { } port)
             {
-                tags.Add("server.port", port);
+                tags.Add("server.port", BoxedPort(port));
             }
         }
 
