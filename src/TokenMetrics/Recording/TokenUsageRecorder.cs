@@ -152,6 +152,9 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Gets the records waiting for estimation or export, without the snapshot <see cref="GetStatistics"/> allocates.</summary>
+    internal long QueuedRecords => _worker.Queued + _estimation.Count;
+
     /// <summary>Returns a snapshot of the pipeline counters.</summary>
     /// <returns>The counters.</returns>
     public TokenMetricsStatistics GetStatistics() => new()
@@ -160,7 +163,7 @@ public sealed partial class TokenUsageRecorder : IAsyncDisposable, IDisposable
         Filtered = Interlocked.Read(ref _filtered),
         SampledOut = Interlocked.Read(ref _sampledOut),
         Dropped = _worker.Dropped,
-        Queued = _worker.Queued + _estimation.Count,
+        Queued = QueuedRecords,
         CallbackFailures = Interlocked.Read(ref _callbackFailures),
         InternalErrors = Interlocked.Read(ref _internalErrors),
         PriceUnknown = _pricing.PriceUnknown,
