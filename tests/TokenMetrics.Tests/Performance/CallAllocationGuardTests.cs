@@ -59,8 +59,8 @@ public sealed class CallAllocationGuardTests
         }
 
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(30)));
-        var bareBytes = BytesPerCall(bare, buffer);
-        var meteredBytes = BytesPerCall(metered, buffer);
+        var bareBytes = ThreadAllocations.LowestPerCall(() => CallSynchronously(bare, buffer), MeasuredCalls, Rounds);
+        var meteredBytes = ThreadAllocations.LowestPerCall(() => CallSynchronously(metered, buffer), MeasuredCalls, Rounds);
 
         // The calls were metered and exported: the guard measures the real path, not a pass-through.
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(30)));
@@ -71,23 +71,6 @@ public sealed class CallAllocationGuardTests
 
         var over = meteredBytes - bareBytes;
         Assert.True(over <= CeilingBytes, $"A metered non-streamed call allocated {over:F0} B over the bare call ({meteredBytes:F0} B against {bareBytes:F0} B); the ceiling is {CeilingBytes} B (goal {GoalBytes} B).");
-    }
-
-    private static double BytesPerCall(HttpClient client, byte[] buffer)
-    {
-        var lowest = double.MaxValue;
-        for (var round = 0; round < Rounds; round++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < MeasuredCalls; i++)
-            {
-                CallSynchronously(client, buffer);
-            }
-
-            lowest = Math.Min(lowest, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)MeasuredCalls);
-        }
-
-        return lowest;
     }
 
     /// <summary>One call as an SDK makes it (headers first, then the body through the response stream), required to complete

@@ -17,7 +17,7 @@ public sealed class ChatClientAllocationGuardTests
 
     private const int WarmupCalls = 2_000;
     private const int MeasuredCalls = 1_000;
-    private const int Rounds = 5; // the lowest round: the lane's dispatcher sometimes resumes inline on this thread
+    private const int Rounds = 5;
 
     private static readonly ChatMessage[] Messages = [new(ChatRole.User, "Tell me a story")];
     private static readonly ChatOptions Options = new() { ModelId = "gpt-4o-mini" };
@@ -37,8 +37,8 @@ public sealed class ChatClientAllocationGuardTests
         }
 
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(30)));
-        var bareBytes = BytesPerCall(bare);
-        var meteredBytes = BytesPerCall(metered);
+        var bareBytes = ThreadAllocations.LowestPerCall(() => CallSynchronously(bare), MeasuredCalls, Rounds);
+        var meteredBytes = ThreadAllocations.LowestPerCall(() => CallSynchronously(metered), MeasuredCalls, Rounds);
 
         // Every call was metered, with the usage the client reported: the guard measures the real path.
         Assert.Equal(TokenMetricsFlushResult.Success, await recorder.FlushAsync(TimeSpan.FromSeconds(30)));
@@ -52,23 +52,6 @@ public sealed class ChatClientAllocationGuardTests
 
         var over = meteredBytes - bareBytes;
         Assert.True(over <= CeilingBytes, $"A metered chat call allocated {over:F0} B over the bare call ({meteredBytes:F0} B against {bareBytes:F0} B); the ceiling is {CeilingBytes} B.");
-    }
-
-    private static double BytesPerCall(IChatClient client)
-    {
-        var lowest = double.MaxValue;
-        for (var round = 0; round < Rounds; round++)
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            for (var i = 0; i < MeasuredCalls; i++)
-            {
-                CallSynchronously(client);
-            }
-
-            lowest = Math.Min(lowest, (GC.GetAllocatedBytesForCurrentThread() - before) / (double)MeasuredCalls);
-        }
-
-        return lowest;
     }
 
     private static void CallSynchronously(IChatClient client)
