@@ -34,11 +34,23 @@ public class PeerOverheadBenchmark
     private SignallingExporter? _exporter;
     private long _expected;
 
-    [ParamsAllValues]
+    [ParamsSource(nameof(Vendors))]
     public PeerVendor Vendor { get; set; }
 
-    [ParamsAllValues]
+    [ParamsSource(nameof(Shapes))]
     public PeerShape Shape { get; set; }
+
+    /// <summary>Gets every vendor, or those named in <c>TM_PEER_VENDORS</c> (comma-separated), for a shorter run.</summary>
+    public static IEnumerable<PeerVendor> Vendors => Selected<PeerVendor>("TM_PEER_VENDORS");
+
+    /// <summary>Gets every shape, or those named in <c>TM_PEER_SHAPES</c> (comma-separated).</summary>
+    public static IEnumerable<PeerShape> Shapes => Selected<PeerShape>("TM_PEER_SHAPES");
+
+    private static T[] Selected<T>(string variable)
+        where T : struct, Enum =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } names
+            ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(Enum.Parse<T>)]
+            : Enum.GetValues<T>();
 
     [GlobalSetup(Target = nameof(Bare))]
     public void SetupBare()
