@@ -319,7 +319,8 @@ internal static class StoreRollup
 
         if (dialect.RollupStateTable is not null)
         {
-            sql.Append(" UNION ALL SELECT " + hash + ", COUNT(*), COALESCE(SUM(" + TotalOfRecord + "), 0), " + dialect.RollupCostValues(1) + " FROM " + dialect.UsageTable
+            // Bigint like the rollup's columns: a numeric here would make the day rows' sums numeric too.
+            sql.Append(" UNION ALL SELECT " + hash + ", COUNT(*), CAST(COALESCE(SUM(" + TotalOfRecord + "), 0) AS BIGINT), " + dialect.RollupCostValues(1) + " FROM " + dialect.UsageTable
                 + " u WHERE " + Unfolded(dialect, sql, watermark) + recordRange + " GROUP BY " + isNull + ", COALESCE(" + column + ", '')");
         }
 
