@@ -44,8 +44,8 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
     /// <c>KeyHashFunction(dkey, dnull)</c>. Tests set a function with a collision; it must be set before the schema is created.</summary>
     internal string KeyHashFunction { get; set; } = "hashtextextended";
 
-    // PostgreSQL's own 64-bit text hash (the one hash partitioning stores by, so it is stable across versions and platforms),
-    // seeded by the null flag so a null key and an empty one hash apart. Computed by the server: the generated column, the SQL
+    // PostgreSQL's own 64-bit text hash (the one hash partitioning routes rows by, so it is kept stable across versions; a
+    // restore recomputes generated columns), seeded by the null flag so a null key and an empty one hash apart. Computed by the server: the generated column, the SQL
     // fold, the migration and the records past the watermark all agree without a client-side copy.
     public override string? KeyHash(string text, string isNull) => KeyHashFunction + "(" + text + ", " + isNull + ")";
 

@@ -62,7 +62,7 @@ internal abstract class StoreDialect
     public virtual bool RanksKeysFirst(long? from, long? to) => false;
 
     /// <summary>Returns a condition that finds the day rows of the given keys through an index by key (PostgreSQL: the partial
-    /// index on <c>(dim, md5(dkey), bucket)</c> of day rows), added to the day part of a query of a few keys; or null when
+    /// index on <c>(dim, khash, bucket)</c> of day rows, schema 10), added to the day part of a query of a few keys; or null when
     /// <see cref="RollupKeyHint"/> does it.</summary>
     /// <param name="keyParameters">The parameters holding the keys (stored text).</param>
     /// <returns>The condition, or null.</returns>
