@@ -35,9 +35,19 @@ internal sealed class PostgreSqlStoreDialect(string quotedSchema) : StoreDialect
 
     public override bool RanksKeysFirst(long? from, long? to) => StoreRollup.SpansWeekOfDays(from, to);
 
-    // The keys hashed here only: md5 over every row of the range would cost more than the grouping it replaces.
+    // A stored key reads as dnull 0 or 1 (null is dnull = 1 with dkey ''), so each key is probed under both hashes; the caller's
+    // condition on dnull and dkey keeps only the real key's rows.
     public override string? RollupDayKeyProbe(IReadOnlyList<string> keyParameters) =>
-        "md5(dkey) IN (" + string.Join(", ", keyParameters.Select(p => "md5(" + p + ")")) + ")";
+        "khash IN (" + string.Join(", ", keyParameters.SelectMany(p => new[] { KeyHash(p, "0"), KeyHash(p, "1") })) + ")";
+
+    /// <summary>Gets or sets the function hashing a rollup key (text, seed) to a bigint: the column <c>khash</c> (schema 10) is
+    /// <c>KeyHashFunction(dkey, dnull)</c>. Tests set a function with a collision; it must be set before the schema is created.</summary>
+    internal string KeyHashFunction { get; set; } = "hashtextextended";
+
+    // PostgreSQL's own 64-bit text hash (the one hash partitioning routes rows by, so it is kept stable across versions; a
+    // restore recomputes generated columns), seeded by the null flag so a null key and an empty one hash apart. Computed by the server: the generated column, the SQL
+    // fold, the migration and the records past the watermark all agree without a client-side copy.
+    public override string? KeyHash(string text, string isNull) => KeyHashFunction + "(" + text + ", " + isNull + ")";
 
     public override string CostSortKey(bool rollup) => "COALESCE(SUM(u.cost), 0)";
 

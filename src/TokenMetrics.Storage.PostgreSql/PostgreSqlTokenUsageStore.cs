@@ -95,6 +95,14 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
     /// rollup is still kept). For tests and benchmarks that compare the two paths.</summary>
     internal bool UseRollup { get; set; } = true;
 
+    /// <summary>Gets or sets the SQL function hashing rollup keys (see <see cref="PostgreSqlStoreDialect.KeyHashFunction"/>): tests
+    /// set one with a collision before the schema is created.</summary>
+    internal string KeyHashFunction
+    {
+        get => _dialect.KeyHashFunction;
+        set => _dialect.KeyHashFunction = value;
+    }
+
     /// <summary>Gets or sets how many records written by this instance wait before they are folded into the rollup (see
     /// <see cref="FoldAsync"/>); they are also folded before retention and on dispose. Queries are exact either way.</summary>
     internal long FoldThreshold { get; set; } = StoreRollup.FoldThreshold;
@@ -129,7 +137,7 @@ public sealed class PostgreSqlTokenUsageStore : ITokenUsageStore, IAsyncDisposab
                     sql.Append("SELECT pg_advisory_xact_lock(" + sql.Add(LockKey(_options.Schema)) + "); CREATE SCHEMA IF NOT EXISTS " + _schema);
                     await ExecuteAsync(sql, connection, transaction, cancellationToken).ConfigureAwait(false);
                     var (from, to) = await SchemaMigrator.MigrateAsync(
-                        connection, transaction, _schema + ".tm_schema_version", PostgreSqlSchema.Migrations(_schema), _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+                        connection, transaction, _schema + ".tm_schema_version", PostgreSqlSchema.Migrations(_schema, _dialect), _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                     if (from != to)
                     {

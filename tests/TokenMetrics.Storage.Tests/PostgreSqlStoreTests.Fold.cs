@@ -96,7 +96,7 @@ public sealed partial class PostgreSqlStoreTests
         await using (var upgraded = NewPgStore(schema))
         {
             await upgraded.InitializeAsync();
-            Assert.Equal(9L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
+            Assert.Equal(10L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
             Assert.Equal(0L, await ScalarAsync($"SELECT count(*) FROM \"{schema}\".tm_usage WHERE seq IS NULL"));
             Assert.Equal(await ScalarAsync($"SELECT max(seq) FROM \"{schema}\".tm_usage"), await ScalarAsync($"SELECT folded_seq FROM \"{schema}\".tm_rollup_state"));
             Assert.Equal(old.Count, await RolledUpCallsAsync(schema)); // not folded a second time
@@ -134,7 +134,7 @@ public sealed partial class PostgreSqlStoreTests
         await using (var upgraded = NewPgStore(schema))
         {
             await upgraded.InitializeAsync();
-            Assert.Equal(9L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
+            Assert.Equal(10L, await ScalarAsync($"SELECT max(version) FROM \"{schema}\".tm_schema_version"));
             Assert.Equal(1L, await ScalarAsync($"SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{schema}' AND c.relname = 'tm_usage_rollup' AND 'fillfactor=80' = ANY (c.reloptions)"));
             await AssertRollupEqualsScanAsync(upgraded, folded.Count + unfolded.Count);
             await upgraded.FoldAsync();

@@ -10,9 +10,15 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
 {
     private static string NewSchema() => "t_" + Guid.NewGuid().ToString("N");
 
+    /// <summary>Takes a schema back to version 9: the key hash and its indexes go, the day rows' md5 key index comes back.</summary>
+    private static string PostgreSqlUndoVersion10(string schema) =>
+        $"DROP INDEX \"{schema}\".ix_tm_usage_rollup_day_rank, \"{schema}\".ix_tm_usage_rollup_day_hash; ALTER TABLE \"{schema}\".tm_usage_rollup DROP COLUMN khash; "
+        + $"CREATE INDEX ix_tm_usage_rollup_day_key ON \"{schema}\".tm_usage_rollup (dim, md5(dkey), bucket) WHERE grain = {TimeSpan.TicksPerDay}; "
+        + $"DELETE FROM \"{schema}\".tm_schema_version WHERE version = 10; ";
+
     /// <summary>Takes a schema back to version 8: the day rows' key index goes.</summary>
     private static string PostgreSqlUndoVersion9(string schema) =>
-        $"DROP INDEX \"{schema}\".ix_tm_usage_rollup_day_key; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 9; ";
+        PostgreSqlUndoVersion10(schema) + $"DROP INDEX \"{schema}\".ix_tm_usage_rollup_day_key; DELETE FROM \"{schema}\".tm_schema_version WHERE version = 9; ";
 
     /// <summary>Takes a schema back to version 7: the session summary's page-order and long-session indexes go.</summary>
     private static string PostgreSqlUndoVersion8(string schema) =>
@@ -57,7 +63,7 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
             await using var connection = new NpgsqlConnection(server.ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT count(*) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(9L, (long)(await command.ExecuteScalarAsync())!);
+            Assert.Equal(10L, (long)(await command.ExecuteScalarAsync())!);
         }
         finally
         {
@@ -110,7 +116,7 @@ public sealed partial class PostgreSqlStoreTests(PostgreSqlServerFixture server)
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"SELECT max(version) FROM \"{schema}\".tm_schema_version", connection);
-            Assert.Equal(9, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(10, Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
         }
     }
 

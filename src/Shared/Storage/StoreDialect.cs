@@ -62,11 +62,19 @@ internal abstract class StoreDialect
     public virtual bool RanksKeysFirst(long? from, long? to) => false;
 
     /// <summary>Returns a condition that finds the day rows of the given keys through an index by key (PostgreSQL: the partial
-    /// index on <c>(dim, md5(dkey), bucket)</c> of day rows), added to the day part of a query of a few keys; or null when
+    /// index on <c>(dim, khash, bucket)</c> of day rows, schema 10), added to the day part of a query of a few keys; or null when
     /// <see cref="RollupKeyHint"/> does it.</summary>
     /// <param name="keyParameters">The parameters holding the keys (stored text).</param>
     /// <returns>The condition, or null.</returns>
     public virtual string? RollupDayKeyProbe(IReadOnlyList<string> keyParameters) => null;
+
+    /// <summary>Returns an expression giving the 64-bit hash the rollup stores beside each key (column <c>khash</c>), or null when
+    /// the store keeps none. With it a top N is ranked by grouping the day rows on that bigint instead of the text key
+    /// (<see cref="StoreRollup.AppendKeyHashRanking"/>); keys sharing a hash are detected and ranked by text instead.</summary>
+    /// <param name="text">The key's stored text (an expression).</param>
+    /// <param name="isNull">1 when the key is null, else 0 (an expression).</param>
+    /// <returns>The expression, or null.</returns>
+    public virtual string? KeyHash(string text, string isNull) => null;
 
     /// <summary>Returns what follows the rollup table's name when a query reads a few keys' rows of one part (a dimension and a
     /// grain): SQLite's <c>INDEXED BY</c> the index that finds rows by key (the session rows' partial index, the day rows' key

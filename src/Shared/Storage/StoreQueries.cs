@@ -223,7 +223,7 @@ internal static class StoreQueries
         if (rollup is not null)
         {
             sql.Append(RollupSums + ", " + dialect.CostSortKey(true) + " FROM ");
-            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, topKeys, watermark, byKey: topKeys is not null && limit <= ProbedKeys, topParameters);
+            rollup.AppendSource(sql, dialect, query, bucketTicks == StoreValues.HourTicks, topKeys, watermark, byKey: topKeys is not null && limit <= ProbedKeys && topParameters!.Count <= ProbedKeys, topParameters);
         }
         else
         {
@@ -347,6 +347,12 @@ internal static class StoreQueries
     /// rollup query in its order, ranked on the sums that order reads (the same values and ties as the full query).</summary>
     private static async ValueTask<List<string?>> TopKeysAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, RollupPlan rollup, int limit, long? watermark, CancellationToken cancellationToken)
     {
+        if (dialect.KeyHash("dkey", "dnull") is not null && StoreRollup.Grains(rollup.Dimension).Length > 1
+            && await TopKeysByHashAsync(connection, dialect, query, rollup, limit, watermark, cancellationToken).ConfigureAwait(false) is { } candidates)
+        {
+            return candidates;
+        }
+
         var sql = new SqlText().Append("SELECT CASE WHEN u.dnull = 1 THEN NULL ELSE u.dkey END, SUM(u.calls), SUM(u.total_tokens), " + dialect.CostSortKey(true) + " FROM ");
         StoreRollup.AppendKeyTotals(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark);
         sql.Append(" GROUP BY u.dnull, u.dkey HAVING SUM(u.calls) > 0 ORDER BY " + query.SortBy switch
@@ -365,6 +371,41 @@ internal static class StoreQueries
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     keys.Add(reader.IsDBNull(0) ? null : reader.GetString(0));
+                }
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>Returns the keys of the first <paramref name="limit"/> groups and of every group tied with the last, ranked by key hash
+    /// (<see cref="StoreRollup.AppendKeyHashRanking"/>); or null when two keys of a candidate share a hash or a sum is negative (the
+    /// caller then ranks by text). The caller's full query orders them exactly and keeps <paramref name="limit"/>.</summary>
+    private static async ValueTask<List<string?>?> TopKeysByHashAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, RollupPlan rollup, int limit, long? watermark, CancellationToken cancellationToken)
+    {
+        var sql = new SqlText();
+        StoreRollup.AppendKeyHashRanking(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark, query.SortBy switch
+        {
+            TokenUsageAggregateSort.Tokens => "3 DESC",
+            TokenUsageAggregateSort.Cost => "4 DESC, 3 DESC",
+            _ => "2 DESC, 3 DESC",
+        }, sql.Add((long)limit));
+        var keys = new List<string?>();
+        var hashes = new HashSet<long>();
+        var command = sql.CreateCommand(connection);
+        await using (command.ConfigureAwait(false))
+        {
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (!hashes.Add(reader.GetInt64(0)) || reader.GetBoolean(3) || reader.IsDBNull(1))
+                    {
+                        return null;
+                    }
+
+                    keys.Add(reader.GetInt32(1) == 1 ? null : reader.GetString(2));
                 }
             }
         }

@@ -275,6 +275,71 @@ internal static class StoreRollup
         sql.Append(") u");
     }
 
+    /// <summary>Appends the statement ranking one dimension's keys by their 64-bit hash (<see cref="StoreDialect.KeyHash"/>, column
+    /// <c>khash</c>): the hashes of the first <paramref name="limitParameter"/> groups and of every group tied with the last, each
+    /// with its key(s). Grouping rows by a bigint with three sums is far cheaper than by text (PostgreSQL: the day rows come from a
+    /// covering index). Columns: the hash, <c>dnull</c>, <c>dkey</c> (up to two keys per hash: two mean a collision), and whether any
+    /// key's row in the range holds a negative sum (a candidate without a key found, which should not happen, reads as null keys).</summary>
+    /// <remarks>Why the answer is the text ranking's when every hash has one key and no sum is negative: the candidates are then
+    /// whole keys with exact sums, and a key outside them (even one sharing a hash with another key outside) has sums no larger
+    /// than its hash's group, which ranks strictly after the candidates. The caller ranks the candidates' keys exactly (ties broken
+    /// by the key) and falls back to the text ranking otherwise.</remarks>
+    /// <param name="sql">The SQL.</param>
+    /// <param name="dialect">The dialect (<see cref="StoreDialect.KeyHash"/> is set).</param>
+    /// <param name="dimension">The dimension code (one kept by the day).</param>
+    /// <param name="from">The hour-aligned start, or null.</param>
+    /// <param name="to">The hour-aligned end, or null.</param>
+    /// <param name="watermark">The watermark read before the statement (a planner hint, see <see cref="Unfolded"/>), or null.</param>
+    /// <param name="order">The ranking's order over columns 2 (calls), 3 (total tokens) and 4 (the cost sort key), without the key.</param>
+    /// <param name="limitParameter">The limit's parameter.</param>
+    public static void AppendKeyHashRanking(SqlText sql, StoreDialect dialect, int dimension, long? from, long? to, long? watermark, string order, string limitParameter)
+    {
+        var costs = dialect.RollupCostColumns;
+        var dim = dimension.ToString(CultureInfo.InvariantCulture);
+        var day = StoreValues.DayTicks.ToString(CultureInfo.InvariantCulture);
+        var column = Dimensions.Single(d => d.Code == dimension).Column;
+        var isNull = "CASE WHEN " + column + " IS NULL THEN 1 ELSE 0 END";
+        var hash = dialect.KeyHash("COALESCE(" + column + ", '')", isNull)!;
+        string? fromParameter = from is { } f ? sql.Add(f) : null;
+        string? toParameter = to is { } t ? sql.Add(t) : null;
+        var recordRange = (fromParameter is null ? string.Empty : " AND +u.ts >= " + fromParameter) + (toParameter is null ? string.Empty : " AND +u.ts < " + toParameter);
+
+        // The rows of each part, ungrouped (PostgreSQL reads the day part from ix_tm_usage_rollup_day_rank alone), and the records
+        // past the watermark by key.
+        sql.Append("WITH tm_top AS (SELECT u.khash, SUM(u.calls), SUM(u.total_tokens), " + dialect.CostSortKey(true) + ", bool_or(bool_or(u.calls < 0 OR u.total_tokens < 0"
+            + string.Concat(costs.Select(c => " OR u." + c + " < 0")) + ")) OVER () AS tm_negative FROM (");
+        var first = true;
+        foreach (var (grain, partFrom, partTo) in Parts(dimension, from, to, false))
+        {
+            sql.Append((first ? string.Empty : " UNION ALL ") + "SELECT khash, calls, total_tokens, " + string.Join(", ", costs) + " FROM " + dialect.RollupTable
+                + " WHERE dim = " + dim + " AND grain = " + grain.ToString(CultureInfo.InvariantCulture)
+                + (partFrom is { } pf ? " AND bucket >= " + sql.Add(pf) : string.Empty) + (partTo is { } pt ? " AND bucket < " + sql.Add(pt) : string.Empty));
+            first = false;
+        }
+
+        if (dialect.RollupStateTable is not null)
+        {
+            // Bigint like the rollup's columns: a numeric here would make the day rows' sums numeric too.
+            sql.Append(" UNION ALL SELECT " + hash + ", COUNT(*), CAST(COALESCE(SUM(" + TotalOfRecord + "), 0) AS BIGINT), " + dialect.RollupCostValues(1) + " FROM " + dialect.UsageTable
+                + " u WHERE " + Unfolded(dialect, sql, watermark) + recordRange + " GROUP BY " + isNull + ", COALESCE(" + column + ", '')");
+        }
+
+        // Each candidate's keys: its day rows from the start's day on (they hold every key of the partial days too) through the
+        // hash index, and the records past the watermark; two distinct keys are enough to tell a collision.
+        var dayFrom = from is { } df ? sql.Add(df / StoreValues.DayTicks * StoreValues.DayTicks) : null;
+        sql.Append(") u GROUP BY u.khash HAVING SUM(u.calls) > 0 ORDER BY " + order + " FETCH FIRST (" + limitParameter + ") ROWS WITH TIES) "
+            + "SELECT tm_top.khash, tm_k.dnull, tm_k.dkey, tm_top.tm_negative FROM tm_top LEFT JOIN LATERAL (SELECT DISTINCT dnull, dkey FROM (SELECT dnull, dkey FROM "
+            + dialect.RollupTable + " WHERE dim = " + dim + " AND grain = " + day + " AND khash = tm_top.khash"
+            + (dayFrom is null ? string.Empty : " AND bucket >= " + dayFrom) + (toParameter is null ? string.Empty : " AND bucket < " + toParameter));
+        if (dialect.RollupStateTable is not null)
+        {
+            sql.Append(" UNION ALL SELECT " + isNull + ", COALESCE(" + column + ", '') FROM " + dialect.UsageTable + " u WHERE " + Unfolded(dialect, sql, watermark)
+                + recordRange + " AND " + hash + " = tm_top.khash");
+        }
+
+        sql.Append(") tm_k0 LIMIT 2) tm_k ON TRUE");
+    }
+
     /// <summary>Splits [from, to) into the rollup's parts: hour rows for partial days (or throughout when <paramref name="hourly"/>,
     /// or for a dimension kept by the hour only), day rows for whole days.</summary>
     private static List<(long Grain, long? From, long? To)> Parts(int dimension, long? from, long? to, bool hourly)
