@@ -27,6 +27,9 @@ internal class GeminiResponseReader : JsonDocumentReader
     private int _templateLength;
     private int _slotCount;
 
+    // Whether _usage holds the template's counts (the template is the last chunk merged): then only changed counts are read.
+    private bool _templateCurrent;
+
     public GeminiResponseReader(DocumentFraming framing, int maxDocumentBytes, bool streaming)
         : base(framing, maxDocumentBytes)
     {
@@ -39,6 +42,10 @@ internal class GeminiResponseReader : JsonDocumentReader
     /// <summary>Gets or sets a value indicating whether stream chunks may take the search-based path (<see cref="TryReadUsageChunk"/>);
     /// tests turn it off to compare with the full parse.</summary>
     internal bool UsageChunkFastPath { get; init; } = true;
+
+    /// <summary>Gets or sets a value indicating whether a chunk that repeats the last one's usage object with some counts grown
+    /// reads only those counts (<see cref="GeminiUsage.TryUpdateChangedCounts"/>); tests turn it off to compare.</summary>
+    internal bool ChangedCountsOnly { get; init; } = true;
 
     /// <summary>Gets the number of chunks read by the search-based path.</summary>
     internal int FastChunks { get; private set; }
@@ -53,6 +60,8 @@ internal class GeminiResponseReader : JsonDocumentReader
             FastChunks++;
             return;
         }
+
+        _templateCurrent = false;
 
         var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -169,11 +178,24 @@ internal class GeminiResponseReader : JsonDocumentReader
         if (_templateLength > 0 && templateAt > 0
             && JsonText.EqualExceptDigits(json[templateAt..], _template.AsSpan(0, _templateLength))
             && JsonText.IsDelimiterQuote(json, templateAt)
-            && !PrefixMayMatter(json[..templateAt])
-            && GeminiUsage.TryReadSlots(json[(templateAt + UsageName.Length)..], Slots()[.._slotCount], _usage, out var same))
+            && !PrefixMayMatter(json[..templateAt]))
         {
-            _usage = _usage.MergeLatest(same);
-            return true;
+            // Usually only a count or two grew since the last chunk: those are read, the rest is already in _usage.
+            var repeated = json[templateAt..];
+            if (ChangedCountsOnly && _templateCurrent
+                && GeminiUsage.TryUpdateChangedCounts(repeated[UsageName.Length..], _template.AsSpan(UsageName.Length, _templateLength - UsageName.Length), Slots()[.._slotCount], ref _usage))
+            {
+                repeated.CopyTo(_template);
+                return true;
+            }
+
+            if (GeminiUsage.TryReadSlots(repeated[UsageName.Length..], Slots()[.._slotCount], _usage, out var same))
+            {
+                _usage = _usage.MergeLatest(same);
+                repeated.CopyTo(_template);
+                _templateCurrent = true;
+                return true;
+            }
         }
 
         var at = JsonText.LastIndexOfQuoted(json, UsageName);
@@ -220,6 +242,7 @@ internal class GeminiResponseReader : JsonDocumentReader
             slots[..slotCount].CopyTo(Slots());
             _templateLength = suffix.Length;
             _slotCount = slotCount;
+            _templateCurrent = true;
         }
 
         return true;
