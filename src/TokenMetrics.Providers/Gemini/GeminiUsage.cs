@@ -235,59 +235,25 @@ internal struct GeminiUsage
         return true;
     }
 
-    /// <summary>Updates <paramref name="usage"/> to what <see cref="TryReadSlots"/> and a merge would make it, when it already holds
-    /// the counts of <paramref name="previousBytes"/> (the last object read, the same slots): only the counts whose digits changed
-    /// are read and set. Declines (<see langword="false"/>, nothing changed) when a changed count is a detail, has a leading zero,
-    /// or two slots set the same field (the last one would win): the caller then reads all slots.</summary>
-    /// <param name="bytes">The new object's bytes, from the same start as the slots' offsets.</param>
-    /// <param name="previousBytes">The previous object's bytes, equal to <paramref name="bytes"/> except in digits.</param>
-    /// <param name="slots">The slots.</param>
-    /// <param name="usage">The merged usage, holding the previous object's counts.</param>
-    /// <returns><see langword="true"/> when updated.</returns>
-    public static bool TryUpdateChangedCounts(ReadOnlySpan<byte> bytes, ReadOnlySpan<byte> previousBytes, ReadOnlySpan<GeminiUsageSlot> slots, ref GeminiUsage usage)
+    /// <summary>Whether a slot holds a count field (set by <see cref="SetCount"/>), not a detail entry.</summary>
+    /// <param name="code">The slot's code.</param>
+    /// <returns><see langword="true"/> for a count field.</returns>
+    public static bool IsCountField(int code) => code < DetailCode;
+
+    /// <summary>Sets the count field a slot reads (see <see cref="IsCountField"/>) to its plain digits, as <see cref="TryReadSlots"/>
+    /// and a merge would.</summary>
+    /// <param name="usage">The merged usage.</param>
+    /// <param name="code">The slot's code, a count field.</param>
+    /// <param name="digits">The count's digits (checked by the caller).</param>
+    public static void SetCount(ref GeminiUsage usage, int code, ReadOnlySpan<byte> digits)
     {
-        var fields = 0;
-        var changed = 0;
-        for (var i = 0; i < slots.Length; i++)
+        long value = 0;
+        foreach (var d in digits)
         {
-            var slot = slots[i];
-            if (slot.Code < DetailCode)
-            {
-                if ((fields & (1 << slot.Code)) != 0)
-                {
-                    return false;
-                }
-
-                fields |= 1 << slot.Code;
-            }
-
-            var digits = bytes.Slice(slot.Offset, slot.Length);
-            if (!digits.SequenceEqual(previousBytes.Slice(slot.Offset, slot.Length)))
-            {
-                if (slot.Code >= DetailCode || (digits.Length > 1 && digits[0] == (byte)'0'))
-                {
-                    return false;
-                }
-
-                changed |= 1 << i;
-            }
+            value = (value * 10) + (d - '0');
         }
 
-        for (var i = 0; changed != 0; i++, changed >>= 1)
-        {
-            if ((changed & 1) != 0)
-            {
-                long value = 0;
-                foreach (var d in bytes.Slice(slots[i].Offset, slots[i].Length))
-                {
-                    value = (value * 10) + (d - '0');
-                }
-
-                Field(ref usage, slots[i].Code) = value;
-            }
-        }
-
-        return true;
+        Field(ref usage, code) = value;
     }
 
     /// <summary>Returns this usage with every field <paramref name="newer"/> reports replaced (last value per field wins).</summary>
