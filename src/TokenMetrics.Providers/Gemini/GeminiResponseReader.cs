@@ -49,6 +49,9 @@ internal class GeminiResponseReader : JsonDocumentReader
     /// reads only those counts (<see cref="TryReadChangedCounts"/>); tests turn it off to compare with the slot path.</summary>
     internal bool ChangedCountsOnly { get; init; } = true;
 
+    /// <summary>Gets the number of chunks <see cref="TryReadChangedCounts"/> read (tests check that it ran).</summary>
+    internal int ChangedCountChunks { get; private set; }
+
     /// <summary>Gets the number of chunks read by the search-based path.</summary>
     internal int FastChunks { get; private set; }
 
@@ -179,6 +182,7 @@ internal class GeminiResponseReader : JsonDocumentReader
         var templateAt = json.Length - _templateLength;
         if (ChangedCountsOnly && _templateCurrent && _templateLength > 0 && templateAt > 0 && TryReadChangedCounts(json, templateAt))
         {
+            ChangedCountChunks++;
             return true;
         }
 

@@ -61,6 +61,9 @@ internal sealed class SseEventReader : IDisposable
     /// which compare it with the general loop.</summary>
     internal bool WholeEvents { get; init; } = true;
 
+    /// <summary>Gets the number of events <see cref="TryWholeEvent"/> framed (tests check that it ran).</summary>
+    internal long WholeEventsFramed { get; private set; }
+
     /// <summary>Parses the next bytes of the stream.</summary>
     /// <param name="chunk">The bytes, in stream order.</param>
     /// <param name="sink">Receives complete events.</param>
@@ -258,6 +261,7 @@ internal sealed class SseEventReader : IDisposable
         }
 
         Events++;
+        WholeEventsFramed++;
         pos += end;
         sink.OnEvent(new SseEvent(type, data, true, _captureRaw ? rest[..end] : default));
         return true;
