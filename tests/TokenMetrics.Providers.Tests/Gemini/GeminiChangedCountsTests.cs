@@ -136,6 +136,22 @@ public class GeminiChangedCountsTests(ITestOutputHelper output)
         Assert.Equal(expected, VendorHarness.AssertSplitInvariant(() => Create(0), body, output, randomPatterns: 20));
     }
 
+    [Theory]
+    [InlineData(",\"finishReason\":\"MAX_TOKENS\"")]
+    [InlineData(",\"safetyRatings\":[{\"category\":\"x\",\"probability\":\"NEGLIGIBLE\"}],\"finishReason\":\"SAFETY\"")]
+    public void AChunkReadByTheFullParseInBetween_IsNotTakenForTheKeptObject(string finish)
+    {
+        // The kept object says prompt 10; a full-parse chunk sets 99; the next chunk says 10 again, unchanged from the kept
+        // object but not from the merged usage: it must be read.
+        string Plain(int prompt, int n) => $"{{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\" w\"}}],\"role\":\"model\"}},\"index\":0}}],\"usageMetadata\":{{\"promptTokenCount\":{prompt},\"candidatesTokenCount\":{n},\"totalTokenCount\":{prompt + n}}},\"modelVersion\":\"m\",\"responseId\":\"r\"}}";
+        var full = Plain(99, 4).Replace(",\"index\":0}]", finish + ",\"index\":0}]", StringComparison.Ordinal);
+        var body = Stream([Plain(10, 1), Plain(10, 2), Plain(10, 3), full, Plain(10, 5)]);
+        var reader = (GeminiResponseReader)VendorHarness.Run(() => Create(0), body);
+        Assert.Equal(VendorHarness.Fingerprint(VendorHarness.Run(() => Create(2), body)), VendorHarness.Fingerprint(reader));
+        Assert.Equal(10, reader.Usage!.InputTokenCount);
+        Assert.Equal(1, reader.ChangedCountChunks);
+    }
+
     [Fact]
     public void BenchmarkStream_ReadsEveryMiddleChunkByItsChangedCounts()
     {
