@@ -27,6 +27,11 @@ internal class GeminiResponseReader : JsonDocumentReader
     private int _templateLength;
     private int _slotCount;
 
+    // Whether _usage holds the template's counts (the template is the last chunk merged, and no two slots set one field): then
+    // only the counts that changed are read.
+    private bool _templateCurrent;
+    private bool _slotFieldsUnique;
+
     public GeminiResponseReader(DocumentFraming framing, int maxDocumentBytes, bool streaming)
         : base(framing, maxDocumentBytes)
     {
@@ -39,6 +44,13 @@ internal class GeminiResponseReader : JsonDocumentReader
     /// <summary>Gets or sets a value indicating whether stream chunks may take the search-based path (<see cref="TryReadUsageChunk"/>);
     /// tests turn it off to compare with the full parse.</summary>
     internal bool UsageChunkFastPath { get; init; } = true;
+
+    /// <summary>Gets or sets a value indicating whether a chunk that repeats the last one's usage object with some counts grown
+    /// reads only those counts (<see cref="TryReadChangedCounts"/>); tests turn it off to compare with the slot path.</summary>
+    internal bool ChangedCountsOnly { get; init; } = true;
+
+    /// <summary>Gets the number of chunks <see cref="TryReadChangedCounts"/> read (tests check that it ran).</summary>
+    internal int ChangedCountChunks { get; private set; }
 
     /// <summary>Gets the number of chunks read by the search-based path.</summary>
     internal int FastChunks { get; private set; }
@@ -53,6 +65,8 @@ internal class GeminiResponseReader : JsonDocumentReader
             FastChunks++;
             return;
         }
+
+        _templateCurrent = false;
 
         var reader = new Utf8JsonReader(json, JsonScan.Options);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -164,8 +178,15 @@ internal class GeminiResponseReader : JsonDocumentReader
             return false;
         }
 
-        // The same usage object as the last chunk's, counts aside: read the counts where they were.
+        // Usually only a count or two grew since the last chunk: those are read, the rest is already in _usage.
         var templateAt = json.Length - _templateLength;
+        if (ChangedCountsOnly && _templateCurrent && _templateLength > 0 && templateAt > 0 && TryReadChangedCounts(json, templateAt))
+        {
+            ChangedCountChunks++;
+            return true;
+        }
+
+        // The same usage object as the last chunk's, counts aside: read the counts where they were.
         if (_templateLength > 0 && templateAt > 0
             && JsonText.EqualExceptDigits(json[templateAt..], _template.AsSpan(0, _templateLength))
             && JsonText.IsDelimiterQuote(json, templateAt)
@@ -173,6 +194,8 @@ internal class GeminiResponseReader : JsonDocumentReader
             && GeminiUsage.TryReadSlots(json[(templateAt + UsageName.Length)..], Slots()[.._slotCount], _usage, out var same))
         {
             _usage = _usage.MergeLatest(same);
+            json[templateAt..].CopyTo(_template);
+            _templateCurrent = _slotFieldsUnique;
             return true;
         }
 
@@ -220,6 +243,81 @@ internal class GeminiResponseReader : JsonDocumentReader
             slots[..slotCount].CopyTo(Slots());
             _templateLength = suffix.Length;
             _slotCount = slotCount;
+            _slotFieldsUnique = true;
+            var fields = 0;
+            foreach (var slot in slots[..slotCount])
+            {
+                if (GeminiUsage.IsCountField(slot.Code))
+                {
+                    _slotFieldsUnique &= (fields & (1 << slot.Code)) == 0;
+                    fields |= 1 << slot.Code;
+                }
+            }
+
+            _templateCurrent = _slotFieldsUnique;
+        }
+
+        return true;
+    }
+
+    /// <summary>The chunk ends with the last chunk's usage object (the template) with only some counts changed: those are read
+    /// and set, and copied into the template; the rest are in <c>_usage</c> already. The differences are found with vectorised
+    /// common-prefix searches; each must fall inside a count slot (not a detail) whose new bytes are a plain count. Declines
+    /// (nothing changed) on anything else, and the slot path reads the chunk. The same checks of the text before the member
+    /// as that path (<see cref="PrefixMayMatter"/>).</summary>
+    private bool TryReadChangedCounts(ReadOnlySpan<byte> json, int templateAt)
+    {
+        var suffix = json[templateAt..];
+        var template = _template.AsSpan(0, _templateLength);
+        var slots = Slots()[.._slotCount];
+        var changed = 0;
+        var next = 0;
+        var pos = 0;
+        while (true)
+        {
+            pos += suffix[pos..].CommonPrefixLength(template[pos..]);
+            if (pos == suffix.Length)
+            {
+                break;
+            }
+
+            // The slot holding the first difference (slots are in reading order); its bytes must be a plain count.
+            var at = pos - UsageName.Length;
+            while (next < slots.Length && slots[next].Offset + slots[next].Length <= at)
+            {
+                next++;
+            }
+
+            if (next == slots.Length || slots[next].Offset > at || !GeminiUsage.IsCountField(slots[next].Code))
+            {
+                return false;
+            }
+
+            var digits = suffix.Slice(UsageName.Length + slots[next].Offset, slots[next].Length);
+            if (digits.ContainsAnyExceptInRange((byte)'0', (byte)'9') || (digits.Length > 1 && digits[0] == (byte)'0'))
+            {
+                return false;
+            }
+
+            changed |= 1 << next;
+            pos = UsageName.Length + slots[next].Offset + slots[next].Length;
+            next++;
+        }
+
+        if (!JsonText.IsDelimiterQuote(json, templateAt) || PrefixMayMatter(json[..templateAt]))
+        {
+            return false;
+        }
+
+        for (var i = 0; changed != 0; i++, changed >>= 1)
+        {
+            if ((changed & 1) != 0)
+            {
+                var at = UsageName.Length + slots[i].Offset;
+                var digits = suffix.Slice(at, slots[i].Length);
+                GeminiUsage.SetCount(ref _usage, slots[i].Code, digits);
+                digits.CopyTo(_template.AsSpan(at));
+            }
         }
 
         return true;

@@ -235,6 +235,27 @@ internal struct GeminiUsage
         return true;
     }
 
+    /// <summary>Whether a slot holds a count field (set by <see cref="SetCount"/>), not a detail entry.</summary>
+    /// <param name="code">The slot's code.</param>
+    /// <returns><see langword="true"/> for a count field.</returns>
+    public static bool IsCountField(int code) => code < DetailCode;
+
+    /// <summary>Sets the count field a slot reads (see <see cref="IsCountField"/>) to its plain digits, as <see cref="TryReadSlots"/>
+    /// and a merge would.</summary>
+    /// <param name="usage">The merged usage.</param>
+    /// <param name="code">The slot's code, a count field.</param>
+    /// <param name="digits">The count's digits (checked by the caller).</param>
+    public static void SetCount(ref GeminiUsage usage, int code, ReadOnlySpan<byte> digits)
+    {
+        long value = 0;
+        foreach (var d in digits)
+        {
+            value = (value * 10) + (d - '0');
+        }
+
+        Field(ref usage, code) = value;
+    }
+
     /// <summary>Returns this usage with every field <paramref name="newer"/> reports replaced (last value per field wins).</summary>
     public readonly GeminiUsage MergeLatest(in GeminiUsage newer) => new()
     {

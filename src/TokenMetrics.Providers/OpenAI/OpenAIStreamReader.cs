@@ -34,7 +34,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private byte[]? _responseObject;
 
     // The fast path's findings for the event being read: where its "usage":null member starts (-1: not known), and the chunk
-    // head last checked for a usage member (pooled).
+    // head last checked (pooled): for a usage member in Chat Completions, for the names the general path searches in Responses.
     private int _usageNullAt = -1;
     private byte[]? _checkedHead;
     private int _checkedHeadLength;
@@ -47,11 +47,11 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         _sse = new SseEventReader(maxEventBytes, captureRaw: withholdInjectedUsage);
     }
 
-    /// <summary>Gets or sets a value indicating whether the usual content chunk is read by <see cref="TryObserveContentChunk"/>; off
-    /// only in tests, which compare it with the general path.</summary>
+    /// <summary>Gets or sets a value indicating whether the usual content chunk is read by <see cref="TryObserveContentChunk"/> (the
+    /// usual Responses text delta by <see cref="TryObserveTextDelta"/>); off only in tests, which compare it with the general path.</summary>
     internal bool FastPath { get; init; } = true;
 
-    /// <summary>Gets the number of chunks <see cref="TryObserveContentChunk"/> read (tests check that it ran).</summary>
+    /// <summary>Gets the number of events the fast paths read (tests check that they ran).</summary>
     internal int FastPathChunks { get; private set; }
 
     public override bool TransformsContent => _transform || _cap is not null;
@@ -310,6 +310,17 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return true;
         }
 
+        if (_operation == OpenAIOperation.Responses && FastPath && ResponseModel is not null && ResponseId is not null
+            && eventType.SequenceEqual("response.output_text.delta"u8) && TryObserveTextDelta(data))
+        {
+            if (Capture is { } captured)
+            {
+                OpenAIContent.ObserveResponsesEvent(eventType, data, captured);
+            }
+
+            return true;
+        }
+
         var hasUsage = false;
         var usageAt = data.LastIndexOf("\"usage\":"u8);
         if (usageAt >= 0)
@@ -453,6 +464,74 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         return true;
     }
 
+    /// <summary>The usual Responses text delta (its <c>event:</c> is <c>response.output_text.delta</c>), recognised from its end
+    /// with fixed-place comparisons: <c>,"delta":"…","logprobs":[]</c>, then <c>,"obfuscation":"…"</c> or nothing, then <c>}</c>.
+    /// The delta is appended; nothing else in such an event matters. Any other event gives <see langword="false"/> with nothing
+    /// done, and the general path reads it.</summary>
+    /// <remarks>The result is the general path's (which searches the whole event for <c>"usage":</c> and for every
+    /// <c>"delta":"</c>): from the matched <c>,"delta":"</c> on, every quote but the strings' own escaped ones delimits (checked),
+    /// so neither name can occur there except at the place matched; neither can span the cut (<c>,</c> starts no part of them);
+    /// and the text before it is checked to have neither (<see cref="DeltaHeadIsPlain"/>).</remarks>
+    private bool TryObserveTextDelta(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 32 || data[^1] != (byte)'}')
+        {
+            return false;
+        }
+
+        var end = data.Length - 1;
+        if (data[end - 1] == (byte)'"')
+        {
+            var padding = OpeningQuote(data, end - 1);
+            if (padding < 0 || !data[..padding].EndsWith(",\"obfuscation\":"u8))
+            {
+                return false;
+            }
+
+            end = padding - 15;
+        }
+
+        if (end < DeltaTail.Length || !data[..end].EndsWith(DeltaTail))
+        {
+            return false;
+        }
+
+        var close = end - DeltaTail.Length;
+        var open = OpeningQuote(data, close);
+        var head = open + 1 - DeltaHead.Length;
+        if (open < 0 || head < 0 || !data[head..(open + 1)].SequenceEqual(DeltaHead) || !DeltaHeadIsPlain(data[..head]))
+        {
+            return false;
+        }
+
+        OutputText.AppendJsonEscaped(data[(open + 1)..close]);
+        FastPathChunks++;
+        return true;
+    }
+
+    /// <summary>Whether the text of a Responses delta before its <c>"delta"</c> member has neither <c>"usage":</c> nor
+    /// <c>"delta":"</c> (the general path's searches). A stream repeats that text with only the sequence number changing, so
+    /// text equal to the last one checked except in digits (neither name has a digit) is not searched again.</summary>
+    private bool DeltaHeadIsPlain(ReadOnlySpan<byte> head)
+    {
+        if (_checkedHead is { } checkedHead && _checkedHeadLength == head.Length && JsonText.EqualExceptDigits(head, checkedHead.AsSpan(0, _checkedHeadLength)))
+        {
+            return true;
+        }
+
+        if (head.IndexOf("\"usage\":"u8) >= 0 || head.IndexOf("\"delta\":\""u8) >= 0)
+        {
+            return false;
+        }
+
+        KeepCheckedHead(head);
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> DeltaHead => ",\"delta\":\""u8;
+
+    private static ReadOnlySpan<byte> DeltaTail => "\",\"logprobs\":[]"u8;
+
     /// <summary>Whether the chunk's text before <c>"choices"</c> certainly has no member named usage. OpenAI repeats that text
     /// byte for byte in every chunk of a stream, so once checked it is compared, not searched again.</summary>
     private bool HeadHasNoUsage(ReadOnlySpan<byte> head)
@@ -467,6 +546,13 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return false;
         }
 
+        KeepCheckedHead(head);
+        return true;
+    }
+
+    /// <summary>Keeps <paramref name="head"/> as the head last checked (in a pooled buffer, grown when needed).</summary>
+    private void KeepCheckedHead(ReadOnlySpan<byte> head)
+    {
         if (_checkedHead is null || _checkedHead.Length < head.Length)
         {
             if (_checkedHead is not null)
@@ -479,7 +565,6 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
         head.CopyTo(_checkedHead);
         _checkedHeadLength = head.Length;
-        return true;
     }
 
     private static ReadOnlySpan<byte> UsageNull => ",\"usage\":null"u8;
@@ -490,10 +575,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
 
     private static ReadOnlySpan<byte> ContentTail => "\"},\"logprobs\":null,\"finish_reason\":null}]"u8;
 
-    /// <summary>The quote that opens the string <paramref name="close"/> closes: the last delimiting quote before it; -1 when
-    /// <paramref name="close"/> does not delimit or none is found.</summary>
-    private static int OpeningQuote(ReadOnlySpan<byte> data, int close) =>
-        JsonText.IsDelimiterQuote(data, close) ? JsonText.LastIndexOfQuoted(data[..close], "\""u8) : -1;
+    private static int OpeningQuote(ReadOnlySpan<byte> data, int close) => JsonText.OpeningQuote(data, close);
 
     private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
     {

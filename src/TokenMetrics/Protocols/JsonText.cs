@@ -263,6 +263,15 @@ internal static class JsonText
         return -1;
     }
 
+    /// <summary>The quote that opens the string <paramref name="close"/> closes: the last delimiting quote before it (see
+    /// <see cref="IsDelimiterQuote"/>); in valid JSON every quote between the two is escaped, so <see cref="FindStringEnd"/> from
+    /// just after the result gives <paramref name="close"/> again.</summary>
+    /// <param name="json">The JSON bytes.</param>
+    /// <param name="close">The index of a <c>"</c>.</param>
+    /// <returns>The index of the opening quote; -1 when <paramref name="close"/> does not delimit or none is found.</returns>
+    public static int OpeningQuote(ReadOnlySpan<byte> json, int close) =>
+        IsDelimiterQuote(json, close) ? LastIndexOfQuoted(json[..close], "\""u8) : -1;
+
     /// <summary>Finds, in one vectorised pass, the first place where a name that matters may start: a quote followed by one of
     /// the two-byte <paramref name="pairs"/> (the first two letters of each name), or a <c>\u</c> escape (which may spell a letter
     /// of one). The caller checks each hit exactly and resumes after it; most JSON text has none.</summary>

@@ -57,6 +57,13 @@ internal sealed class SseEventReader : IDisposable
     /// <summary>Gets the number of events dispatched.</summary>
     public long Events { get; private set; }
 
+    /// <summary>Gets or sets a value indicating whether the usual event is framed by <see cref="TryWholeEvent"/>; off only in tests,
+    /// which compare it with the general loop.</summary>
+    internal bool WholeEvents { get; init; } = true;
+
+    /// <summary>Gets the number of events <see cref="TryWholeEvent"/> framed (tests check that it ran).</summary>
+    internal long WholeEventsFramed { get; private set; }
+
     /// <summary>Parses the next bytes of the stream.</summary>
     /// <param name="chunk">The bytes, in stream order.</param>
     /// <param name="sink">Receives complete events.</param>
@@ -106,8 +113,20 @@ internal sealed class SseEventReader : IDisposable
             Dispatch(sink);
         }
 
+        // At an event's start with nothing held, a whole event in this read is framed by TryWholeEvent.
+        var eventStart = WholeEvents && _lineLength == 0 && !_hasData && _typeLength == 0 && _rawLength == 0 && !_discarding && !_rawPassthrough;
         while (pos < chunk.Length)
         {
+            if (eventStart)
+            {
+                if (TryWholeEvent(chunk, ref pos, sink))
+                {
+                    continue;
+                }
+
+                eventStart = false;
+            }
+
             var rest = chunk[pos..];
 
             // A blank line (the end of an event) needs no search.
@@ -167,6 +186,7 @@ internal sealed class SseEventReader : IDisposable
                 }
 
                 Dispatch(sink, chunk);
+                eventStart = WholeEvents;
             }
             else
             {
@@ -175,6 +195,104 @@ internal sealed class SseEventReader : IDisposable
 
             _discardingLine = false;
         }
+    }
+
+    /// <summary>Frames the usual event in one go: an optional <c>event:</c> line, one <c>data:</c> line and the blank line, all
+    /// inside this read, with nothing held from before. One search per line; the event is dispatched as spans into the read
+    /// (its raw bytes too), without the per-line state the general loop keeps. Anything else (comments, other fields, several
+    /// data lines, an event cut by the end of the read, a CR that is the read's last byte, an event over the limit) gives
+    /// <see langword="false"/> with nothing changed, and the general loop frames it: the events are the same either way.</summary>
+    private bool TryWholeEvent(ReadOnlySpan<byte> chunk, ref int pos, ISseEventSink sink)
+    {
+        var rest = chunk[pos..];
+        ReadOnlySpan<byte> type = default;
+        var at = 0;
+        if (rest.StartsWith("event:"u8))
+        {
+            var typeEnd = LineEnd(rest, 6, out at);
+            if (typeEnd < 0)
+            {
+                return false;
+            }
+
+            type = rest[6..typeEnd];
+            if (!type.IsEmpty && type[0] == (byte)' ')
+            {
+                type = type[1..];
+            }
+
+            type = type[..Math.Min(type.Length, 256)];
+        }
+
+        if (!rest[at..].StartsWith("data:"u8))
+        {
+            return false;
+        }
+
+        var dataEnd = LineEnd(rest, at + 5, out var blank);
+        if (dataEnd < 0 || blank >= rest.Length)
+        {
+            return false;
+        }
+
+        var data = rest[(at + 5)..dataEnd];
+        if (!data.IsEmpty && data[0] == (byte)' ')
+        {
+            data = data[1..];
+        }
+
+        int end;
+        if (rest[blank] == (byte)'\n')
+        {
+            end = blank + 1;
+        }
+        else if (rest[blank] == (byte)'\r' && blank + 1 < rest.Length)
+        {
+            end = rest[blank + 1] == (byte)'\n' ? blank + 2 : blank + 1;
+        }
+        else
+        {
+            return false;
+        }
+
+        if (data.Length > _maxEventBytes || (_captureRaw && end > _maxEventBytes + 4096))
+        {
+            return false;
+        }
+
+        Events++;
+        WholeEventsFramed++;
+        pos += end;
+        sink.OnEvent(new SseEvent(type, data, true, _captureRaw ? rest[..end] : default));
+        return true;
+    }
+
+    /// <summary>The end of the line that goes on at <paramref name="from"/>, and in <paramref name="next"/> where the next line
+    /// starts; -1 when the line end is not in <paramref name="span"/> or is a CR that is its last byte (an LF may follow).</summary>
+    private static int LineEnd(ReadOnlySpan<byte> span, int from, out int next)
+    {
+        next = 0;
+        var eol = span[from..].IndexOfAny((byte)'\r', (byte)'\n');
+        if (eol < 0)
+        {
+            return -1;
+        }
+
+        eol += from;
+        if (span[eol] == (byte)'\n')
+        {
+            next = eol + 1;
+        }
+        else if (eol + 1 < span.Length)
+        {
+            next = span[eol + 1] == (byte)'\n' ? eol + 2 : eol + 1;
+        }
+        else
+        {
+            return -1;
+        }
+
+        return eol;
     }
 
     /// <summary>Signals the end of the stream; dispatches an event left without its blank line.</summary>
