@@ -399,22 +399,9 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     /// its end (the general path would read the last one).</remarks>
     private bool TryObserveContentChunk(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 64 || data[^1] != (byte)'}')
+        if (data.Length < 64 || data[^1] != (byte)'}' || EndBeforePadding(data) is not (>= 0 and var end))
         {
             return false;
-        }
-
-        var end = data.Length - 1;
-        if (data[end - 1] == (byte)'"')
-        {
-            // OpenAI's "obfuscation" padding, the last member when the app did not turn it off.
-            var padding = OpeningQuote(data, end - 1);
-            if (padding < 0 || !data[..padding].EndsWith(",\"obfuscation\":"u8))
-            {
-                return false;
-            }
-
-            end = padding - 15;
         }
 
         var usageNull = data[..end].EndsWith(UsageNull);
@@ -464,6 +451,21 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         return true;
     }
 
+    /// <summary>Where an event that ends with <c>}</c> ends before OpenAI's <c>"obfuscation"</c> padding (the last member when the app
+    /// did not turn it off): the index of the closing brace without padding, of the comma before the padding with it; -1 when the
+    /// last member is a string that is not the padding.</summary>
+    private static int EndBeforePadding(ReadOnlySpan<byte> data)
+    {
+        var end = data.Length - 1;
+        if (data[end - 1] != (byte)'"')
+        {
+            return end;
+        }
+
+        var padding = OpeningQuote(data, end - 1);
+        return padding >= 0 && data[..padding].EndsWith(",\"obfuscation\":"u8) ? padding - 15 : -1;
+    }
+
     /// <summary>The usual Responses text delta (its <c>event:</c> is <c>response.output_text.delta</c>), recognised from its end
     /// with fixed-place comparisons: <c>,"delta":"…","logprobs":[]</c>, then <c>,"obfuscation":"…"</c> or nothing, then <c>}</c>.
     /// The delta is appended; nothing else in such an event matters. Any other event gives <see langword="false"/> with nothing
@@ -474,21 +476,9 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     /// and the text before it is checked to have neither (<see cref="DeltaHeadIsPlain"/>).</remarks>
     private bool TryObserveTextDelta(ReadOnlySpan<byte> data)
     {
-        if (data.Length < 32 || data[^1] != (byte)'}')
+        if (data.Length < 32 || data[^1] != (byte)'}' || EndBeforePadding(data) is not (>= 0 and var end))
         {
             return false;
-        }
-
-        var end = data.Length - 1;
-        if (data[end - 1] == (byte)'"')
-        {
-            var padding = OpeningQuote(data, end - 1);
-            if (padding < 0 || !data[..padding].EndsWith(",\"obfuscation\":"u8))
-            {
-                return false;
-            }
-
-            end = padding - 15;
         }
 
         if (end < DeltaTail.Length || !data[..end].EndsWith(DeltaTail))
