@@ -160,16 +160,16 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
 
                 if (name.SequenceEqual("usage"u8))
                 {
-                    var start = json.Length - cursor.Rest.Length;
+                    var isObject = cursor.Peek() == (byte)'{'; // Peek skips the whitespace: the value starts at Position
+                    var start = cursor.Position;
                     if (!cursor.TrySkipValue(MaxPlainDepth))
                     {
                         return false;
                     }
 
-                    var value = json[start..(json.Length - cursor.Rest.Length)].TrimStart(" \t\r\n"u8);
-                    if (value[0] == (byte)'{')
+                    if (isObject)
                     {
-                        if (!OpenAIUsage.TryParsePlain(value, out var plain))
+                        if (!OpenAIUsage.TryParsePlain(json[start..cursor.Position], out var plain))
                         {
                             return false; // the full path reads the rare shapes (and raises what it raises) in order
                         }
@@ -200,12 +200,11 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
                     }
                     else if (name[0] == (byte)'i')
                     {
-                        if (!System.Text.Unicode.Utf8.IsValid(text))
+                        id = JsonText.DecodeValidUtf8(text);
+                        if (id is null)
                         {
                             return false;
                         }
-
-                        id = System.Text.Encoding.UTF8.GetString(text);
                     }
                     else if (text.SequenceEqual("failed"u8))
                     {
@@ -213,9 +212,13 @@ internal sealed class OpenAIJsonReader(int maxBytes) : TokenUsageResponseReader,
                         errorType ??= "failed";
                     }
                 }
-                else if (name.SequenceEqual("error"u8) ? cursor.Peek() != (byte)'n' || !cursor.TrySkipValue(MaxPlainDepth) : !cursor.TrySkipValue(MaxPlainDepth))
+                else if (name.SequenceEqual("error"u8) && cursor.Peek() != (byte)'n')
                 {
                     return false; // an error other than null takes the full path (it reads the error's type)
+                }
+                else if (!cursor.TrySkipValue(MaxPlainDepth))
+                {
+                    return false;
                 }
             }
             while (cursor.Take((byte)','));

@@ -70,15 +70,10 @@ internal static class OpenAIUsage
                 reader.Read();
                 scratchIn.Clear();
                 inputDetails = ReadDetails(ref reader, into: scratchIn) is { Count: > 0 } read ? read : null;
-                if (inputDetails is not null && inputDetails.TryGetValue("cached_tokens", out var c))
+                if (inputDetails is not null)
                 {
-                    cached = c;
-                }
-
-                // Written to the cache (inside the prompt count): Qwen's explicit cache (cache_creation_input_tokens), Azure's cache_write_tokens.
-                if (inputDetails is not null && (inputDetails.TryGetValue("cache_creation_input_tokens", out var w) || inputDetails.TryGetValue("cache_write_tokens", out w)))
-                {
-                    cacheWrite = w;
+                    cached = Cached(inputDetails) ?? cached;
+                    cacheWrite = CacheWrite(inputDetails) ?? cacheWrite;
                 }
             }
             else if (reader.ValueTextEquals("completion_tokens_details"u8) || reader.ValueTextEquals("output_tokens_details"u8))
@@ -86,9 +81,9 @@ internal static class OpenAIUsage
                 reader.Read();
                 scratchOut.Clear();
                 outputDetails = ReadDetails(ref reader, into: scratchOut) is { Count: > 0 } read ? read : null;
-                if (outputDetails is not null && outputDetails.TryGetValue("reasoning_tokens", out var r))
+                if (outputDetails is not null)
                 {
-                    reasoning = r;
+                    reasoning = Reasoning(outputDetails) ?? reasoning;
                 }
             }
             else if (reader.ValueTextEquals("prompt_cache_hit_tokens"u8) || reader.ValueTextEquals("cached_tokens"u8))
@@ -216,12 +211,20 @@ internal static class OpenAIUsage
             return false;
         }
 
-        long? cached = scratchIn.TryGetValue("cached_tokens", out var c) ? c : null;
-        long? cacheWrite = scratchIn.TryGetValue("cache_creation_input_tokens", out var w) || scratchIn.TryGetValue("cache_write_tokens", out w) ? w : null;
-        long? reasoning = scratchOut.TryGetValue("reasoning_tokens", out var r) ? r : null;
-        usage = Build(input, output, total, cached, cacheWrite, reasoning, TokenCountDictionary.Share(scratchIn), TokenCountDictionary.Share(scratchOut));
+        usage = Build(input, output, total, Cached(scratchIn), CacheWrite(scratchIn), Reasoning(scratchOut), TokenCountDictionary.Share(scratchIn), TokenCountDictionary.Share(scratchOut));
         return true;
     }
+
+    /// <summary>The cached input count an input-side details object reports.</summary>
+    private static long? Cached(TokenCountDictionary details) => details.TryGetValue("cached_tokens", out var c) ? c : null;
+
+    /// <summary>The input written to the cache (inside the prompt count): Qwen's explicit cache (<c>cache_creation_input_tokens</c>),
+    /// Azure's <c>cache_write_tokens</c>.</summary>
+    private static long? CacheWrite(TokenCountDictionary details) =>
+        details.TryGetValue("cache_creation_input_tokens", out var w) || details.TryGetValue("cache_write_tokens", out w) ? w : null;
+
+    /// <summary>The reasoning count an output-side details object reports.</summary>
+    private static long? Reasoning(TokenCountDictionary details) => details.TryGetValue("reasoning_tokens", out var r) ? r : null;
 
     private static TokenUsage? Build(long? input, long? output, long? total, long? cached, long? cacheWrite, long? reasoning, TokenCountDictionary? inputDetails, TokenCountDictionary? outputDetails)
     {
@@ -291,7 +294,7 @@ internal static class OpenAIUsage
             }
         }
 
-        return System.Text.Unicode.Utf8.IsValid(utf8) ? System.Text.Encoding.UTF8.GetString(utf8) : null;
+        return JsonText.DecodeValidUtf8(utf8);
     }
 
     [ThreadStatic]

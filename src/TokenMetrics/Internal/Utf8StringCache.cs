@@ -54,7 +54,7 @@ internal sealed class Utf8StringCache
     {
         if (utf8.Length > MaxChars)
         {
-            return System.Text.Unicode.Utf8.IsValid(utf8) ? System.Text.Encoding.UTF8.GetString(utf8) : null;
+            return JsonText.DecodeValidUtf8(utf8);
         }
 
         Span<char> buffer = stackalloc char[MaxChars];

@@ -63,6 +63,13 @@ internal static class JsonText
         return false;
     }
 
+    /// <summary>The text of a JSON string's content that has no escapes, or <see langword="null"/> when the bytes are not valid UTF-8
+    /// (where <c>Utf8JsonReader.GetString</c> would throw): for fast paths, which then leave the value to their full path.</summary>
+    /// <param name="utf8">The string's bytes, without quotes.</param>
+    /// <returns>The text, or <see langword="null"/>.</returns>
+    public static string? DecodeValidUtf8(ReadOnlySpan<byte> utf8) =>
+        System.Text.Unicode.Utf8.IsValid(utf8) ? System.Text.Encoding.UTF8.GetString(utf8) : null;
+
     /// <summary>Reads a JSON string value (with quotes) or returns <see langword="null"/> for anything else.</summary>
     /// <param name="rawValue">The raw value bytes.</param>
     /// <returns>The unescaped string, or <see langword="null"/>.</returns>
