@@ -33,7 +33,7 @@ internal sealed class HttpCallMeter
     private long _firstByteTimestamp;
     private int _finished;
     private bool _readerFailed;
-    private int _statusCode; // 0 until a status is known
+    private int _statusCode; // 0 until a status is known (an int, not an int?, to keep the meter small); read through StatusCode
     private bool _httpError;
     private long _responseTimestamp;
     private bool _watched;
@@ -65,6 +65,8 @@ internal sealed class HttpCallMeter
     }
 
     public TokenUsageProtocolContext Context { get; }
+
+    private int? StatusCode => _statusCode == 0 ? null : _statusCode;
 
     /// <summary>Gets the attribution headers and dimensions read from this call (src/TokenMetrics/Dimensions), if configured.</summary>
     public HttpDimensionCapture? Dimensions { get; init; }
@@ -430,7 +432,7 @@ internal sealed class HttpCallMeter
                 if (_httpError)
                 {
                     status = TokenUsageStatus.Error;
-                    errorType = _statusCode == 0 ? null : _statusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    errorType = StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 }
                 else if (status == TokenUsageStatus.Ok && _reader is not null)
                 {
@@ -475,7 +477,7 @@ internal sealed class HttpCallMeter
                 IsStreaming = Context.IsStreaming,
                 Status = status,
                 ErrorType = status is TokenUsageStatus.Ok or TokenUsageStatus.Capped ? null : errorType ?? (status == TokenUsageStatus.Truncated ? "truncated" : status == TokenUsageStatus.Cancelled ? "cancelled" : status == TokenUsageStatus.Abandoned ? "abandoned" : null),
-                HttpStatusCode = _statusCode == 0 ? null : _statusCode,
+                HttpStatusCode = StatusCode,
                 Duration = _recorder.TimeProvider.GetElapsedTime(_startTimestamp, end),
                 TimeToFirstChunk = Context.IsStreaming && _firstByteTimestamp != 0 ? _recorder.TimeProvider.GetElapsedTime(_startTimestamp, _firstByteTimestamp) : null,
                 Endpoint = endpoint?.Endpoint,
