@@ -229,8 +229,9 @@ internal sealed class SseEventReader : IDisposable
             return false;
         }
 
+        // The blank line that ends the event must follow at once (LineEnd is the line-end rule for it too).
         var dataEnd = LineEnd(rest, at + 5, out var blank);
-        if (dataEnd < 0 || blank >= rest.Length)
+        if (dataEnd < 0 || blank >= rest.Length || rest[blank] is not ((byte)'\r' or (byte)'\n') || LineEnd(rest, blank, out var end) < 0)
         {
             return false;
         }
@@ -239,20 +240,6 @@ internal sealed class SseEventReader : IDisposable
         if (!data.IsEmpty && data[0] == (byte)' ')
         {
             data = data[1..];
-        }
-
-        int end;
-        if (rest[blank] == (byte)'\n')
-        {
-            end = blank + 1;
-        }
-        else if (rest[blank] == (byte)'\r' && blank + 1 < rest.Length)
-        {
-            end = rest[blank + 1] == (byte)'\n' ? blank + 2 : blank + 1;
-        }
-        else
-        {
-            return false;
         }
 
         if (data.Length > _maxEventBytes || (_captureRaw && end > _maxEventBytes + 4096))
