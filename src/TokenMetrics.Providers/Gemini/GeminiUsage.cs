@@ -204,12 +204,7 @@ internal struct GeminiUsage
                 return false;
             }
 
-            long value = 0;
-            foreach (var d in digits)
-            {
-                value = (value * 10) + (d - '0');
-            }
-
+            var value = Digits(digits);
             if (slot.Code < DetailCode)
             {
                 Field(ref usage, slot.Code) = value;
@@ -245,7 +240,10 @@ internal struct GeminiUsage
     /// <param name="usage">The merged usage.</param>
     /// <param name="code">The slot's code, a count field.</param>
     /// <param name="digits">The count's digits (checked by the caller).</param>
-    public static void SetCount(ref GeminiUsage usage, int code, ReadOnlySpan<byte> digits)
+    public static void SetCount(ref GeminiUsage usage, int code, ReadOnlySpan<byte> digits) => Field(ref usage, code) = Digits(digits);
+
+    /// <summary>The value of a slot's digits (plain, checked by the caller).</summary>
+    private static long Digits(ReadOnlySpan<byte> digits)
     {
         long value = 0;
         foreach (var d in digits)
@@ -253,7 +251,7 @@ internal struct GeminiUsage
             value = (value * 10) + (d - '0');
         }
 
-        Field(ref usage, code) = value;
+        return value;
     }
 
     /// <summary>Returns this usage with every field <paramref name="newer"/> reports replaced (last value per field wins).</summary>
