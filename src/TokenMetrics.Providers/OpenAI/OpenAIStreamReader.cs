@@ -416,7 +416,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         }
 
         var close = end - ContentTail.Length;
-        var open = OpeningQuote(data, close);
+        var open = JsonText.OpeningQuote(data, close);
         var delta = open + 1 - ContentHead.Length;
         if (open < 0 || delta < 0 || !data[delta..(open + 1)].SequenceEqual(ContentHead))
         {
@@ -462,7 +462,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
             return end;
         }
 
-        var padding = OpeningQuote(data, end - 1);
+        var padding = JsonText.OpeningQuote(data, end - 1);
         return padding >= 0 && data[..padding].EndsWith(",\"obfuscation\":"u8) ? padding - 15 : -1;
     }
 
@@ -487,7 +487,7 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
         }
 
         var close = end - DeltaTail.Length;
-        var open = OpeningQuote(data, close);
+        var open = JsonText.OpeningQuote(data, close);
         var head = open + 1 - DeltaHead.Length;
         if (open < 0 || head < 0 || !data[head..(open + 1)].SequenceEqual(DeltaHead) || !DeltaHeadIsPlain(data[..head]))
         {
@@ -564,8 +564,6 @@ internal sealed class OpenAIStreamReader : TokenUsageResponseReader, ISseEventSi
     private static ReadOnlySpan<byte> ContentHead => ",\"delta\":{\"content\":\""u8;
 
     private static ReadOnlySpan<byte> ContentTail => "\"},\"logprobs\":null,\"finish_reason\":null}]"u8;
-
-    private static int OpeningQuote(ReadOnlySpan<byte> data, int close) => JsonText.OpeningQuote(data, close);
 
     private void ObserveResponsesEvent(ReadOnlySpan<byte> eventType, ReadOnlySpan<byte> data)
     {
