@@ -355,12 +355,7 @@ internal static class StoreQueries
 
         var sql = new SqlText().Append("SELECT CASE WHEN u.dnull = 1 THEN NULL ELSE u.dkey END, SUM(u.calls), SUM(u.total_tokens), " + dialect.CostSortKey(true) + " FROM ");
         StoreRollup.AppendKeyTotals(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark);
-        sql.Append(" GROUP BY u.dnull, u.dkey HAVING SUM(u.calls) > 0 ORDER BY " + query.SortBy switch
-        {
-            TokenUsageAggregateSort.Tokens => "3 DESC, 1",
-            TokenUsageAggregateSort.Cost => "4 DESC, 3 DESC, 1",
-            _ => "2 DESC, 3 DESC, 1",
-        } + " LIMIT " + sql.Add(limit));
+        sql.Append(" GROUP BY u.dnull, u.dkey HAVING SUM(u.calls) > 0 ORDER BY " + RankOrder(query.SortBy) + ", 1 LIMIT " + sql.Add(limit));
         var keys = new List<string?>();
         var command = sql.CreateCommand(connection);
         await using (command.ConfigureAwait(false))
@@ -378,18 +373,22 @@ internal static class StoreQueries
         return keys;
     }
 
+    /// <summary>The order of a key ranking on its sums (column 2 calls, 3 tokens, 4 the cost sort key), as the full query orders
+    /// the groups; the text ranking adds the key as the last tie-break, the hash ranking keeps every group tied with the last.</summary>
+    private static string RankOrder(TokenUsageAggregateSort sort) => sort switch
+    {
+        TokenUsageAggregateSort.Tokens => "3 DESC",
+        TokenUsageAggregateSort.Cost => "4 DESC, 3 DESC",
+        _ => "2 DESC, 3 DESC",
+    };
+
     /// <summary>Returns the keys of the first <paramref name="limit"/> groups and of every group tied with the last, ranked by key hash
     /// (<see cref="StoreRollup.AppendKeyHashRanking"/>); or null when two keys of a candidate share a hash or a sum is negative (the
     /// caller then ranks by text). The caller's full query orders them exactly and keeps <paramref name="limit"/>.</summary>
     private static async ValueTask<List<string?>?> TopKeysByHashAsync(DbConnection connection, StoreDialect dialect, TokenUsageAggregateQuery query, RollupPlan rollup, int limit, long? watermark, CancellationToken cancellationToken)
     {
         var sql = new SqlText();
-        StoreRollup.AppendKeyHashRanking(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark, query.SortBy switch
-        {
-            TokenUsageAggregateSort.Tokens => "3 DESC",
-            TokenUsageAggregateSort.Cost => "4 DESC, 3 DESC",
-            _ => "2 DESC, 3 DESC",
-        }, sql.Add((long)limit));
+        StoreRollup.AppendKeyHashRanking(sql, dialect, rollup.Dimension, query.From?.UtcTicks, query.To?.UtcTicks, watermark, RankOrder(query.SortBy), sql.Add((long)limit));
         var keys = new List<string?>();
         var hashes = new HashSet<long>();
         var command = sql.CreateCommand(connection);
