@@ -26,6 +26,36 @@ internal static class ReaderHarness
         return reader;
     }
 
+    /// <summary>Feeds <paramref name="body"/> in pieces ending at <paramref name="cuts"/> (in the order given) as the handler does, through
+    /// <see cref="TokenUsageResponseReader.Transform"/> when the reader transforms, and completes the reader.</summary>
+    /// <returns>The bytes the app reads when the reader transforms (UTF-8 text), otherwise empty.</returns>
+    public static string FeedThrough(TokenUsageResponseReader reader, byte[] body, IEnumerable<int> cuts)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        var start = 0;
+        foreach (var cut in cuts.Append(body.Length))
+        {
+            if (reader.TransformsContent)
+            {
+                reader.Transform(body.AsSpan(start, cut - start), output, final: false);
+            }
+            else
+            {
+                reader.Write(body.AsSpan(start, cut - start));
+            }
+
+            start = cut;
+        }
+
+        if (reader.TransformsContent)
+        {
+            reader.Transform([], output, final: true);
+        }
+
+        reader.Complete();
+        return Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
     /// <summary>Everything a record takes from a reader, as one comparable string.</summary>
     public static string Describe(TokenUsageResponseReader reader)
     {

@@ -77,29 +77,8 @@ public class OpenAIResponsesFastPathTests
             reader.EnableCap(new TokenMetrics.Internal.StreamOutputCap(1_000_000, null));
         }
 
-        var output = new ArrayBufferWriter<byte>();
-        var start = 0;
-        foreach (var cut in cuts.Append(body.Length))
-        {
-            if (reader.TransformsContent)
-            {
-                reader.Transform(body.AsSpan(start, cut - start), output, final: false);
-            }
-            else
-            {
-                reader.Write(body.AsSpan(start, cut - start));
-            }
-
-            start = cut;
-        }
-
-        if (reader.TransformsContent)
-        {
-            reader.Transform([], output, final: true);
-        }
-
-        reader.Complete();
-        var result = Describe(reader) + "\n" + Encoding.UTF8.GetString(output.WrittenSpan);
+        var output = FeedThrough(reader, body, cuts);
+        var result = Describe(reader) + "\n" + output;
         fastEvents = reader.FastPathChunks;
         reader.Dispose();
         reader.ResetOutputText();
